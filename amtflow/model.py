@@ -1,0 +1,195 @@
+"""The validated definitions as frozen dataclasses.
+
+Built by ``amtflow.definitions`` once the YAML has loaded, passed the schema and the cross-checks;
+defaults are applied (a job's ``agent`` and ``application`` come from its schedule's ``defaults``
+when not set on the job). Strings may still hold ``[[PROPERTY]]`` references: planning resolves
+them for a date. Models do no I/O; a password is only a reference to where it can be read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a YAML node stands: file path, 1-based line and column."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+def _here() -> Location | None:
+    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """Where a password is read from: an environment variable or a file. Never the value."""
+
+    env: str | None = None
+    file: str | None = None
+
+    def __str__(self) -> str:
+        return f"env var {self.env}" if self.env else f"file {self.file}"
+
+
+@dataclass(frozen=True)
+class BatchUser:
+    """An AMT API user: the identifier that gets a logon token, and where its password is."""
+
+    name: str
+    identifier: str
+    password: SecretRef
+    location: Location | None = _here()
+
+
+@dataclass(frozen=True)
+class Tls:
+    """TLS settings of an agent; verification is on unless explicitly turned off."""
+
+    verify: bool = True
+    ca_bundle: str | None = None  # absolute path, resolved against the defining file
+
+
+class Communication(str, enum.Enum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A connection to one AMT Batch Server."""
+
+    name: str
+    batch_server_url: str
+    batch_user: str
+    type: str = "AsyscoAMT"
+    retain_log_files: int = 30
+    communication: Communication = Communication.ENABLED
+    allow_kill_job: bool = False
+    max_concurrent_jobs: int = 20
+    tls: Tls = Tls()
+    location: Location | None = _here()
+
+    @property
+    def enabled(self) -> bool:
+        return self.communication is Communication.ENABLED
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A named set of dates, such as holidays."""
+
+    name: str
+    dates: frozenset[dt.date] = frozenset()
+    location: Location | None = _here()
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Frequency:
+    """On which dates a schedule, or a job within it, runs.
+
+    ``days`` empty means every day; ``dates`` adds dates outside ``days``; the exclusions win.
+    """
+
+    days: frozenset[str] = frozenset()
+    dates: frozenset[dt.date] = frozenset()
+    exclude_dates: frozenset[dt.date] = frozenset()
+    exclude_calendar: str | None = None
+    on_request: bool = False
+
+
+class TaskType(str, enum.Enum):
+    BATCH_JOB = "batch_job"
+    SCRIPT = "script"
+
+    @property
+    def wire_name(self) -> str:
+        return "BatchJob" if self is TaskType.BATCH_JOB else "Script"
+
+
+class Condition(str, enum.Enum):
+    """What a dependency waits for: its job ended OK, failed, or either."""
+
+    OK = "ok"
+    FAILED = "failed"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    job: str
+    on: Condition = Condition.OK
+    location: Location | None = _here()
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Re-run a failed job up to ``attempts`` more times, ``delay`` seconds apart.
+
+    ``on_codes`` empty means any failing completion code is retried.
+    """
+
+    attempts: int = 0
+    delay: float = 0.0
+    on_codes: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class MasterJob:
+    """One AMT batch job or script of a schedule, with the vendor task form's defaults applied."""
+
+    name: str
+    task: TaskType
+    agent: str
+    application: str
+    submit_user: str = "BATCH"
+    user: str | None = None
+    station: str = "OPCON"
+    queue: str | None = None
+    job_name: str | None = None
+    task_values: tuple[str, ...] = ()
+    script_name: str | None = None
+    script_parameters: tuple[tuple[str, str], ...] = ()
+    depends_on: tuple[Dependency, ...] = ()
+    max_run_time: float | None = None  # seconds
+    retry: Retry = Retry()
+    frequency: Frequency | None = None
+    location: Location | None = _here()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A named set of master jobs run together for a date."""
+
+    name: str
+    jobs: tuple[MasterJob, ...]
+    frequency: Frequency = Frequency()
+    location: Location | None = _here()
+
+    def job(self, name: str) -> MasterJob | None:
+        return next((job for job in self.jobs if job.name == name), None)
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Everything one set of definition files (with their includes) defines."""
+
+    properties: Mapping[str, str] = field(default_factory=dict)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
+    batch_users: Mapping[str, BatchUser] = field(default_factory=dict)
+    agents: Mapping[str, Agent] = field(default_factory=dict)
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    files: tuple[str, ...] = ()
+    digest: str = ""  # sha256 over the files' bytes, for the run journal

@@ -1,0 +1,31 @@
+"""Everything amtflow shows on the terminal goes through this package.
+
+``stdout`` and ``stderr`` are rich consoles; modules below format one kind of output each
+(diagnostics, plans, runs). Nothing else in amtflow prints.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+
+stdout = Console(soft_wrap=True, highlight=False)
+stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def error(message: str) -> None:
+    """The one-line error the CLI's handler prints for an ``AmtflowError``."""
+    stderr.print(f"[bold red]amtflow: error:[/] {escape(message)}")
+
+
+def warning(message: str) -> None:
+    stderr.print(f"[yellow]amtflow: warning:[/] {escape(message)}")
+
+
+def plain(text: str = "", *, err: bool = False) -> None:
+    """Write text as is (no markup, no wrapping): for machine formats such as JSON."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()

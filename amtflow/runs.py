@@ -1,0 +1,67 @@
+"""Runs and job runs as records: the states they pass through, stored by the journal and shown.
+
+The enum values are stable strings because they are written to the state database.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class JobState(str, enum.Enum):
+    """Where one job of a run stands."""
+
+    PENDING = "pending"  # waiting for its dependencies or a free slot
+    STARTING = "starting"  # taskId committed, Start sent, no batch request id yet
+    RUNNING = "running"  # the server has it (batch request id known), not ended
+    OK = "ok"  # ended DONE
+    FAILED = "failed"  # ended with any other terminal code (or the client gave up)
+    KILLED = "killed"  # the server confirmed KILLED after amtflow asked
+    NOT_RUN = "not_run"  # never started: a dependency can't be met, agent disabled, ...
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.OK, JobState.FAILED, JobState.KILLED, JobState.NOT_RUN)
+
+
+class RunState(str, enum.Enum):
+    """Where a whole run stands."""
+
+    RUNNING = "running"
+    OK = "ok"  # every job ended OK
+    FAILED = "failed"  # some job failed or was not run
+    INTERRUPTED = "interrupted"  # stopped by a signal; may be resumed
+
+
+@dataclass(frozen=True)
+class JobRunRecord:
+    """One attempt of one job in a run, as the journal keeps it."""
+
+    run_id: str
+    job: str
+    attempt: int
+    task_id: str
+    state: JobState
+    batch_request_id: int | None = None
+    completion_code: int | None = None
+    started_at: str | None = None  # ISO-8601 with zone
+    ended_at: str | None = None
+    log_path: str | None = None
+    last_seq: int = 0  # the last GetMessages seq written to the log
+    reason: str = ""  # why it failed or was not run, in words
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of a schedule for a date."""
+
+    run_id: str
+    schedule: str
+    date: str  # ISO date
+    state: RunState
+    started_at: str
+    ended_at: str | None = None
+    definitions: str = ""  # the schedule file the run was started from
+    digest: str = ""  # sha256 of the definition files
+    pid: int | None = None
