@@ -1,0 +1,141 @@
+"""Cross-checks the schema cannot express: names resolve, no cycles, no literal secrets,
+every ``[[NAME]]`` known; and warnings for legal but risky settings."""
+
+from __future__ import annotations
+
+import difflib
+import graphlib
+import re
+from collections.abc import Iterator, Set
+from typing import Any
+
+from amtflow import properties as props
+from amtflow.errors import DefinitionError
+
+from .diagnostics import Collector
+from .entries import Entry, Index, unique
+from .yamlload import Path_
+
+_SECRET_NAME = re.compile(r"pass(word|wd)?|pwd|secret|token|api[_-]?key|credential", re.IGNORECASE)
+_ENV_ONLY = re.compile(r"(\[\[ENV:[A-Za-z_][A-Za-z0-9_.-]*\]\])+\Z")
+_ROUTING = {"submit_user": "BATCH", "station": "OPCON"}
+
+
+def did_you_mean(word: str, choices: Set[str] | list[str]) -> str:
+    """`` (did you mean 'x'?)`` for a near miss among ``choices``, else ``""``."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def cross_check(index: Index, collector: Collector, extra_properties: Set[str]) -> None:
+    """Report every cross-reference problem and risky setting of the indexed files."""
+    checker = _Checker(index, collector)
+    checker.agents()
+    for schedule in index.sections["schedules"].values():
+        checker.schedule(schedule)
+    checker.property_references(set(index.properties) | set(extra_properties))
+
+
+class _Checker:
+    def __init__(self, index: Index, collector: Collector) -> None:
+        self.index, self.collector = index, collector
+        self.names = {section: set(named) for section, named in index.sections.items()}
+
+    def reference(self, entry: Entry, key: str, section: str, kind: str) -> None:
+        name = entry.data.get(key)
+        if name is not None and name not in self.names[section]:
+            hint = did_you_mean(name, self.names[section])
+            self.collector.error(entry.at(key), f"unknown {kind} '{name}'{hint}", "unknown-reference")
+
+    def agents(self) -> None:
+        for agent in self.index.sections["agents"].values():
+            self.reference(agent, "batch_user", "batch_users", "batch user")
+            if agent.child("tls").data.get("verify") is False:
+                message = f"TLS verification is off for agent '{agent.name}': anyone on the path can read its traffic"
+                self.collector.warning(agent.at("tls", "verify"), message, "tls-verify")
+
+    def schedule(self, schedule: Entry) -> None:
+        defaults = schedule.child("defaults")
+        self.reference(schedule.child("frequency"), "exclude_calendar", "calendars", "calendar")
+        self.reference(defaults, "agent", "agents", "agent")
+        self.routing(defaults)
+        jobs = unique(schedule.items("jobs"), "job", self.collector)
+        for job in schedule.items("jobs"):
+            self.job(job, defaults, set(jobs))
+        self.cycles(schedule, jobs)
+
+    def job(self, job: Entry, defaults: Entry, job_names: set[str]) -> None:
+        self.reference(job, "agent", "agents", "agent")
+        self.reference(job.child("frequency"), "exclude_calendar", "calendars", "calendar")
+        self.routing(job)
+        for key in ("agent", "application"):
+            if key not in job.data and key not in defaults.data:
+                message = f"job '{job.name}' has no {key}: set it on the job or in the schedule's defaults"
+                self.collector.error(job.at(), message, "missing-field")
+        for index, item in enumerate(job.data.get("depends_on", ())):
+            name = item if isinstance(item, str) else item["job"]
+            if name not in job_names:
+                message = f"job '{job.name}' depends on unknown job '{name}'{did_you_mean(name, job_names)}"
+                self.collector.error(job.at("depends_on", index), message, "unknown-reference")
+        self.secrets(job)
+
+    def routing(self, entry: Entry) -> None:
+        for key, default in _ROUTING.items():
+            value = entry.data.get(key)
+            if value is not None and value != default:
+                message = f"{key} is '{value}', not the default '{default}': the server routes on it"
+                self.collector.warning(entry.at(key), message, "routing")
+
+    def secrets(self, job: Entry) -> None:
+        for index, value in enumerate(job.data.get("task_values", ())):
+            name, sep, literal = value.partition("=")
+            if sep:
+                self.secret(job, ("task_values", index), "task value", name, literal)
+        for name, value in job.data.get("script_parameters", {}).items():
+            self.secret(job, ("script_parameters", name), "script parameter", name, str(value))
+
+    def secret(self, job: Entry, path: Path_, kind: str, name: str, value: str) -> None:
+        if _SECRET_NAME.search(name) and value and not _ENV_ONLY.match(value):
+            message = f"{kind} '{name}' of job '{job.name}' holds a literal secret: write [[ENV:NAME]] instead"
+            self.collector.error(job.at(*path), message, "literal-secret")
+
+    def cycles(self, schedule: Entry, jobs: dict[str, Entry]) -> None:
+        graph = {name: [_dependency_name(d) for d in job.data.get("depends_on", ())] for name, job in jobs.items()}
+        try:
+            graphlib.TopologicalSorter(graph).prepare()
+        except graphlib.CycleError as exc:
+            cycle = list(reversed(exc.args[1]))
+            message = f"dependency cycle in schedule '{schedule.name}': {' -> '.join(cycle)}"
+            self.collector.error(jobs[cycle[0]].at("depends_on"), message, "dependency-cycle")
+
+    def property_references(self, known: set[str]) -> None:
+        for source in self.index.files:
+            for path, text in _strings(source.data, ()):
+                self.property_reference(Entry(source, path, {}), text, known)
+
+    def property_reference(self, node: Entry, text: str, known: set[str]) -> None:
+        try:
+            refs = props.references(text)
+        except DefinitionError as exc:
+            self.collector.error(node.at(), str(exc), "unknown-property")
+            return
+        for ref in refs:
+            if ref.kind == "property" and ref.name not in known:
+                message = f"unknown property {ref.text}{did_you_mean(ref.name, known)}"
+                self.collector.error(node.at(), message, "unknown-property")
+
+
+def _dependency_name(item: str | dict[str, str]) -> str:
+    return item if isinstance(item, str) else item["job"]
+
+
+def _strings(node: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
+    if isinstance(node, str):
+        if "[[" in node:
+            yield path, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, path + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, path + (index,))

@@ -1,0 +1,243 @@
+"""The JSON Schema of definition files, and its errors turned into human messages.
+
+The schema ships in the wheel as ``amtflow/_schema/amtflow.schema.json``; in a source checkout it
+is ``schemas/amtflow.schema.json``. The validator is built once per process.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib.resources
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from amtflow.errors import DefinitionError
+
+from .yamlload import Path_
+
+Problem = tuple[Path_, bool, str, str]  # node path, point at the key?, message, rule
+
+_OWNERS = {"schedules": "schedule", "jobs": "job", "agents": "agent", "batch_users": "batch user",
+           "calendars": "calendar"}
+_BOOLEAN_WORDS = frozenset(("yes", "no", "on", "off", "y", "n"))
+_TYPE_NAMES = {"string": "text", "integer": "an integer", "number": "a number", "boolean": "a boolean",
+               "array": "a list", "object": "a mapping", "null": "empty"}
+_ITEM_NAMES = {"days": "day", "dates": "date", "exclude_dates": "date", "task_values": "task value",
+               "on_codes": "completion code", "depends_on": "dependency", "include": "include"}
+_PATTERN_HINTS = {
+    "batch_server_url": "is not a Batch Server URL: write scheme://host:port, e.g. http://batchserver:42000",
+    "max_run_time": "is not a duration: write e.g. 90s, 5m, 2h or 1h30m",
+    "delay": "is not a duration: write e.g. 90s, 5m, 2h or 1h30m",
+}
+
+
+def schema_text() -> str:
+    """The schema file's text, from the installed package or the source checkout."""
+    packaged = importlib.resources.files("amtflow") / "_schema/amtflow.schema.json"
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    source = Path(__file__).resolve().parents[2] / "schemas" / "amtflow.schema.json"
+    try:
+        return source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DefinitionError(f"the amtflow schema is missing ({source})") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The schema as a mapping."""
+    loaded: dict[str, Any] = json.loads(schema_text())
+    return loaded
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema())
+
+
+def schema_problems(data: Any) -> list[Problem]:
+    """Every schema violation in one file's data, as human messages."""
+    return [problem for error in _validator().iter_errors(data) for problem in _explain(error, data)]
+
+
+def _explain(error: ValidationError, data: Any) -> Iterator[Problem]:
+    path = tuple(error.absolute_path)
+    handler = _HANDLERS.get(str(error.validator), _generic)
+    yield from handler(error, path, data)
+
+
+def _unknown_keys(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    allowed = sorted(error.schema.get("properties", {}))
+    for key in error.instance:
+        if key not in allowed:
+            message = f"unknown key '{key}'{_owner(data, path)}{_did_you_mean(key, allowed)}"
+            yield path + (key,), True, message, "unknown-key"
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    if word == "<<":
+        return " (YAML merge keys are not supported)"
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _required(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    for key in error.validator_value:
+        if key not in error.instance:
+            yield path, False, f"missing required key '{key}'{_owner(data, path)}{_task_note(error)}", "schema"
+
+
+def _task_note(error: ValidationError) -> str:
+    if "then" in error.absolute_schema_path and isinstance(error.instance, dict):
+        return f" (task: {error.instance.get('task')})"
+    return ""
+
+
+def _forbidden(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    if "then" not in error.absolute_schema_path:
+        yield from _generic(error, path, data)
+        return
+    task = error.instance.get("task")
+    for branch in error.validator_value["anyOf"]:
+        key = branch["required"][0]
+        if key in error.instance:
+            message = f"'{key}' is not allowed with task: {task}{_owner(data, path)}"
+            yield path + (key,), True, message, "schema"
+
+
+def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    expected = error.validator_value
+    value = error.instance
+    if _field(path) == "password":
+        yield path, False, "a password must be {env: NAME} or {file: PATH}, never a literal", "literal-secret"
+    elif expected == "boolean" and isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
+        yield path, False, f"'{value}' is not a boolean (YAML 1.2: write true or false)", "yaml-1.2"
+    else:
+        wanted = " or ".join(_TYPE_NAMES[t] for t in ([expected] if isinstance(expected, str) else expected))
+        hint = " (quote it to use it as text)" if expected == "string" and _is_number(value) else ""
+        message = f"{_label(path)}{_owner(data, path)} must be {wanted}, not {_show(value)}{hint}"
+        yield path, False, message, "schema"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return _TYPE_NAMES["object" if isinstance(value, dict) else "array"]
+    if value is None:
+        return "empty"
+    text = json.dumps(value) if not isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= 60 else text[:57] + "...'"
+
+
+def _too_many(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    if _field(path) == "password":
+        yield from _too_few(error, path, data)
+        return
+    limit, count = error.validator_value, len(error.instance)
+    yield path, False, f"at most {limit} {_label(path)} (got {count}){_owner(data, path)}", "schema"
+
+
+def _too_few(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    if _field(path) == "password":
+        yield path, False, "a password must be exactly one of {env: NAME} or {file: PATH}", "literal-secret"
+    else:
+        yield path, False, f"{_label(path)}{_owner(data, path)} must not be empty", "schema"
+
+
+def _enum(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    choices = [str(choice) for choice in error.validator_value]
+    hint = _did_you_mean(str(error.instance), choices) if isinstance(error.instance, str) else ""
+    subject = f"{_label(path)} {_show(error.instance)}{_owner(data, path)}"
+    yield path, False, f"{subject} is not one of {', '.join(choices)}{hint}", "schema"
+
+
+def _pattern(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    value = _show(error.instance)
+    if "propertyNames" in error.absolute_schema_path:
+        yield path + (error.instance,), True, f"{value} is not a valid name here", "schema"
+    elif "[0-9]{4}-" in error.validator_value:
+        yield path, False, f"{value}{_owner(data, path)} is not a date: write YYYY-MM-DD", "schema"
+    else:
+        hint = _PATTERN_HINTS.get(_field(path), "has the wrong form")
+        yield path, False, f"{_label(path)} {value}{_owner(data, path)} {hint}", "schema"
+
+
+def _minimum(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    subject = f"{_label(path)}{_owner(data, path)}"
+    yield path, False, f"{subject} must be at least {error.validator_value}, not {error.instance}", "schema"
+
+
+def _any_of(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    branch = 1 if isinstance(error.instance, dict) else 0
+    chosen = [e for e in error.context or () if e.schema_path and e.schema_path[0] == branch]
+    if isinstance(error.instance, (dict, str)) and chosen:
+        for sub in chosen:
+            yield from _explain(sub, data)
+    else:
+        wanted = "a job name or {job: NAME, on: ok|failed|finished}"
+        yield path, False, f"a dependency must be {wanted}, not {_show(error.instance)}", "schema"
+
+
+def _generic(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    yield path, False, f"{_label(path)}{_owner(data, path)}: {error.message}", "schema"
+
+
+def _field(path: Path_) -> str:
+    names = [part for part in path if isinstance(part, str)]
+    return names[-1] if names else ""
+
+
+def _label(path: Path_) -> str:
+    if not path:
+        return "the file"
+    name = _field(path).replace("_", " ")
+    if isinstance(path[-1], int):
+        return _ITEM_NAMES.get(_field(path), f"an item of {name}")
+    return name
+
+
+def _owner(data: Any, path: Path_) -> str:
+    """`` in job 'X'``: the innermost named thing holding ``path``."""
+    label, node = "", data
+    for index, part in enumerate(path):
+        parent, node = node, _child(node, part)
+        if isinstance(part, int) and index and path[index - 1] in _OWNERS and isinstance(node, dict):
+            name = node.get("name")
+            if isinstance(name, str):
+                label = f" in {_OWNERS[path[index - 1]]} '{name}'"
+        if node is None and parent is None:
+            break
+    return label
+
+
+def _child(node: Any, part: Any) -> Any:
+    try:
+        return node[part]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+_HANDLERS = {
+    "additionalProperties": _unknown_keys,
+    "required": _required,
+    "not": _forbidden,
+    "type": _type,
+    "maxItems": _too_many,
+    "maxProperties": _too_many,
+    "minItems": _too_few,
+    "minProperties": _too_few,
+    "minLength": _too_few,
+    "enum": _enum,
+    "pattern": _pattern,
+    "minimum": _minimum,
+    "anyOf": _any_of,
+}

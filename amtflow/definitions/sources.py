@@ -1,0 +1,164 @@
+"""Definition files on disk: which files a command line names, and what each one includes.
+
+A file is read, parsed and schema-checked once, however many files include it. ``include:``
+paths resolve relative to the including file, must stay inside the repository (the folder
+holding ``.git`` above the root file, else the folder given on the command line, else the root
+file's folder), and must not loop; a diamond (the same file reached twice) is loaded once.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from amtflow.errors import UsageError
+from amtflow.model import Location
+
+from .diagnostics import Collector, Diagnostic
+from .schema import schema_problems
+from .yamlload import Path_, YamlDocument, YamlProblem, read_document
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Root:
+    """A file named on the command line (or found in a folder named there) and its boundary."""
+
+    path: Path
+    display: str
+    boundary: Path
+
+
+@dataclass
+class SourceFile:
+    """One definition file: its document (None if it did not load) and its own problems."""
+
+    path: Path
+    display: str
+    document: YamlDocument | None = None
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    def location(self, path: Path_ = (), *, key: bool = False) -> Location:
+        """The location of the node at ``path`` in this file."""
+        line, column = self.document.position(path, key=key) if self.document else (1, 1)
+        return Location(self.display, line, column)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The file's top-level mapping once it loaded and passed the schema, else ``{}``."""
+        data = self.document.data if self.document and not self.problems else None
+        return data if isinstance(data, dict) else {}
+
+    @property
+    def ok(self) -> bool:
+        return self.document is not None and not self.problems
+
+
+def find_roots(paths: list[Path | str]) -> list[Root]:
+    """The definition files that ``paths`` name: files as given, folders searched recursively."""
+    roots: list[Root] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            roots.extend(_folder_roots(path))
+        elif path.is_file():
+            resolved = path.resolve()
+            roots.append(Root(resolved, str(given), repository(resolved.parent) or resolved.parent))
+        else:
+            raise UsageError(f"no such file or folder: {given}")
+    return roots
+
+
+def _folder_roots(folder: Path) -> list[Root]:
+    top = folder.resolve()
+    boundary = repository(top) or top
+    found = sorted(
+        path for path in folder.rglob("*")
+        if path.suffix in SUFFIXES and path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+    if not found:
+        raise UsageError(f"no *.yaml or *.yml files in {folder}")
+    return [Root(path.resolve(), str(path), boundary) for path in found]
+
+
+@functools.lru_cache(maxsize=256)
+def repository(folder: Path) -> Path | None:
+    """The nearest folder at or above ``folder`` that holds ``.git``."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+class Sources:
+    """Reads each file once and walks include graphs, reporting include problems."""
+
+    def __init__(self) -> None:
+        self.files: dict[Path, SourceFile] = {}
+        self.cwd = Path.cwd()
+
+    def read(self, path: Path, display: str | None = None) -> SourceFile:
+        """The file at the resolved ``path``, read and schema-checked on first use."""
+        if path not in self.files:
+            self.files[path] = _load(path, display or self._display(path))
+        return self.files[path]
+
+    def _display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.cwd))
+        except ValueError:
+            return str(path)
+
+    def closure(self, root: Root, collector: Collector) -> list[SourceFile]:
+        """The root file and every file it includes, each once, root first."""
+        seen: dict[Path, SourceFile] = {}
+        self._visit(self.read(root.path, root.display), root.boundary, (), seen, collector)
+        return list(seen.values())
+
+    def _visit(
+        self, source: SourceFile, boundary: Path, chain: tuple[SourceFile, ...],
+        seen: dict[Path, SourceFile], collector: Collector,
+    ) -> None:
+        seen[source.path] = source
+        chain = (*chain, source)
+        for target, location in self._includes(source, boundary, collector):
+            if any(item.path == target for item in chain):
+                loop = " -> ".join(item.display for item in (*chain, self.read(target)))
+                collector.error(location, f"include loop: {loop}", "include")
+            elif target not in seen:
+                self._visit(self.read(target), boundary, chain, seen, collector)
+
+    def _includes(self, source: SourceFile, boundary: Path, collector: Collector) -> list[tuple[Path, Location]]:
+        targets = []
+        raw = source.document.data if source.document else None
+        includes = raw.get("include") if isinstance(raw, dict) else None
+        for index, name in enumerate(includes if isinstance(includes, list) else []):
+            if not isinstance(name, str):
+                continue
+            location = source.location(("include", index))
+            target = Path(os.path.normpath(source.path.parent / name)).resolve()
+            if not target.is_relative_to(boundary):
+                collector.error(location, f"include '{name}' is outside the repository ({boundary})", "include")
+            elif not target.is_file():
+                collector.error(location, f"include '{name}' not found", "include")
+            else:
+                targets.append((target, location))
+        return targets
+
+
+def _load(path: Path, display: str) -> SourceFile:
+    source = SourceFile(path, display)
+    try:
+        source.document = read_document(path)
+    except YamlProblem as problem:
+        location = Location(display, problem.line, problem.column)
+        source.problems.append(Diagnostic(location, "error", problem.message, problem.rule))
+        return source
+    for node_path, key, message, rule in schema_problems(source.document.data):
+        source.problems.append(Diagnostic(source.location(node_path, key=key), "error", message, rule))
+    return source

@@ -1,0 +1,265 @@
+"""Read one YAML file into plain values, keeping the line and column of every node.
+
+YAML 1.2 core types, not PyYAML's 1.1 defaults: only true/false (any case variant) are booleans,
+``on``/``yes``/``NO`` stay strings, dates stay ISO strings, ``0777`` is the decimal 777. The C
+parser's event stream is consumed in one pass that builds the values, records positions, and
+enforces the limits that turn hostile input into a clean error: file size, nesting depth,
+alias expansion ("billion laughs"); duplicate keys are errors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import yaml
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # no libyaml: the pure-Python parser gives the same events
+    _Loader = yaml.SafeLoader
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ALIAS_NODES = 100_000
+
+Path_ = tuple[Any, ...]
+Position = tuple[int, int]
+
+
+class YamlProblem(Exception):
+    """A file that cannot be read as YAML definitions, at a 1-based line and column."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1, rule: str = "yaml") -> None:
+        super().__init__(message)
+        self.message, self.line, self.column, self.rule = message, line, column, rule
+
+
+@dataclass
+class YamlDocument:
+    """One file's plain values, with the position of every node and of every mapping key."""
+
+    path: Path
+    raw: bytes
+    data: Any
+    positions: dict[Path_, Position] = field(default_factory=dict)
+    key_positions: dict[Path_, Position] = field(default_factory=dict)
+
+    def position(self, path: Path_, *, key: bool = False) -> Position:
+        """Where the node at ``path`` is (its key's position with ``key``); else its parent's."""
+        if key and path in self.key_positions:
+            return self.key_positions[path]
+        while path and path not in self.positions:
+            path = path[:-1]
+        return self.positions.get(path, (1, 1))
+
+
+def read_document(path: Path) -> YamlDocument:
+    """Read ``path`` with the size, encoding and YAML limits; raise ``YamlProblem``."""
+    raw = _read_bytes(path)
+    text = _decode(raw)
+    document = YamlDocument(path, raw, None)
+    document.data = _Builder(document).build(text)
+    return document
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise YamlProblem(f"file too large ({size} bytes; the limit is {MAX_BYTES})", rule="limit")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise YamlProblem(f"cannot read file: {exc.strerror or exc}", rule="file") from exc
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        raise YamlProblem("binary file (NUL byte): not a YAML definition file", line, rule="file")
+    return raw
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start]
+        raise YamlProblem(f"not valid UTF-8 (byte 0x{byte:02x})", line, column, "file") from exc
+
+
+_NULL = frozenset(("", "~", "null", "Null", "NULL"))
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_INT_BASE = re.compile(r"0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+_MAYBE_TYPED = frozenset("0123456789+-.~nNtTfF")
+
+
+def resolve_plain(text: str) -> Any:
+    """The YAML 1.2 core schema value of a plain (unquoted, untagged) scalar."""
+    if text and text[0] not in _MAYBE_TYPED:
+        return text
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.match(text):
+        return int(text, 10)
+    if _INT_BASE.match(text):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    if _FLOAT.match(text):
+        return float(text)
+    return _SPECIAL_FLOAT.get(text.lower(), text)
+
+
+_TAG = "tag:yaml.org,2002:"
+_TAGGED: dict[str, Callable[[str], Any]] = {
+    _TAG + "str": str,
+    _TAG + "int": lambda text: int(text, 0),
+    _TAG + "float": float,
+    _TAG + "bool": lambda text: _BOOL[text],
+    _TAG + "null": lambda text: None,
+}
+
+
+class _Builder:
+    """Consumes the event stream once, building values and positions, enforcing the limits."""
+
+    def __init__(self, document: YamlDocument) -> None:
+        self.document = document
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.nodes = 0
+        self.alias_nodes = 0
+
+    def build(self, text: str) -> Any:
+        events = self._events(text)
+        try:
+            next(events)  # StreamStart
+            first = next(events)
+            if isinstance(first, yaml.StreamEndEvent):
+                raise YamlProblem("empty file: expected a mapping of definitions", rule="yaml")
+            value = self._node(events, next(events), (), 1)
+            next(events)  # DocumentEnd
+            extra = next(events)
+        except StopIteration:  # pragma: no cover - the parser always ends the stream
+            raise YamlProblem("unexpected end of file") from None
+        if isinstance(extra, yaml.DocumentStartEvent):
+            raise YamlProblem("only one YAML document per file", *_mark(extra))
+        return value
+
+    def _events(self, text: str) -> Iterator[yaml.Event]:
+        try:
+            yield from yaml.parse(text, Loader=_Loader)
+        except yaml.MarkedYAMLError as exc:
+            raise _syntax_problem(exc, text) from None
+        except yaml.YAMLError as exc:
+            raise YamlProblem(f"YAML syntax: {exc}") from None
+
+    def _node(self, events: Iterator[yaml.Event], event: yaml.Event, path: Path_, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event), "limit")
+        self.document.positions[path] = _mark(event)
+        if isinstance(event, yaml.AliasEvent):
+            return self._alias(event)
+        start = self.nodes
+        self.nodes += 1
+        if isinstance(event, yaml.ScalarEvent):
+            value = self._scalar(event)
+        elif isinstance(event, yaml.MappingStartEvent):
+            self._check_tag(event, "map")
+            value = self._mapping(events, path, depth)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            self._check_tag(event, "seq")
+            value = self._sequence(events, path, depth)
+        else:  # pragma: no cover - the parser emits only these here
+            raise YamlProblem("unexpected YAML structure", *_mark(event))
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (value, self.nodes - start)
+        return value
+
+    def _alias(self, event: yaml.AliasEvent) -> Any:
+        if event.anchor not in self.anchors:  # pragma: no cover - the parser refuses these
+            raise YamlProblem(f"unknown alias *{event.anchor}", *_mark(event))
+        value, size = self.anchors[event.anchor]
+        self.alias_nodes += size
+        self.nodes += size
+        if self.alias_nodes > MAX_ALIAS_NODES:
+            raise YamlProblem(
+                f"aliases expand to more than {MAX_ALIAS_NODES} nodes (refused)", *_mark(event), "limit"
+            )
+        return value
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        if event.implicit[0]:
+            return resolve_plain(event.value)
+        if event.tag is None or event.tag == "!" or event.implicit[1]:
+            return event.value
+        convert = _TAGGED.get(event.tag)
+        if convert is None:
+            raise YamlProblem(f"YAML tag {_short(event.tag)} is not allowed", *_mark(event))
+        try:
+            return convert(event.value)
+        except (ValueError, KeyError):
+            raise YamlProblem(f"{event.value!r} is not a valid {event.tag}", *_mark(event)) from None
+
+    def _check_tag(self, event: yaml.CollectionStartEvent, kind: str) -> None:
+        if event.tag not in (None, "!", _TAG + kind):
+            raise YamlProblem(f"YAML tag {_short(event.tag)} is not allowed", *_mark(event))
+
+    def _mapping(self, events: Iterator[yaml.Event], path: Path_, depth: int) -> dict[str, Any]:
+        mapping: dict[str, Any] = {}
+        key_positions = self.document.key_positions
+        for event in events:
+            if isinstance(event, yaml.MappingEndEvent):
+                return mapping
+            key = self._key(event)
+            child = path + (key,)
+            if key in mapping:
+                first = key_positions[child][0]
+                raise YamlProblem(f"duplicate key '{key}' (first at line {first})", *_mark(event), "duplicate-key")
+            key_positions[child] = _mark(event)
+            mapping[key] = self._node(events, next(events), child, depth + 1)
+        raise YamlProblem("unexpected end of file")  # pragma: no cover
+
+    def _key(self, event: yaml.Event) -> str:
+        if isinstance(event, yaml.ScalarEvent):
+            return event.value
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlProblem("an alias cannot be a mapping key", *_mark(event))
+        raise YamlProblem("a mapping key must be plain text", *_mark(event))
+
+    def _sequence(self, events: Iterator[yaml.Event], path: Path_, depth: int) -> list[Any]:
+        items: list[Any] = []
+        for event in events:
+            if isinstance(event, yaml.SequenceEndEvent):
+                return items
+            items.append(self._node(events, event, path + (len(items),), depth + 1))
+        raise YamlProblem("unexpected end of file")  # pragma: no cover
+
+
+def _mark(event: yaml.Event) -> Position:
+    return event.start_mark.line + 1, event.start_mark.column + 1
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
+    mark = exc.problem_mark or exc.context_mark
+    if exc.context_mark and "end of stream" in (exc.problem or ""):
+        mark = exc.context_mark  # where the unclosed thing began, not the end of the file
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or "invalid YAML"
+    if "\t" in _line(text, line)[: max(column, 1)]:
+        return YamlProblem("tab character: YAML indents with spaces only", line, column, "yaml")
+    context = f" {exc.context}" if exc.context else ""
+    return YamlProblem(f"YAML syntax: {problem}{context}", line, column, "yaml")
+
+
+def _line(text: str, line: int) -> str:
+    lines = text.split("\n", line)
+    return lines[line - 1] if len(lines) >= line else ""
+
+
+def _short(tag: str | None) -> str:
+    return "!!" + tag[len(_TAG) :] if tag and tag.startswith(_TAG) else str(tag)
