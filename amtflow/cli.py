@@ -7,14 +7,19 @@ its exit status; a traceback is shown only with ``--traceback`` (or ``AMTFLOW_TR
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import os
 import sys
 import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
 from amtflow import __version__, report
-from amtflow.errors import AmtflowError
+from amtflow.errors import AmtflowError, UsageError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +27,166 @@ from amtflow.errors import AmtflowError
 @click.option("--traceback", is_flag=True, help="Show a traceback with errors (for bug reports).")
 def cli(traceback: bool) -> None:  # noqa: ARG001 - read by main() before parsing
     """Declarative YAML workflows for Asysco AMT Batch Servers."""
+
+
+class _DateType(click.ParamType):
+    """An ISO date, or today / yesterday / tomorrow."""
+
+    name = "date"
+    _words = {"today": 0, "yesterday": -1, "tomorrow": 1}
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip().lower()
+        if text in self._words:
+            return dt.date.today() + dt.timedelta(days=self._words[text])
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"'{value}' is not a date: use YYYY-MM-DD, today, yesterday or tomorrow")
+
+
+def _properties(values: tuple[str, ...]) -> dict[str, str]:
+    properties = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--property")
+        properties[name.strip()] = value
+    return properties
+
+
+def _plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by plan and run: what to resolve, for which date."""
+    for decorator in reversed((
+        click.argument("schedule_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        click.option("--schedule", "schedule", metavar="NAME", help="The schedule to use when the file defines several."),
+        click.option("--date", type=_DateType(), default="today", show_default=True, help="The schedule date (YYYY-MM-DD, today, yesterday, tomorrow)."),
+        click.option("--job", "jobs", multiple=True, metavar="NAME", help="Run only these jobs (repeatable); dependencies on others count as met."),
+        click.option("--property", "properties", multiple=True, metavar="NAME=VALUE", help="Set or override a property (repeatable)."),
+    )):
+        command = decorator(command)
+    return command
+
+
+@cli.command()
+@_plan_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def plan(schedule_file: Path, schedule: str | None, date: dt.date, jobs: tuple[str, ...],
+         properties: tuple[str, ...], fmt: str) -> None:
+    """Show what a run would do on a date, with no network: jobs, waves, resolved requests."""
+    from amtflow import definitions as defs
+    from amtflow.report import plan as plan_report
+    from amtflow.runner import RunOptions, plan_for
+
+    options = RunOptions(definitions=schedule_file, date=date, log_dir=Path(), state_dir=Path(),
+                         schedule=schedule, jobs=jobs, properties=_properties(properties),
+                         environ=dict(os.environ))
+    resolved = plan_for(options, defs.load([schedule_file], properties=options.properties))
+    plan_report.show(resolved, fmt)
+
+
+@cli.command()
+@_plan_options
+@click.option("--max-parallel", type=click.IntRange(min=1), default=50, show_default=True, help="Jobs running at once over all agents.")
+@click.option("--simulate", is_flag=True, help="Run against the embedded AMT simulator instead of the agents' servers.")
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Simulator scenario (with --simulate).")
+@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path), envvar="AMTFLOW_LOG_DIR", default=".amtflow/logs", show_default=True)
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar="AMTFLOW_STATE_DIR", default=".amtflow", show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON summary to this file.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML (a test case per job) to this file.")
+@click.option("--live/--plain", default=None, help="Live view or one line per change (default: live on a terminal).")
+def run(schedule_file: Path, schedule: str | None, date: dt.date, jobs: tuple[str, ...],
+        properties: tuple[str, ...], max_parallel: int, simulate: bool, scenario: Path | None,
+        log_dir: Path, state_dir: Path, json_path: Path | None, junit_path: Path | None,
+        live: bool | None) -> int:
+    """Run a schedule for a date: exit 0 all OK, 1 a job failed or was not run."""
+    from amtflow.runner import RunOptions, run_schedule
+
+    if scenario and not simulate:
+        raise click.UsageError("--scenario goes with --simulate")
+    options = RunOptions(
+        definitions=schedule_file, date=date, log_dir=log_dir, state_dir=state_dir,
+        schedule=schedule, jobs=jobs, properties=_properties(properties),
+        environ=dict(os.environ), max_parallel=max_parallel, simulate=simulate,
+        scenario=scenario, json_path=json_path, junit_path=junit_path,
+        live=sys.stdout.isatty() if live is None else live,
+    )
+    return asyncio.run(run_schedule(options)).exit_status
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]),
+              default="text", show_default=True, help="Output for people, or for machines.")
+@click.option("--property", "-p", "properties", multiple=True, metavar="NAME=VALUE",
+              help="A property value, as for [[NAME]] (repeatable).")
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[Path, ...], output_format: str,
+             properties: tuple[str, ...]) -> None:
+    """Validate definition files and folders (default: definitions/)."""
+    from amtflow import definitions
+    from amtflow.report import diagnostics
+
+    validation = definitions.validate(paths or [Path("definitions")],
+                                      properties=_property_options(properties))
+    diagnostics.show(validation, output_format)
+    ctx.exit(0 if validation.ok else 2)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of definition files."""
+    from amtflow.definitions import schema_text
+
+    report.plain(schema_text().rstrip("\n"))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=42000, show_default=True,
+              help="Port to listen on (0: a free port).")
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Scenario YAML: scripted job behaviours.")
+def simulator(host: str, port: int, scenario: Path | None) -> int:
+    """Run the embedded AMT Batch Server simulator until Ctrl-C."""
+    from amtflow.report import agents as agents_report
+    from amtflow.simulator.serve import serve
+
+    try:
+        asyncio.run(serve(host, port, scenario, agents_report.simulator_listening))
+    except KeyboardInterrupt:
+        agents_report.simulator_stopped()
+    return 0
+
+
+@cli.group()
+def agents() -> None:
+    """Work with the agents (AMT Batch Server connections) of the definitions."""
+
+
+@agents.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def agents_check(paths: tuple[Path, ...]) -> int:
+    """Check every agent: reachable, credentials good, server version. Exit 1 if any fails."""
+    from amtflow import definitions
+    from amtflow.agents import check_all
+    from amtflow.report import agents as agents_report
+
+    checks = asyncio.run(check_all(definitions.load(paths or [Path("definitions")])))
+    agents_report.show_checks(checks)
+    return 0 if all(check.ok for check in checks) else 1
+
+
+def _property_options(options: tuple[str, ...]) -> dict[str, str]:
+    values = {}
+    for option in options:
+        name, sep, value = option.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--property wants NAME=VALUE, not {option!r}")
+        values[name] = value
+    return values
 
 
 def _want_traceback() -> bool:

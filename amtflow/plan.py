@@ -1,0 +1,265 @@
+"""Planning: a schedule and a date become a graph of resolved jobs. Pure: no network, no files.
+
+The plan says which jobs run on the date (frequencies, calendars, ``on_request``, a ``--job``
+selection), in which dependency waves, each with its AMT request fully resolved (every
+``[[PROPERTY]]`` substituted), and which jobs do not run and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import graphlib
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from amtflow.errors import DefinitionError, UsageError
+from amtflow.model import (
+    WEEKDAYS,
+    Calendar,
+    Definitions,
+    Dependency,
+    Frequency,
+    MasterJob,
+    Schedule,
+    TaskType,
+)
+from amtflow.properties import PropertyContext, substitute
+
+
+@dataclass(frozen=True)
+class AmtRequest:
+    """A job's AMT request with every property resolved: a Start without its task id."""
+
+    task_type: TaskType
+    application: str
+    submit_user: str
+    user: str | None
+    station: str
+    queue: str | None
+    job_name: str | None
+    task_values: tuple[str, ...]
+    script_name: str | None
+    script_parameters: tuple[str, ...]  # "NAME=value"
+
+    @property
+    def target(self) -> str:
+        """The AMT job or script the request starts."""
+        return (self.job_name if self.task_type is TaskType.BATCH_JOB else self.script_name) or ""
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return self.task_values if self.task_type is TaskType.BATCH_JOB else self.script_parameters
+
+
+@dataclass(frozen=True)
+class PlannedJob:
+    """A job that runs on the plan's date."""
+
+    job: MasterJob
+    request: AmtRequest
+    wave: int
+    depends_on: tuple[Dependency, ...]  # only dependencies on jobs that run in this plan
+    assumed_met: tuple[str, ...] = ()  # dependencies outside the plan, treated as met
+
+    @property
+    def name(self) -> str:
+        return self.job.name
+
+
+@dataclass(frozen=True)
+class SkippedJob:
+    """A job of the schedule that does not run on the plan's date, and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    schedule: Schedule
+    date: dt.date
+    jobs: tuple[PlannedJob, ...]  # in a dependency order
+    skipped: tuple[SkippedJob, ...] = ()
+    reason: str = ""  # why nothing runs, when the schedule itself is off on the date
+    selected: tuple[str, ...] = field(default=())
+
+    @property
+    def waves(self) -> tuple[tuple[PlannedJob, ...], ...]:
+        count = max((job.wave for job in self.jobs), default=-1) + 1
+        return tuple(tuple(j for j in self.jobs if j.wave == wave) for wave in range(count))
+
+    def job(self, name: str) -> PlannedJob | None:
+        return next((job for job in self.jobs if job.name == name), None)
+
+
+def choose_schedule(definitions: Definitions, name: str | None) -> Schedule:
+    """The schedule to plan: the one named, or the only one defined."""
+    if name is not None:
+        if name not in definitions.schedules:
+            known = ", ".join(sorted(definitions.schedules)) or "none"
+            raise UsageError(f"no schedule named '{name}' (defined: {known})")
+        return definitions.schedules[name]
+    if len(definitions.schedules) == 1:
+        return next(iter(definitions.schedules.values()))
+    if not definitions.schedules:
+        raise UsageError("the definitions hold no schedule")
+    known = ", ".join(sorted(definitions.schedules))
+    raise UsageError(f"the definitions hold several schedules; choose one with --schedule ({known})")
+
+
+def off_reason(
+    frequency: Frequency, date: dt.date, calendars: Mapping[str, Calendar], *, requested: bool
+) -> str:
+    """Why ``frequency`` does not run on ``date``, or "" when it does."""
+    if frequency.on_request and not requested:
+        return "runs on request only"
+    if date in frequency.exclude_dates:
+        return f"{date} is an excluded date"
+    calendar = calendars.get(frequency.exclude_calendar or "")
+    if calendar is not None and date in calendar.dates:
+        return f"{date} is in calendar '{calendar.name}'"
+    if date in frequency.dates:
+        return ""
+    weekday = WEEKDAYS[date.weekday()]
+    if frequency.days and weekday not in frequency.days:
+        return f"does not run on {weekday}"
+    if frequency.dates and not frequency.days:
+        return f"{date} is not one of its dates"
+    return ""
+
+
+def make_plan(
+    definitions: Definitions,
+    schedule: Schedule,
+    date: dt.date,
+    *,
+    jobs: Collection[str] = (),
+    properties: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    requested: bool = False,
+) -> Plan:
+    """Resolve ``schedule`` for ``date``; ``jobs`` narrows it to a selection.
+
+    ``requested`` says the schedule was asked for by name (it then runs even if ``on_request``).
+    Raises ``UsageError`` for an unknown selected job and ``DefinitionError`` for properties that
+    do not resolve (every one of them at once).
+    """
+    _check_selection(schedule, jobs)
+    reason = off_reason(schedule.frequency, date, definitions.calendars, requested=requested)
+    if reason:
+        return Plan(schedule, date, (), reason=f"schedule {schedule.name}: {reason}")
+    running, skipped = _select(definitions, schedule, date, jobs)
+    context = PropertyContext(
+        properties={**definitions.properties, **(properties or {})},
+        environ=dict(environ or {}),
+        schedule_name=schedule.name,
+        job_name="",
+        date=date,
+    )
+    requests = _resolve_all(running, context)
+    planned = _order(running, requests, skipped)
+    return Plan(schedule, date, planned, tuple(skipped), selected=tuple(jobs))
+
+
+def _check_selection(schedule: Schedule, jobs: Collection[str]) -> None:
+    unknown = [name for name in jobs if schedule.job(name) is None]
+    if unknown:
+        raise UsageError(f"schedule {schedule.name} has no job {', '.join(map(repr, unknown))}")
+
+
+def _select(
+    definitions: Definitions, schedule: Schedule, date: dt.date, jobs: Collection[str]
+) -> tuple[list[MasterJob], list[SkippedJob]]:
+    running: list[MasterJob] = []
+    skipped: list[SkippedJob] = []
+    for job in schedule.jobs:
+        if jobs and job.name not in jobs:
+            skipped.append(SkippedJob(job.name, "not selected"))
+            continue
+        reason = ""
+        if job.frequency is not None:
+            requested = job.name in jobs
+            reason = off_reason(job.frequency, date, definitions.calendars, requested=requested)
+        if reason:
+            skipped.append(SkippedJob(job.name, reason))
+        else:
+            running.append(job)
+    return running, skipped
+
+
+def _resolve_all(running: Sequence[MasterJob], context: PropertyContext) -> dict[str, AmtRequest]:
+    requests: dict[str, AmtRequest] = {}
+    problems: list[str] = []
+    for job in running:
+        try:
+            requests[job.name] = resolve_request(job, context)
+        except DefinitionError as exc:
+            where = f"{job.location}: " if job.location else ""
+            problems.append(f"{where}job {job.name}: {exc}")
+    if problems:
+        raise DefinitionError("; ".join(problems))
+    return requests
+
+
+def resolve_request(job: MasterJob, context: PropertyContext) -> AmtRequest:
+    """The job's AMT request with its properties substituted for ``context``'s date."""
+    ctx = PropertyContext(
+        properties=context.properties,
+        environ=context.environ,
+        schedule_name=context.schedule_name,
+        job_name=job.name,
+        date=context.date,
+    )
+
+    def sub(text: str | None) -> str | None:
+        return None if text is None else substitute(text, ctx)
+
+    return AmtRequest(
+        task_type=job.task,
+        application=substitute(job.application, ctx),
+        submit_user=substitute(job.submit_user, ctx),
+        user=sub(job.user),
+        station=substitute(job.station, ctx),
+        queue=sub(job.queue),
+        job_name=sub(job.job_name),
+        task_values=tuple(substitute(value, ctx) for value in job.task_values),
+        script_name=sub(job.script_name),
+        script_parameters=tuple(
+            f"{substitute(name, ctx)}={substitute(value, ctx)}"
+            for name, value in job.script_parameters
+        ),
+    )
+
+
+def _order(
+    running: Sequence[MasterJob], requests: Mapping[str, AmtRequest], skipped: Sequence[SkippedJob]
+) -> tuple[PlannedJob, ...]:
+    names = {job.name for job in running}
+    outside = {s.name: s.reason for s in skipped}
+    graph = {job.name: [d.job for d in job.depends_on if d.job in names] for job in running}
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        cycle = " -> ".join(reversed(exc.args[1]))
+        raise DefinitionError(f"dependency cycle: {cycle}") from None
+    by_name = {job.name: job for job in running}
+    waves: dict[str, int] = {}
+    planned = []
+    for name in order:
+        job = by_name[name]
+        waves[name] = 1 + max((waves[dep] for dep in graph[name]), default=-1)
+        planned.append(
+            PlannedJob(
+                job=job,
+                request=requests[name],
+                wave=waves[name],
+                depends_on=tuple(d for d in job.depends_on if d.job in names),
+                assumed_met=tuple(
+                    f"{d.job} ({outside.get(d.job, 'not in the schedule')})"
+                    for d in job.depends_on
+                    if d.job not in names
+                ),
+            )
+        )
+    position = {name: index for index, name in enumerate(order)}
+    return tuple(sorted(planned, key=lambda p: (p.wave, position[p.name])))

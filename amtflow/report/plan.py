@@ -1,0 +1,84 @@
+"""How ``amtflow plan`` shows a plan: waves of resolved AMT requests, and what does not run."""
+
+from __future__ import annotations
+
+import json
+
+from rich.markup import escape
+from rich.tree import Tree
+
+from amtflow.model import TaskType
+from amtflow.plan import Plan, PlannedJob
+from amtflow.report import plain, stdout
+
+
+def show(plan: Plan, fmt: str) -> None:
+    """Print ``plan`` as text (a tree of waves) or JSON."""
+    if fmt == "json":
+        plain(json.dumps(plan_dict(plan), indent=2))
+        return
+    title = f"schedule [bold]{escape(plan.schedule.name)}[/] for {plan.date}"
+    if plan.reason:
+        stdout.print(f"{title}: nothing runs ({escape(plan.reason)})")
+        return
+    tree = Tree(f"{title}: {len(plan.jobs)} job(s) in {len(plan.waves)} wave(s)")
+    for number, wave in enumerate(plan.waves, start=1):
+        branch = tree.add(f"wave {number}")
+        for job in wave:
+            _add_job(branch, job)
+    if plan.skipped:
+        skipped = tree.add("not run on this date")
+        for job in plan.skipped:
+            skipped.add(f"{escape(job.name)}: {escape(job.reason)}")
+    stdout.print(tree)
+
+
+def _add_job(branch: Tree, job: PlannedJob) -> None:
+    request = job.request
+    kind = "batch job" if request.task_type is TaskType.BATCH_JOB else "script"
+    node = branch.add(f"[bold]{escape(job.name)}[/] ({kind} {escape(request.target)} "
+                      f"on {escape(job.job.agent)})")
+    node.add(
+        f"application {escape(request.application)}, submit user {escape(request.submit_user)}, "
+        f"station {escape(request.station)}, queue {escape(request.queue or '(default)')}, "
+        f"run as {escape(request.user or '(application user)')}"
+    )
+    if request.parameters:
+        node.add("parameters: " + escape(", ".join(request.parameters)))
+    if job.depends_on:
+        node.add("after: " + ", ".join(f"{escape(d.job)} ({d.on.value})" for d in job.depends_on))
+    for assumed in job.assumed_met:
+        node.add(f"[yellow]dependency treated as met:[/] {escape(assumed)}")
+
+
+def plan_dict(plan: Plan) -> dict[str, object]:
+    """The plan as JSON-ready data."""
+    return {
+        "schedule": plan.schedule.name,
+        "date": plan.date.isoformat(),
+        "reason": plan.reason,
+        "waves": [[job.name for job in wave] for wave in plan.waves],
+        "jobs": [_job_dict(job) for job in plan.jobs],
+        "not_run": [{"name": s.name, "reason": s.reason} for s in plan.skipped],
+    }
+
+
+def _job_dict(job: PlannedJob) -> dict[str, object]:
+    request = job.request
+    return {
+        "name": job.name,
+        "wave": job.wave + 1,
+        "agent": job.job.agent,
+        "task": request.task_type.value,
+        "application": request.application,
+        "submit_user": request.submit_user,
+        "user": request.user,
+        "station": request.station,
+        "queue": request.queue,
+        "job_name": request.job_name,
+        "task_values": list(request.task_values),
+        "script_name": request.script_name,
+        "script_parameters": list(request.script_parameters),
+        "depends_on": [{"job": d.job, "on": d.on.value} for d in job.depends_on],
+        "assumed_met": list(job.assumed_met),
+    }
