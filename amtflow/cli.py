@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from amtflow import __version__, report
-from amtflow.errors import AmtflowError, UsageError
+from amtflow.errors import AmtflowError, DefinitionError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,7 +130,7 @@ def validate(ctx: click.Context, paths: tuple[Path, ...], output_format: str,
     from amtflow.report import diagnostics
 
     validation = definitions.validate(paths or [Path("definitions")],
-                                      properties=_property_options(properties))
+                                      properties=_properties(properties))
     diagnostics.show(validation, output_format)
     ctx.exit(0 if validation.ok else 2)
 
@@ -179,14 +179,13 @@ def agents_check(paths: tuple[Path, ...]) -> int:
     return 0 if all(check.ok for check in checks) else 1
 
 
-def _property_options(options: tuple[str, ...]) -> dict[str, str]:
-    values = {}
-    for option in options:
-        name, sep, value = option.partition("=")
-        if not sep or not name:
-            raise UsageError(f"--property wants NAME=VALUE, not {option!r}")
-        values[name] = value
-    return values
+def _show_error(exc: AmtflowError) -> None:
+    if isinstance(exc, DefinitionError) and exc.diagnostics:
+        from amtflow.report import diagnostics
+
+        diagnostics.show_errors(exc.diagnostics)
+    else:
+        report.error(str(exc))
 
 
 def _want_traceback() -> bool:
@@ -206,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     except AmtflowError as exc:
         if _want_traceback():
             traceback.print_exc()
-        report.error(str(exc))
+        _show_error(exc)
         status = exc.exit_status
     except KeyboardInterrupt:
         report.error("interrupted")

@@ -59,3 +59,15 @@ def as_github(diagnostic: Diagnostic) -> str:
     message = diagnostic.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     path = where.path.replace("%", "%25").replace(",", "%2C").replace(":", "%3A")
     return f"::{diagnostic.severity} file={path},line={where.line},col={where.column}::{message}"
+
+
+def show_errors(diagnostics: Sequence[object]) -> None:
+    """Every diagnostic of a failed load, on stderr (for plan, run and the other commands)."""
+    for diagnostic in diagnostics:
+        if isinstance(diagnostic, Diagnostic):
+            report.stderr.print(
+                f"{escape(str(diagnostic.location))}: [bold red]{diagnostic.severity}:[/] "
+                f"{escape(diagnostic.message)}"
+            )
+        else:
+            report.error(str(diagnostic))
