@@ -1,0 +1,219 @@
+"""``AmtClient``: the ``BatchClient`` of one agent, over one shared ``aiohttp.ClientSession``.
+
+``_call`` is the one choke point: it adds the token, retries transient faults within the policy's
+budget, logs on again once after a 401, and maps HTTP statuses to amtflow's errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from amtflow import report
+from amtflow.batch import JobStatus, MessagePage, ServerStatus, StartRequest
+from amtflow.client import wire
+from amtflow.client.http import Answer, Transient, exchange
+from amtflow.client.policy import RetryPolicy
+from amtflow.client.token import TokenKeeper
+from amtflow.errors import (
+    AmtError,
+    AuthenticationError,
+    Conflict,
+    NotFound,
+    ProtocolError,
+    RequestRejected,
+    ServerUnavailable,
+)
+from amtflow.model import Agent, BatchUser
+from amtflow.secrets import read_secret
+
+_warned_unverified: set[str] = set()
+
+
+class AmtClient:
+    """Talks to one agent's AMT Batch Server as its batch user (implements ``BatchClient``)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        agent: Agent,
+        batch_user: BatchUser,
+        *,
+        password: Callable[[], str] | None = None,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._session = session
+        self.agent = agent
+        self.batch_user = batch_user
+        self._password = password or self._read_password
+        self.policy = policy or RetryPolicy()
+        self._base = agent.batch_server_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(
+            total=self.policy.request_timeout, sock_connect=self.policy.connect_timeout
+        )
+        self._rng = random.Random()
+        self._ssl: ssl.SSLContext | bool | None = None
+        self._tokens = TokenKeeper(self._logon)
+        self.requests = 0  # HTTP requests sent, retries and logons included
+
+    def __repr__(self) -> str:
+        return (
+            f"AmtClient(agent={self.agent.name!r}, url={self._base!r}, "
+            f"api_user={self.batch_user.identifier!r})"
+        )
+
+    @property
+    def logons(self) -> int:
+        """How many logons this client has made."""
+        return self._tokens.logons
+
+    async def status(self) -> ServerStatus:
+        """Reachability and version (``/api/status``); needs no token."""
+        answer = await self._call("GET", wire.STATUS_PATH, "status", auth=False)
+        return wire.parse_status(answer)
+
+    async def logon(self) -> None:
+        """Get a token now (preflight); later calls log on by themselves when needed."""
+        await self._tokens.renew()
+
+    async def start(self, request: StartRequest) -> JobStatus:
+        """Start a job; a repeat carries the same ``taskId`` so it never starts a second job."""
+        what = f"Start {request.job_name or request.script_name}"
+        answer = await self._call("POST", wire.ACTION_PATH, what, wire.start_body(request))
+        return wire.parse_job_status(answer, what)
+
+    async def monitor(self, batch_request_id: int) -> JobStatus:
+        """The job's current status (MonitorJob)."""
+        what = f"MonitorJob {batch_request_id}"
+        answer = await self._call("GET", wire.monitor_path(batch_request_id), what)
+        return wire.parse_job_status(answer, what)
+
+    async def messages(self, batch_request_id: int, after: int = 0) -> MessagePage:
+        """One page of the job's messages with ``seq > after`` (GetMessages)."""
+        what = f"GetMessages {batch_request_id}"
+        path = f"{wire.messages_path(batch_request_id)}?after={int(after)}"
+        return wire.parse_messages(await self._call("GET", path, what), what)
+
+    async def kill(self, batch_request_id: int) -> JobStatus:
+        """Ask the server to kill the job; 409 (already ended) raises ``Conflict``."""
+        return await self._action("Kill", batch_request_id)
+
+    async def stop(self, batch_request_id: int) -> JobStatus:
+        """Ask the server for a graceful stop; 409 raises ``Conflict``."""
+        return await self._action("Stop", batch_request_id)
+
+    async def _action(self, action: str, batch_request_id: int) -> JobStatus:
+        what = f"{action} {batch_request_id}"
+        body = wire.action_body(action, batch_request_id)
+        answer = await self._call("POST", wire.ACTION_PATH, what, body)
+        return wire.parse_job_status(answer, what)
+
+    async def _logon(self) -> tuple[str, float]:
+        body = wire.logon_body(self.batch_user.identifier, self._password())
+        answer = await self._send("POST", wire.LOGON_PATH, "logon", body, None)
+        if answer.status in (401, 403):
+            raise AuthenticationError(
+                f"batch user '{self.batch_user.name}' ({self.batch_user.identifier}): the server "
+                f"refused its credentials; check the password in {self.batch_user.password}",
+                agent=self.agent.name,
+            )
+        return wire.parse_logon(self._checked(answer, "logon"))
+
+    def _read_password(self) -> str:
+        return read_secret(self.batch_user.password, f"batch user '{self.batch_user.name}'")
+
+    async def _call(
+        self, method: str, path: str, what: str, body: dict[str, Any] | None = None,
+        *, auth: bool = True,
+    ) -> Any:
+        if not auth:
+            return self._checked(await self._send(method, path, what, body, None), what)
+        token = await self._tokens.get()
+        answer = await self._send(method, path, what, body, {wire.TOKEN_HEADER: token})
+        if answer.status == 401:
+            self._tokens.invalidate(token)
+            token = await self._tokens.get()
+            answer = await self._send(method, path, what, body, {wire.TOKEN_HEADER: token})
+            if answer.status == 401:
+                raise AuthenticationError(f"{what}: token refused twice", agent=self.agent.name)
+        return self._checked(answer, what)
+
+    async def _send(
+        self, method: str, path: str, what: str,
+        body: dict[str, Any] | None, headers: dict[str, str] | None,
+    ) -> Answer:
+        """One call, repeated on transient faults within the retry budget."""
+        policy, deadline = self.policy, time.monotonic() + self.policy.budget
+        url, tls = self._base + path, self._tls()
+        attempts = max(1, policy.max_attempts)
+        for attempt in range(1, attempts + 1):
+            self.requests += 1
+            try:
+                return await exchange(
+                    self._session, method, url, body=body, headers=headers, ssl=tls,
+                    timeout=self._timeout, max_body=policy.max_body,
+                )
+            except Transient as fault:
+                wait = policy.delay(attempt, fault.retry_after, self._rng)
+                if attempt == attempts or time.monotonic() + wait > deadline:
+                    raise self._unavailable(what, attempt, fault) from None
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _unavailable(self, what: str, attempts: int, fault: Transient) -> ServerUnavailable:
+        return ServerUnavailable(
+            f"{what}: {self._base} unavailable after {attempts} attempt(s) ({fault.reason})",
+            agent=self.agent.name,
+        )
+
+    def _checked(self, answer: Answer, what: str) -> Any:
+        """The answer's JSON if it is a success; else the error its status means."""
+        if 200 <= answer.status < 300:
+            return answer.data
+        raise self._http_error(answer, what)
+
+    def _http_error(self, answer: Answer, what: str) -> AmtError:
+        detail = wire.error_text(answer.data) or f"HTTP {answer.status}"
+        name = self.agent.name
+        if answer.status == 400:
+            return RequestRejected(f"{what}: rejected as malformed: {detail}", agent=name)
+        if answer.status in (401, 403):
+            return AuthenticationError(f"{what}: not authorised: {detail}", agent=name)
+        if answer.status == 404:
+            hint = "" if answer.data is not None else f" (is {self._base} an AMT Batch Server?)"
+            return NotFound(f"{what}: not found: {detail}{hint}", agent=name)
+        if answer.status == 409:
+            return Conflict(f"{what}: {detail}", agent=name)
+        return ProtocolError(f"{what}: unexpected HTTP {answer.status}: {detail}", agent=name)
+
+    def _tls(self) -> ssl.SSLContext | bool:
+        if self._ssl is None:
+            self._ssl = self._make_tls()
+        return self._ssl
+
+    def _make_tls(self) -> ssl.SSLContext | bool:
+        tls = self.agent.tls
+        if not self._base.lower().startswith("https:"):
+            return True
+        if not tls.verify:
+            if self.agent.name not in _warned_unverified:
+                _warned_unverified.add(self.agent.name)
+                report.warning(f"agent {self.agent.name}: TLS certificates are not verified")
+            return False
+        if tls.ca_bundle:
+            return _ca_context(tls.ca_bundle, self.agent.name)
+        return True
+
+
+def _ca_context(path: str, agent: str) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise AmtError(f"tls.ca_bundle {path} cannot be used ({reason})", agent=agent) from None

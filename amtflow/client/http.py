@@ -1,0 +1,109 @@
+"""One HTTP exchange with an AMT Batch Server: send, read a bounded body, parse JSON.
+
+Library errors stop here: aiohttp and asyncio faults become ``Transient`` (worth a retry) or
+``ProtocolError``. Nothing raised from here carries a request body or a header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl as ssl_module
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from amtflow.client.policy import parse_retry_after
+from amtflow.errors import ProtocolError
+
+@dataclass(frozen=True)
+class Answer:
+    """A non-transient answer: its status and its JSON (None when the body was not JSON)."""
+
+    status: int
+    data: Any
+
+
+class Transient(Exception):
+    """A fault worth retrying; ``reason`` is safe to show (no bodies, no headers)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+async def exchange(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    body: dict[str, Any] | None,
+    headers: dict[str, str] | None,
+    ssl: ssl_module.SSLContext | bool,
+    timeout: aiohttp.ClientTimeout,
+    max_body: int,
+) -> Answer:
+    """Send one request; raise ``Transient`` for faults that a retry may cure."""
+    try:
+        async with session.request(
+            method, url, json=body, headers=headers, ssl=ssl, timeout=timeout
+        ) as response:
+            raw = await _read_bounded(response, max_body)
+            status = response.status
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    except asyncio.TimeoutError:
+        raise Transient("timed out") from None
+    except aiohttp.ClientPayloadError:
+        raise Transient("truncated answer") from None
+    except aiohttp.ClientSSLError as exc:
+        raise ProtocolError(f"TLS failed: {_reason(exc)}") from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise Transient(f"connection failed: {_reason(exc)}") from None
+    return _answer(status, raw, retry_after)
+
+
+def _answer(status: int, raw: bytes, retry_after: float | None) -> Answer:
+    if status == 429 or status >= 500:
+        raise Transient(f"HTTP {status}", retry_after)
+    data = _json(raw)
+    if data is _NOT_JSON and 200 <= status < 300:
+        raise Transient("answer is not valid JSON (truncated?)")
+    return Answer(status, None if data is _NOT_JSON else data)
+
+
+_NOT_JSON = object()
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:  # includes UnicodeDecodeError
+        return _NOT_JSON
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    length = response.content_length
+    if length is not None and length > limit:
+        raise ProtocolError(f"answer of {length} bytes is over the {limit}-byte limit")
+    if length is not None:
+        return await response.read()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            raise ProtocolError(f"answer is over the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short description of a library error; never its request."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect to {exc.host}:{exc.port} ({exc.os_error.strerror or exc.os_error})"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "server closed the connection"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__

@@ -1,0 +1,51 @@
+"""How hard the client tries: retry budget, back-off, timeouts and size limits."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retry and timeout settings of one client.
+
+    A call is tried at most ``max_attempts`` times and gives up early rather than wait past
+    ``budget`` seconds in total. Delays use capped exponential back-off with full jitter; a
+    ``Retry-After`` is honoured up to ``retry_after_cap`` seconds.
+    """
+
+    max_attempts: int = 8
+    budget: float = 120.0
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    retry_after_cap: float = 60.0
+    request_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    max_body: int = 16 * 1024 * 1024
+    max_pages: int = 100  # GetMessages pages per iter_messages() call
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full-jitter delay after the ``attempt``-th failure (1-based)."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return rng.uniform(0.0, ceiling)
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """The wait before the next attempt: back-off, but at least a (capped) Retry-After."""
+        wait = self.backoff(attempt, rng)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.retry_after_cap))
+        return wait
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header; HTTP dates and junk count as absent."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0:  # NaN or negative
+        return None
+    return seconds

@@ -1,0 +1,138 @@
+"""The wire format of amt-api.md: URL paths, JSON field names, and their checks.
+
+This is the only module of amtflow that knows a path or a field name of the AMT Batch Server's
+REST API. Decoders raise ``ProtocolError`` for answers that break the contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from amtflow.batch import JobStatus, Message, MessagePage, ServerStatus, StartRequest
+from amtflow.errors import ProtocolError
+
+TOKEN_HEADER = "X-AMT-LogonToken"
+
+STATUS_PATH = "/api/status"
+LOGON_PATH = "/api/logon"
+ACTION_PATH = "/api/OpConJobAction"
+
+
+def monitor_path(batch_request_id: int) -> str:
+    return f"/api/MonitorJob/{batch_request_id}"
+
+
+def messages_path(batch_request_id: int) -> str:
+    return f"/api/GetMessages/{batch_request_id}"
+
+
+def logon_body(api_user: str, password: str) -> dict[str, Any]:
+    return {"apiUser": api_user, "apiUserPassword": password}
+
+
+def start_body(request: StartRequest) -> dict[str, Any]:
+    """The OpConJobAction Start body of a batch job or a script."""
+    body: dict[str, Any] = {
+        "action": "Start",
+        "taskId": request.task_id,
+        "taskType": request.task_type,
+        "applicationName": request.application,
+        "amtSubmitUser": request.submit_user,
+        "amtUser": request.user,
+        "amtStation": request.station,
+        "amtQueueName": request.queue,
+    }
+    if request.task_type == "Script":
+        body["scriptName"] = request.script_name
+        body["scriptParameters"] = list(request.script_parameters)
+    else:
+        body["jobName"] = request.job_name
+        body["taskValues"] = list(request.task_values)
+    return body
+
+
+def action_body(action: str, batch_request_id: int) -> dict[str, Any]:
+    """The OpConJobAction body of a Kill or a Stop."""
+    return {"action": action, "batchRequestId": batch_request_id}
+
+
+def error_text(answer: object) -> str:
+    """The ``message`` of an error body, or '' when the body is not the contract's shape."""
+    if isinstance(answer, Mapping):
+        message = answer.get("message")
+        if isinstance(message, str):
+            return message[:300]
+    return ""
+
+
+def parse_logon(answer: object) -> tuple[str, float]:
+    """The token and its lifetime in seconds."""
+    data = _mapping(answer, "logon")
+    token = _field(data, "amtLogonToken", str, "logon")
+    expires = _field(data, "expiresIn", (int, float), "logon")
+    if not token or expires <= 0:
+        raise ProtocolError("logon: empty token or non-positive expiresIn")
+    return token, float(expires)
+
+
+def parse_status(answer: object) -> ServerStatus:
+    data = _mapping(answer, "status")
+    return ServerStatus(
+        version=_field(data, "version", str, "status"),
+        batch_server=_field(data, "batchServer", str, "status"),
+    )
+
+
+def parse_job_status(answer: object, what: str) -> JobStatus:
+    """A Start, Kill or MonitorJob answer."""
+    data = _mapping(answer, what)
+    return JobStatus(
+        batch_request_id=_field(data, "batchRequestId", int, what),
+        completion_code=_field(data, "completionCode", int, what),
+        status=_field(data, "status", str, what),
+        description=_optional(data, "description", what) or "",
+        start_time=_optional(data, "startTime", what),
+        end_time=_optional(data, "endTime", what),
+    )
+
+
+def parse_messages(answer: object, what: str) -> MessagePage:
+    data = _mapping(answer, what)
+    items = _field(data, "messages", list, what)
+    return MessagePage(
+        messages=tuple(_message(item, what) for item in items),
+        more=_field(data, "more", bool, what),
+    )
+
+
+def _message(item: object, what: str) -> Message:
+    data = _mapping(item, what)
+    return Message(
+        seq=_field(data, "seq", int, what),
+        batch_request_id=_field(data, "batchRequestId", int, what),
+        time=_field(data, "time", str, what),
+        text=_field(data, "text", str, what),
+    )
+
+
+def _mapping(answer: object, what: str) -> Mapping[str, Any]:
+    if not isinstance(answer, dict):
+        raise ProtocolError(f"{what}: expected a JSON object, got {type(answer).__name__}")
+    return answer
+
+
+def _field(data: Mapping[str, Any], name: str, kind: Any, what: str) -> Any:
+    value = data.get(name)
+    if value is None:
+        raise ProtocolError(f"{what}: answer has no '{name}'")
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        raise ProtocolError(f"{what}: '{name}' has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _optional(data: Mapping[str, Any], name: str, what: str) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ProtocolError(f"{what}: '{name}' has the wrong type ({type(value).__name__})")
+    return value

@@ -1,0 +1,16 @@
+"""The embedded AMT Batch Server simulator: amt-api.md on loopback, with scripted jobs and faults.
+
+Used in-process by tests and ``amtflow run --simulate``, and on its own by ``amtflow simulator``.
+"""
+
+from __future__ import annotations
+
+from amtflow.simulator.app import Simulator
+from amtflow.simulator.faults import Faults
+from amtflow.simulator.record import Record, RecordedRequest
+from amtflow.simulator.scenario import ChildScript, JobScript, Scenario, TimedMessage
+
+__all__ = [
+    "ChildScript", "Faults", "JobScript", "Record", "RecordedRequest", "Scenario", "Simulator",
+    "TimedMessage",
+]

@@ -1,0 +1,299 @@
+"""The simulated AMT Batch Server: an ``aiohttp.web`` application speaking amt-api.md exactly.
+
+    sim = Simulator(Scenario.from_mapping({...}), users={"OPCONAPI": "secret"})
+    async with sim.running() as url:          # a free loopback port
+        ...                                   # point an agent at url
+    sim.record.starts_by_job()                # what the server received
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+
+from amtflow.simulator import validate
+from amtflow.simulator.faults import Faults
+from amtflow.simulator.jobs import Launch, SimJob
+from amtflow.simulator.record import Record, RecordedRequest
+from amtflow.simulator.scenario import Scenario
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RECORD_KEY = web.RequestKey("amtflow_record", RecordedRequest)
+BODY_KEY = web.RequestKey("amtflow_body", object)  # the parsed body, password included
+TOKEN_HEADER = "X-AMT-LogonToken"
+FIRST_BATCH_REQUEST_ID = 4280
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, contract error code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class Simulator:
+    """An in-process AMT Batch Server with scripted jobs, faults and a request record."""
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        users: Mapping[str, str] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        seed: int = 0,
+        page_size: int = 1000,
+    ) -> None:
+        self.scenario = scenario or Scenario()
+        self.users = users if users is not None else self.scenario.users
+        self.clock = clock
+        self.page_size = page_size
+        self.faults = Faults(seed=seed)
+        self.record = Record()
+        self.jobs: dict[int, SimJob] = {}
+        self.tasks: dict[str, dict[str, Any]] = {}  # taskId -> first Start answer
+        self.tokens: dict[str, float] = {}  # token -> time.monotonic() it dies
+        self._ids = itertools.count(FIRST_BATCH_REQUEST_ID)
+        self.app = self._build_app()
+
+    def __repr__(self) -> str:
+        return f"Simulator(jobs={len(self.jobs)}, requests={len(self.record)})"
+
+    @asynccontextmanager
+    async def running(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+        """Serve on ``host:port`` (0 = a free port) and yield the base URL."""
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            bound = runner.addresses[0]
+            yield f"http://{_host(host)}:{bound[1]}"
+        finally:
+            await runner.cleanup()
+
+    def restart(self, down_for: float = 0.0, *, forget_jobs: bool = False,
+                forget_tokens: bool = False) -> None:
+        """Simulate a restart: down (every call dropped) for ``down_for`` seconds.
+
+        ``forget_jobs`` loses every job and taskId (MonitorJob then answers 404 for known ids).
+        """
+        self.faults.go_down(down_for)
+        if forget_jobs:
+            self.jobs.clear()
+            self.tasks.clear()
+        if forget_tokens:
+            self.tokens.clear()
+
+    def job(self, batch_request_id: int) -> SimJob:
+        return self.jobs[batch_request_id]
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware], client_max_size=1024 * 1024)
+        app.router.add_get("/api/status", self._status)
+        app.router.add_post("/api/logon", self._logon)
+        app.router.add_post("/api/OpConJobAction", self._action)
+        app.router.add_get("/api/MonitorJob/{id}", self._monitor)
+        app.router.add_get("/api/GetMessages/{id}", self._messages)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        body = await _body(request)
+        entry = self.record.add(_recorded(request, body))
+        request[RECORD_KEY], request[BODY_KEY] = entry, body
+        fault = await self._fault(request, entry)
+        if fault is not None:
+            return fault
+        try:
+            routed = request.match_info.http_exception is None
+            if routed and request.path not in ("/api/status", "/api/logon"):
+                self._authorise(entry)
+            response = await handler(request)
+        except validate.BadRequest as exc:
+            response = _error(400, "BAD_REQUEST", str(exc))
+        except ApiError as exc:
+            response = _error(exc.status, exc.code, exc.message)
+        except web.HTTPException as exc:
+            response = _error(exc.status, exc.reason.upper().replace(" ", "_"), exc.reason)
+        if entry.answer is None:
+            entry.answer = response.status
+        return response
+
+    async def _fault(self, request: web.Request, entry: RecordedRequest) -> web.Response | None:
+        faults = self.faults
+        if faults.down:
+            return _drop(request, entry, "down")
+        if not faults.applies(request.path):
+            return None
+        if faults.roll(faults.slow_rate):
+            entry.fault = "slow"
+            await asyncio.sleep(faults.slow_seconds)
+        if faults.roll(faults.drop_rate):
+            return _drop(request, entry, "drop")
+        if faults.roll(faults.error_rate):
+            return self._faulty(entry, faults.rng.choice((500, 503)))
+        if faults.roll(faults.throttle_rate):
+            return self._faulty(entry, 429)
+        if faults.roll(faults.garble_rate):
+            entry.fault, entry.answer = "garble", 200
+            return web.Response(body=b'{"batchRequestId": 42', content_type="application/json")
+        return None
+
+    def _faulty(self, entry: RecordedRequest, status: int) -> web.Response:
+        entry.fault, entry.answer = f"http{status}", status
+        response = _error(status, "TOO_MANY_REQUESTS" if status == 429 else "SERVER_ERROR",
+                          "simulated fault")
+        if self.faults.retry_after is not None and status in (429, 503):
+            response.headers["Retry-After"] = f"{self.faults.retry_after:g}"
+        return response
+
+    def _authorise(self, entry: RecordedRequest) -> None:
+        dies = self.tokens.get(entry.token or "")
+        if dies is None:
+            raise ApiError(401, "AUTHENTICATION_ERROR", "token missing or revoked")
+        if time.monotonic() >= dies:
+            del self.tokens[entry.token or ""]
+            raise ApiError(401, "AUTHENTICATION_ERROR", "token expired")
+
+    async def _status(self, request: web.Request) -> web.Response:
+        return web.json_response({"version": self.scenario.version, "batchServer": "RUNNING"})
+
+    async def _logon(self, request: web.Request) -> web.Response:
+        user, password = validate.logon(request[BODY_KEY])
+        if not self._credentials_ok(user, password):
+            raise ApiError(401, "AUTHENTICATION_ERROR", "invalid credentials")
+        token = secrets.token_urlsafe(24)
+        lifetime = self.scenario.token_lifetime
+        actual = self.faults.token_lifetime if self.faults.token_lifetime is not None else lifetime
+        self.tokens[token] = time.monotonic() + actual
+        return web.json_response({"amtLogonToken": token, "expiresIn": lifetime})
+
+    def _credentials_ok(self, user: str, password: str) -> bool:
+        if self.users is None:
+            return bool(password)
+        expected = self.users.get(user)
+        return expected is not None and secrets.compare_digest(expected, password)
+
+    async def _action(self, request: web.Request) -> web.Response:
+        entry, body = request[RECORD_KEY], request[BODY_KEY]
+        name = validate.action(body)
+        assert isinstance(body, dict)
+        if name == "Start":
+            return self._start(request, entry, body)
+        job = self._known(validate.batch_request_id(body.get("batchRequestId")))
+        return web.json_response(self._end(job, name))
+
+    def _start(self, request: web.Request, entry: RecordedRequest,
+               body: dict[str, Any]) -> web.Response:
+        name = validate.start(body)
+        first = self.tasks.get(body["taskId"])
+        if first is not None:
+            return web.json_response(first)
+        apps = self.scenario.applications
+        if apps is not None and body["applicationName"] not in apps:
+            raise ApiError(404, "NOT_FOUND", f"unknown application {body['applicationName']}")
+        job = self._launch(name, body)
+        entry.created = job.batch_request_id
+        answer = {"batchRequestId": job.batch_request_id, "completionCode": 1, "status": "QUEUED"}
+        self.tasks[body["taskId"]] = answer
+        if self.faults.applies(request.path) and self.faults.roll(
+            self.faults.drop_after_start_rate
+        ):
+            return _drop(request, entry, "drop_after_start")
+        return web.json_response(answer)
+
+    def _launch(self, name: str, body: dict[str, Any]) -> SimJob:
+        run_as = body.get("amtUser") or body["amtSubmitUser"]
+        launch = Launch(
+            name=name, label=_label(name), run_as=run_as,
+            parameters=tuple(body.get("taskValues") or body.get("scriptParameters") or ()),
+            invalid_user=body.get("amtUser") in self.scenario.invalid_users,
+        )
+        rid = next(self._ids)
+        job = SimJob(rid, launch, self.scenario.script_for(name), started=self.clock(),
+                     version=self.scenario.version, child_ids=self._ids)
+        self.jobs[rid] = job
+        return job
+
+    def _end(self, job: SimJob, action: str) -> dict[str, Any]:
+        now = self.clock()
+        if job.ended(now):
+            code = job.status(now)["status"]
+            raise ApiError(409, "CONFLICT", f"job {job.batch_request_id} already ended with {code}")
+        if not job.script.ignores_kill:
+            job.kill(now, "Job killed" if action == "Kill" else "Job stopped")
+        status = job.status(now)
+        return {key: status[key] for key in ("batchRequestId", "completionCode", "status")}
+
+    def _known(self, batch_request_id: int) -> SimJob:
+        job = self.jobs.get(batch_request_id)
+        if job is None:
+            raise ApiError(404, "NOT_FOUND", f"unknown batch request id {batch_request_id}")
+        return job
+
+    async def _monitor(self, request: web.Request) -> web.Response:
+        job = self._known(validate.path_id(request.match_info["id"]))
+        return web.json_response(job.status(self.clock()))
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        job = self._known(validate.path_id(request.match_info["id"]))
+        after = validate.after(request.query.get("after"))
+        page, more = job.messages(self.clock(), after, self.page_size)
+        return web.json_response(
+            {"batchRequestId": job.batch_request_id, "messages": page, "more": more}
+        )
+
+
+async def _body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return None
+    try:
+        return json.loads(await request.read())
+    except ValueError:
+        return _NOT_JSON
+
+
+def _recorded(request: web.Request, body: Any) -> RecordedRequest:
+    return RecordedRequest(
+        method=request.method, path=request.path, query=dict(request.query),
+        body=_redacted(body), time=time.monotonic(), token=request.headers.get(TOKEN_HEADER),
+    )
+
+
+_NOT_JSON = "<not JSON>"
+
+
+def _redacted(body: Any) -> Any:
+    if isinstance(body, dict) and "apiUserPassword" in body:
+        return {**body, "apiUserPassword": "***"}
+    return body
+
+
+def _drop(request: web.Request, entry: RecordedRequest, fault: str) -> web.Response:
+    """Close the connection so that the client gets no answer at all."""
+    entry.fault, entry.answer = fault, None
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=200)
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status)
+
+
+def _label(name: str) -> str:
+    """A short name for default log lines: a script's file name without folders."""
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,114 @@
+"""Every fault mode of the simulator, and the client surviving (or reporting) it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from amtflow.client import RetryPolicy
+from amtflow.errors import NotFound, ServerUnavailable
+from tests.simulator.conftest import Server, job, until_ended
+
+
+async def test_server_errors_are_survived(server: Server) -> None:
+    server.simulator.faults.error_rate = 0.5
+    for _ in range(5):
+        await until_ended(server.client, (await server.client.start(job("X"))).batch_request_id)
+    faults = server.simulator.record.faults()
+    assert faults["http500"] + faults["http503"] > 0
+    assert server.simulator.record.starts_by_job()["X"] == 5
+
+
+async def test_throttling_with_retry_after(server: Server) -> None:
+    faults = server.simulator.faults
+    faults.throttle_rate, faults.retry_after, faults.paths = 1.0, 0.03, ("/api/MonitorJob",)
+    rid = (await server.client.start(job("X"))).batch_request_id
+    task = asyncio.ensure_future(server.client.monitor(rid))
+    await asyncio.sleep(0.1)
+    faults.throttle_rate = 0.0
+    await task
+    monitors = [r for r in server.simulator.record.requests if r.path.startswith("/api/Monitor")]
+    assert monitors[0].answer == 429
+    gaps = [b.time - a.time for a, b in zip(monitors, monitors[1:])]
+    assert all(gap >= 0.025 for gap in gaps)  # Retry-After (0.03 s) was waited each time
+
+
+async def test_dropped_connections_are_retried(server: Server) -> None:
+    server.simulator.faults.drop_rate = 0.4
+    for _ in range(5):
+        await until_ended(server.client, (await server.client.start(job("X"))).batch_request_id)
+    assert server.simulator.record.faults()["drop"] > 0
+
+
+async def test_lost_start_answer_never_starts_the_job_twice(server: Server) -> None:
+    server.simulator.faults.drop_after_start_rate = 1.0
+    request = job("ONCE")
+    task = asyncio.ensure_future(server.client.start(request))
+    await asyncio.sleep(0.05)
+    server.simulator.faults.drop_after_start_rate = 0.0
+    answer = await task
+    record = server.simulator.record
+    assert record.starts_by_task_id()[request.task_id] >= 2
+    assert record.starts_by_job()["ONCE"] == 1
+    assert answer.batch_request_id == [r.created for r in record.starts() if r.created][0]
+
+
+async def test_slow_answers_time_out_and_are_retried(server: Server) -> None:
+    client = server.new_client(RetryPolicy(max_attempts=5, base_delay=0.001, max_delay=0.01,
+                                           request_timeout=0.1))
+    faults = server.simulator.faults
+    faults.slow_rate, faults.slow_seconds, faults.paths = 0.5, 0.3, ("/api/MonitorJob",)
+    rid = (await client.start(job("X"))).batch_request_id
+    await until_ended(client, rid)
+    assert server.simulator.record.faults()["slow"] > 0
+
+
+async def test_garbled_answers_are_retried(server: Server) -> None:
+    server.simulator.faults.garble_rate = 0.5
+    server.simulator.faults.paths = ("/api/MonitorJob",)
+    rid = (await server.client.start(job("X"))).batch_request_id
+    for _ in range(6):
+        await server.client.monitor(rid)
+    assert server.simulator.record.faults()["garble"] > 0
+
+
+async def test_expiring_tokens_lead_to_a_new_logon(server: Server) -> None:
+    server.simulator.faults.token_lifetime = 0.05
+    rid = (await server.client.start(job("X"))).batch_request_id
+    await asyncio.sleep(0.1)
+    await server.client.monitor(rid)
+    assert server.client.logons == 2
+    assert [r.answer for r in server.simulator.record.requests if r.path.startswith(
+        "/api/MonitorJob")] == [401, 200]
+
+
+async def test_restart_down_for_a_while_keeps_jobs(server: Server) -> None:
+    rid = (await server.client.start(job("X"))).batch_request_id
+    server.simulator.restart(down_for=0.1)
+    client = server.new_client(RetryPolicy(max_attempts=20, base_delay=0.02, max_delay=0.05))
+    assert (await until_ended(client, rid)).ok
+    assert server.simulator.record.faults()["down"] > 0
+
+
+async def test_restart_that_outlasts_the_budget_is_server_unavailable(server: Server) -> None:
+    server.simulator.restart(down_for=5)
+    client = server.new_client(RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.002))
+    with pytest.raises(ServerUnavailable, match="after 3 attempt"):
+        await client.status()
+
+
+async def test_restart_that_forgets_jobs_answers_404(server: Server) -> None:
+    rid = (await server.client.start(job("X"))).batch_request_id
+    server.simulator.restart(forget_jobs=True, forget_tokens=True)
+    with pytest.raises(NotFound):
+        await server.client.monitor(rid)
+    assert server.client.logons == 2  # the lost token was renewed on the way
+
+
+def test_fault_rolls_are_seeded() -> None:
+    from amtflow.simulator import Faults
+
+    a, b, c = Faults(seed=3), Faults(seed=3), Faults(seed=4)
+    rolls = [[f.roll(0.5) for _ in range(64)] for f in (a, b, c)]
+    assert rolls[0] == rolls[1] != rolls[2]
