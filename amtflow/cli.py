@@ -179,6 +179,49 @@ def agents_check(paths: tuple[Path, ...]) -> int:
     return 0 if all(check.ok for check in checks) else 1
 
 
+@cli.command()
+@click.argument("run_id", metavar="[RUN]", required=False)
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="AMTFLOW_STATE_DIR", help="State dir  [default: .amtflow]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output for people, or for machines.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many recent runs to list.")
+def status(run_id: str | None, state_dir: Path | None, fmt: str, limit: int) -> int:
+    """Show recent runs, or the jobs of RUN (a run id or a unique prefix of one)."""
+    from amtflow.report.status import show_status
+    from amtflow.state import default_state_dir, read_status
+
+    show_status(read_status(state_dir or default_state_dir(), run_id, limit=limit), fmt)
+    return 0
+
+
+@cli.group()
+def logs() -> None:
+    """Work with job log files."""
+
+
+@logs.command("purge")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path),
+              envvar="AMTFLOW_LOG_DIR", help="The log dir  [default: .amtflow/logs]")
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; remove nothing.")
+def logs_purge(paths: tuple[Path, ...], log_dir: Path | None, dry_run: bool) -> int:
+    """Remove job logs older than their agent's retain_log_files days.
+
+    The agents come from the definitions in PATH... (files or folders; default definitions/).
+    """
+    from amtflow import definitions
+    from amtflow.joblog import default_log_dir, purge, retention_of
+    from amtflow.report import logs as logs_report
+
+    log_dir = log_dir or default_log_dir()
+    agents = definitions.load(paths or [Path("definitions")]).agents
+    result = purge(log_dir, retention_of(agents), dry_run=dry_run)
+    logs_report.show_purge(result, log_dir, dry_run=dry_run)
+    return 1 if result.problems else 0
+
+
 def _show_error(exc: AmtflowError) -> None:
     if isinstance(exc, DefinitionError) and exc.diagnostics:
         from amtflow.report import diagnostics

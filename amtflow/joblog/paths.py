@@ -1,0 +1,83 @@
+"""Where a job log lives: ``<log dir>/<schedule>/<YYYY-MM-DD>/<job>.<batchRequestId>.log``.
+
+Every component is sanitised so that nothing is ever written outside the log dir, whatever a
+schedule or job is called, on POSIX or Windows. A name that had to be changed (or shortened) gets
+``~`` and a short hash of the original appended; ``~`` is never kept from an original name, so
+distinct names always give distinct components.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import unicodedata
+from pathlib import Path
+
+from amtflow.errors import StateError
+
+MAX_COMPONENT_BYTES = 100  # leaves room for ".<batchRequestId>.log" under the usual 255-byte limit
+_HASH_LENGTH = 8
+_SAFE_PUNCTUATION = frozenset("-_.+=@,$# ")
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{device}{n}" for device in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
+)
+
+
+def default_log_dir(environ: dict[str, str] | None = None) -> Path:
+    """The log dir when no ``--log-dir`` is given: ``$AMTFLOW_LOG_DIR`` or ``.amtflow/logs``."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("AMTFLOW_LOG_DIR") or ".amtflow/logs")
+
+
+def log_path(log_dir: Path, schedule: str, date: dt.date, job: str,
+             batch_request_id: int | str) -> Path:
+    """The log file of one job run; always inside ``log_dir``, even through symlinks.
+
+    Raises ``StateError`` if a symlink planted inside the log dir would lead outside it.
+    """
+    file_name = f"{safe_component(job)}.{safe_component(str(batch_request_id))}.log"
+    path = Path(log_dir) / safe_component(schedule) / date.isoformat() / file_name
+    ensure_inside(log_dir, path)
+    return path
+
+
+def ensure_inside(log_dir: Path, path: Path) -> None:
+    """Raise ``StateError`` unless ``path``, symlinks resolved, lies inside ``log_dir``."""
+    root = Path(log_dir).resolve()
+    if not Path(path).resolve().is_relative_to(root):
+        raise StateError(f"job log {path} would be written outside the log dir {log_dir}")
+
+
+def safe_component(name: str) -> str:
+    """One path component made safe; unchanged if it already was."""
+    cleaned = _strip_edges("".join(_safe_char(ch) for ch in name))
+    if not cleaned or _reserved(cleaned):
+        cleaned = "_" + cleaned
+    if cleaned == name and len(name.encode()) <= MAX_COMPONENT_BYTES:
+        return name
+    return _with_hash(cleaned, name)
+
+
+def _safe_char(ch: str) -> str:
+    if ch in _SAFE_PUNCTUATION or (ch.isalnum() and ch.isprintable()):
+        return ch
+    return "_"
+
+
+def _strip_edges(name: str) -> str:
+    """No leading dot (hidden, ``.``, ``..``), no edge spaces, no trailing dot (Windows)."""
+    return name.strip(" ").lstrip(".").rstrip(". ")
+
+
+def _reserved(name: str) -> bool:
+    stem = unicodedata.normalize("NFKC", name).split(".", 1)[0].rstrip(" ").upper()
+    return stem in _WINDOWS_RESERVED
+
+
+def _with_hash(cleaned: str, original: str) -> str:
+    digest = hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_LENGTH]
+    room = MAX_COMPONENT_BYTES - _HASH_LENGTH - 1
+    head = cleaned.encode()[:room].decode(errors="ignore")
+    return f"{head}~{digest}"

@@ -1,0 +1,224 @@
+"""One job log file, written as the job runs and rewritten atomically when it ends.
+
+The file handle stays open while the job runs: each ``append`` writes its messages and flushes
+once, so a crash of amtflow loses nothing already read. ``finish`` writes the final layout to a
+private temporary file beside the log and ``os.replace``-s it, so a reader (or a crash) sees the
+running log or the finished one, never half of either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from amtflow.batch import Message, completion_code
+from amtflow.errors import StateError
+from amtflow.joblog import layout
+from amtflow.joblog.layout import Ending, JobLogHeader
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+class JobLog:
+    """The log file of one job run (one attempt, one batch request id)."""
+
+    def __init__(self, path: Path, stream: IO[str] | None, batch_request_id: int,
+                 started_at: dt.datetime) -> None:
+        self.path = path
+        self._stream = stream  # None once finished
+        self._batch_request_id = batch_request_id
+        self._started_at = started_at
+        self.messages_written = 0  # server messages in the file (counted again on reopen)
+
+    @classmethod
+    def create(cls, path: Path, header: JobLogHeader, *, batch_request_id: int,
+               started_at: dt.datetime) -> JobLog:
+        """Create the log (dirs 0700, file 0600) with its running header.
+
+        If ``path`` exists already (an earlier run of the same day), the new log goes beside it
+        as ``<name>~2.log``, ``~3``...: a log already written is never overwritten.
+        """
+        _make_private_dirs(path.parent)
+        path, stream = _open_new(path)
+        log = cls(path, stream, batch_request_id, started_at)
+        log._write(layout.header_lines(header, batch_request_id, started_at))
+        return log
+
+    @classmethod
+    def reopen(cls, path: Path) -> JobLog:
+        """Open an existing log to append to it (resuming a run).
+
+        A finished log can be reopened too: what is appended then, and a new ``finish``, rewrite
+        it atomically.
+        """
+        text = _read_text(path)
+        lines = _lines(text)
+        if not layout.is_amtflow_log(lines):
+            raise StateError(f"{path} is not a job log written by amtflow")
+        request_id, started_at = _identity(path, lines)
+        complete = text.endswith("\n")
+        if _finished(lines):
+            log = cls(path, None, request_id, started_at)
+        else:
+            log = cls(path, _open_append(path), request_id, started_at)
+            if not complete:  # a crash cut the last line: it is not counted, and is closed off
+                log._write([""])
+        body = _messages(lines) if complete else _messages(lines)[:-1]
+        log.messages_written = sum(1 for line in body if line.startswith('"'))
+        return log
+
+    @property
+    def finished(self) -> bool:
+        """Whether the log has its final layout (closing rule, completion code, end)."""
+        return self._stream is None
+
+    def append(self, messages: Iterable[Message]) -> None:
+        """Write the messages, quoted, one per line, then flush once."""
+        lines = [layout.message_line(m.text, m.batch_request_id, self._batch_request_id)
+                 for m in messages]
+        self._add(lines)
+        self.messages_written += len(lines)
+
+    def note(self, text: str) -> None:
+        """Write one line of amtflow's own (``amtflow: ...``), unquoted."""
+        self._add([layout.note_line(text)])
+
+    def finish(self, completion_code_: int, *, ended_at: dt.datetime) -> None:
+        """Rewrite the log atomically in its final layout; calling it again rewrites the ending."""
+        self._close()
+        lines = _lines(_read_text(self.path))
+        if layout.JOB_LOG not in lines:
+            raise StateError(f"{self.path}: its amtflow header is damaged")
+        ending = Ending(completion_code(completion_code_).name, ended_at)
+        head = _final_header(lines, self._started_at, ending)
+        _replace(self.path, [*head, *_messages(lines), layout.RULE])
+
+    def close(self) -> None:
+        """Close the file handle without finishing the log (it stays a running log)."""
+        if self._stream is not None:
+            self._stream.close()
+
+    def _add(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        if self._stream is None:  # finished: insert above the closing rule, atomically
+            current = _lines(_read_text(self.path))
+            _replace(self.path, [*current[:-1], *lines, layout.RULE])
+        else:
+            self._write(lines)
+
+    def _write(self, lines: list[str]) -> None:
+        assert self._stream is not None
+        try:
+            self._stream.write("".join(f"{line}\n" for line in lines))
+            self._stream.flush()
+        except OSError as exc:
+            raise StateError(f"cannot write job log {self.path}: {exc.strerror}") from exc
+
+    def _close(self) -> None:
+        self.close()
+        self._stream = None
+
+
+def _make_private_dirs(directory: Path) -> None:
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, DIR_MODE)
+            os.chmod(folder, DIR_MODE)  # the umask may have taken bits away
+        except FileExistsError:
+            continue  # another job created it meanwhile
+        except OSError as exc:
+            raise StateError(f"cannot create log folder {folder}: {exc.strerror}") from exc
+
+
+def _open_new(path: Path) -> tuple[Path, IO[str]]:
+    for number in range(1, 1000):
+        candidate = path if number == 1 else path.with_name(f"{path.stem}~{number}{path.suffix}")
+        try:
+            return candidate, _open_private(candidate, os.O_CREAT | os.O_EXCL)
+        except FileExistsError:
+            continue
+    raise StateError(f"cannot create job log {path}: too many logs of that name")
+
+
+def _open_append(path: Path) -> IO[str]:
+    return _open_private(path, os.O_APPEND)
+
+
+def _open_private(path: Path, flags: int) -> IO[str]:
+    try:
+        fd = os.open(path, flags | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise StateError(f"cannot open job log {path}: {exc.strerror}") from exc
+    os.fchmod(fd, FILE_MODE)
+    return os.fdopen(fd, "a", encoding="utf-8", newline="\n")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise StateError(f"cannot read job log {path}: {exc.strerror}") from exc
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a log; a last line cut by a crash is kept, an empty file is one empty line."""
+    lines = text.split("\n")
+    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
+
+
+def _identity(path: Path, lines: list[str]) -> tuple[int, dt.datetime]:
+    request_id = layout.read_field(lines, "Batch Request Id") or ""
+    start = layout.read_field(lines, "Start") or ""
+    try:
+        return int(request_id), dt.datetime.fromisoformat(start)
+    except ValueError:
+        raise StateError(f"{path}: its amtflow header is damaged") from None
+
+
+def _finished(lines: list[str]) -> bool:
+    return lines[-1] == layout.RULE and layout.JOB_LOG in lines
+
+
+def _messages(lines: list[str]) -> list[str]:
+    """The lines below ``Job Log``, without the closing rule of an earlier finish."""
+    body = lines[lines.index(layout.JOB_LOG) + 1:] if layout.JOB_LOG in lines else []
+    return body[:-1] if body and body[-1] == layout.RULE else body
+
+
+def _final_header(lines: list[str], started_at: dt.datetime, ending: Ending) -> list[str]:
+    head = lines[: lines.index(layout.JOB_LOG) + 1]
+    end, duration = layout.end_lines(started_at, ending)
+    replacements = {"End": end, "Duration": duration,
+                    "Completion Code": layout.field("Completion Code", ending.code_name)}
+    return [_replaced(line, replacements) for line in head]
+
+
+def _replaced(line: str, replacements: dict[str, str]) -> str:
+    key = line[:16].rstrip()
+    if line[16:18] == ": " and key in replacements:
+        return replacements.pop(key)  # pop: only the first line of each key
+    return line
+
+
+def _replace(path: Path, lines: list[str]) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(temporary, flags, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write("".join(f"{line}\n" for line in lines))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StateError(f"cannot finish job log {path}: {exc.strerror}") from exc

@@ -1,0 +1,41 @@
+"""What ``amtflow logs purge`` shows: each log file and folder removed, then a count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.markup import escape
+
+from amtflow.joblog import PurgeResult
+from amtflow.report import stdout, warning
+
+
+def show_purge(result: PurgeResult, log_dir: Path, *, dry_run: bool) -> None:
+    """Print what a purge removed (or would remove), relative to the log dir, then a summary."""
+    verb = "would remove" if dry_run else "removed"
+    for path in (*result.removed, *result.removed_dirs):
+        suffix = "/" if path in result.removed_dirs else ""
+        stdout.print(f"{verb} {escape(_relative(path, log_dir))}{suffix}")
+    for problem in result.problems:
+        warning(problem)
+    stdout.print(_summary(result, log_dir, verb))
+
+
+def _summary(result: PurgeResult, log_dir: Path, verb: str) -> str:
+    files = _count(len(result.removed), "log file")
+    folders = ""
+    if result.removed_dirs:
+        folders = f" and {_count(len(result.removed_dirs), 'empty folder')}"
+    kept = f"; kept {_count(result.kept, 'log file')}"
+    return escape(f"{verb} {files}{folders} from {log_dir}{kept}")
+
+
+def _relative(path: Path, log_dir: Path) -> str:
+    try:
+        return path.relative_to(log_dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
