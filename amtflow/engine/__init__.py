@@ -1,0 +1,199 @@
+"""The engine: runs a plan's jobs as their dependencies allow, within the concurrency limits.
+
+``graphlib.TopologicalSorter`` drives it: each job that becomes ready either starts (within its
+agent's ``max_concurrent_jobs`` and the run's ``max_parallel``) or, when a dependency can no longer
+be met, is marked not run with the reason. Nothing waits forever: every job ends in a state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import graphlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from amtflow.batch import BatchClient
+from amtflow.engine.attempt import Attempt, AttemptResult
+from amtflow.engine.context import JobEvent, RunContext
+from amtflow.model import Agent, Condition, Dependency
+from amtflow.plan import Plan, PlannedJob
+from amtflow.runs import JobRunRecord, JobState
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a job of the run ended, after all its attempts."""
+
+    name: str
+    state: JobState
+    attempts: int = 0
+    completion_code: int | None = None
+    reason: str = ""
+    batch_request_id: int | None = None
+    log_path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state is JobState.OK
+
+
+class Engine:
+    """Runs one plan. ``interrupt()`` stops it: running jobs are killed where allowed."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        plan: Plan,
+        agents: Mapping[str, Agent],
+        clients: Mapping[str, BatchClient],
+        *,
+        max_parallel: int = 50,
+        resume: Mapping[str, JobRunRecord] | None = None,
+    ) -> None:
+        self.ctx, self.plan, self.agents, self.clients = ctx, plan, agents, clients
+        self.resume = {
+            name: record for name, record in (resume or {}).items()
+            if record.state is not JobState.NOT_RUN  # decided again: deps give the same answer
+        }
+        self.overall = asyncio.Semaphore(max_parallel)
+        self.per_agent = {
+            name: asyncio.Semaphore(agent.max_concurrent_jobs) for name, agent in agents.items()
+        }
+        self.outcomes: dict[str, JobOutcome] = {}
+        self.tasks: dict[asyncio.Task[JobOutcome], str] = {}
+        self.interrupted = False
+
+    async def run(self) -> dict[str, JobOutcome]:
+        """Run every job of the plan (carrying on from ``resume`` records) to an outcome each."""
+        sorter = graphlib.TopologicalSorter(
+            {job.name: [dep.job for dep in job.depends_on] for job in self.plan.jobs}
+        )
+        sorter.prepare()
+        while sorter.is_active():
+            for name in sorter.get_ready():
+                self._launch(self.plan.job(name), sorter)  # type: ignore[arg-type]
+            if self.tasks:
+                await self._collect(sorter)
+        return {job.name: self.outcomes[job.name] for job in self.plan.jobs}
+
+    def interrupt(self) -> None:
+        """Stop launching jobs and cancel the running ones (they kill their AMT job if allowed)."""
+        self.interrupted = True
+        for task in self.tasks:
+            task.cancel()
+
+    def _launch(self, planned: PlannedJob, sorter: graphlib.TopologicalSorter[str]) -> None:
+        record = self.resume.get(planned.name)
+        if record is not None and record.state.finished:
+            ended = AttemptResult(record.state, record.completion_code, record.reason)
+            if not self._retryable(planned, ended, record.attempt):
+                self._settle(_outcome_of(record), sorter)
+                return
+        reason = self._why_not_run(planned)
+        if reason:
+            self.ctx.observe(JobEvent(planned.name, JobState.NOT_RUN, reason=reason))
+            self.ctx.recorder.mark_not_run(self.ctx.run_id, planned.name, reason)
+            self._settle(JobOutcome(planned.name, JobState.NOT_RUN, reason=reason), sorter)
+            return
+        task = asyncio.ensure_future(self._run_job(planned))
+        self.tasks[task] = planned.name
+
+    def _settle(self, outcome: JobOutcome, sorter: graphlib.TopologicalSorter[str]) -> None:
+        self.outcomes[outcome.name] = outcome
+        sorter.done(outcome.name)
+
+    async def _collect(self, sorter: graphlib.TopologicalSorter[str]) -> None:
+        done, _ = await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            self.tasks.pop(task)
+            self._settle(task.result(), sorter)
+
+    def _why_not_run(self, planned: PlannedJob) -> str:
+        if self.interrupted:
+            return "run interrupted before it started"
+        agent = self.agents[planned.job.agent]
+        if not agent.enabled:
+            return f"agent {agent.name} has communication disabled"
+        for dep in planned.depends_on:
+            reason = unmet(dep, self.outcomes[dep.job])
+            if reason:
+                return reason
+        return ""
+
+    async def _run_job(self, planned: PlannedJob) -> JobOutcome:
+        retry = planned.job.retry
+        result = AttemptResult(JobState.NOT_RUN, None, "run interrupted before it started")
+        first, record = self._resume_point(planned.name)
+        number = 0
+        try:
+            for number in range(first, max(first, retry.attempts + 1) + 1):
+                result = await self._attempt(planned, number, record if number == first else None)
+                if not self._retryable(planned, result, number):
+                    break
+                await asyncio.sleep(retry.delay)
+        except asyncio.CancelledError:
+            if result.state is JobState.NOT_RUN:
+                number = 0
+                self.ctx.recorder.mark_not_run(self.ctx.run_id, planned.name, result.reason)
+                self.ctx.observe(JobEvent(planned.name, JobState.NOT_RUN, reason=result.reason))
+        return JobOutcome(
+            planned.name,
+            result.state,
+            number,
+            result.completion_code,
+            result.reason,
+            result.batch_request_id,
+            result.log_path,
+        )
+
+    async def _attempt(
+        self, planned: PlannedJob, number: int, record: JobRunRecord | None
+    ) -> AttemptResult:
+        """One attempt; ``record`` is where a resumed run left this attempt."""
+        agent = self.agents[planned.job.agent]
+        async with self.per_agent[agent.name], self.overall:
+            task_id = record.task_id if record else None
+            attempt = Attempt(self.ctx, planned, number, agent, self.clients[agent.name],
+                              task_id=task_id)
+            if record and record.batch_request_id is not None and record.log_path:
+                return await attempt.reattach(record.batch_request_id, Path(record.log_path))
+            return await attempt.run()
+
+    def _resume_point(self, name: str) -> tuple[int, JobRunRecord | None]:
+        """The attempt to begin with, and the record of it to carry on (resume), if any."""
+        record = self.resume.get(name)
+        if record is None:
+            return 1, None
+        if record.state.finished:  # a failed attempt whose retry had not begun yet
+            return record.attempt + 1, None
+        return record.attempt, record
+
+    def _retryable(self, planned: PlannedJob, result: AttemptResult, number: int) -> bool:
+        retry = planned.job.retry
+        if result.interrupted or self.interrupted or number > retry.attempts:
+            return False
+        if result.state not in (JobState.FAILED, JobState.KILLED):
+            return False
+        return not retry.on_codes or result.completion_code in retry.on_codes
+
+
+def _outcome_of(record: JobRunRecord) -> JobOutcome:
+    return JobOutcome(
+        record.job, record.state, record.attempt, record.completion_code, record.reason,
+        record.batch_request_id, record.log_path,
+    )
+
+
+def unmet(dependency: Dependency, outcome: JobOutcome) -> str:
+    """Why ``dependency`` can no longer be met by ``outcome``, or "" when it is met."""
+    state = outcome.state
+    if state is JobState.NOT_RUN:
+        return f"depends on {dependency.job}, which was not run"
+    if state is JobState.RUNNING:
+        return f"depends on {dependency.job}, which did not end"
+    if dependency.on is Condition.OK and state is not JobState.OK:
+        return f"depends on {dependency.job} ending OK; it ended {state.value}"
+    if dependency.on is Condition.FAILED and state is JobState.OK:
+        return f"runs only if {dependency.job} fails; it ended OK"
+    return ""

@@ -1,0 +1,355 @@
+"""One attempt of one job: Start, watch, stream its messages into its log, end or kill it.
+
+The order of writes is what makes a run recoverable: the task id is recorded before the Start is
+sent, the batch request id as soon as it comes back, every message in the log as it is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from amtflow import batch
+from amtflow.batch import BatchClient, JobStatus, StartRequest
+from amtflow.engine.context import JobEvent, RunContext
+from amtflow.errors import AmtError, Conflict, NotFound
+from amtflow.joblog import JobLog, JobLogHeader, log_path
+from amtflow.model import Agent
+from amtflow.plan import PlannedJob
+from amtflow.runs import JobState
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """How one attempt ended."""
+
+    state: JobState
+    completion_code: int | None
+    reason: str = ""
+    batch_request_id: int | None = None
+    log_path: str | None = None
+    interrupted: bool = False  # cut short by a signal (killed, or left running on the server)
+
+
+class Attempt:
+    """Runs one attempt of a planned job on its agent."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        planned: PlannedJob,
+        number: int,
+        agent: Agent,
+        client: BatchClient,
+        *,
+        task_id: str | None = None,
+    ) -> None:
+        self.ctx, self.planned, self.number = ctx, planned, number
+        self.agent, self.client = agent, client
+        self.repeated = task_id is not None  # a Start sent before, whose answer was never read
+        self.task_id = task_id or str(uuid.uuid4())
+        self.batch_request_id: int | None = None
+        self.log: JobLog | None = None
+        self.last_seq = 0
+        self.skip = 0  # messages already in the log when re-attaching
+        self.warned_codes: set[int] = set()
+
+    @property
+    def job(self) -> str:
+        return self.planned.name
+
+    async def run(self) -> AttemptResult:
+        """Start the job and watch it to its end; on cancellation, kill it if the agent allows."""
+        if not self.repeated:
+            self.ctx.recorder.new_attempt(self.ctx.run_id, self.job, self.number, self.task_id)
+        self._emit(JobState.STARTING)
+        start = asyncio.ensure_future(self.client.start(self._start_request()))
+        interrupted = False
+        try:
+            # Shielded: once sent, a Start's answer is worth waiting for, so that an interrupt
+            # can still kill the job instead of leaving it unknown on the server.
+            answer = await asyncio.shield(start)
+        except asyncio.CancelledError:
+            interrupted = True
+            answer = await _outcome_of(start)
+        except AmtError as exc:
+            return self._not_started(exc)
+        if isinstance(answer, AmtError):
+            return self._not_started(answer)
+        self._open_log(answer.batch_request_id)
+        if interrupted:
+            return await self._stop_on_interrupt()
+        try:
+            return await self._watch(answer)
+        except asyncio.CancelledError:
+            return await self._stop_on_interrupt()
+        except AmtError as exc:
+            return self._client_gave_up(exc)
+
+    async def reattach(self, batch_request_id: int, log: Path) -> AttemptResult:
+        """Watch a job the server already has (after the runner died) to its end.
+
+        The log file is the truth of what was written: its messages are skipped when the job's
+        messages are read again from the start, so none is written twice and none is lost.
+        """
+        self.batch_request_id = batch_request_id
+        self.log = JobLog.reopen(log)
+        self.skip = self.log.messages_written
+        self._emit(JobState.RUNNING)
+        try:
+            status = await self._monitor()
+            return await self._watch(status)
+        except asyncio.CancelledError:
+            return await self._stop_on_interrupt()
+        except AmtError as exc:
+            return self._client_gave_up(exc)
+
+    def _start_request(self) -> StartRequest:
+        request = self.planned.request
+        return StartRequest(
+            task_id=self.task_id,
+            task_type=request.task_type.wire_name,
+            application=request.application,
+            submit_user=request.submit_user,
+            user=request.user,
+            station=request.station,
+            queue=request.queue,
+            job_name=request.job_name,
+            task_values=request.task_values,
+            script_name=request.script_name,
+            script_parameters=request.script_parameters,
+        )
+
+    def _header(self) -> JobLogHeader:
+        request = self.planned.request
+        return JobLogHeader(
+            server=self.agent.batch_server_url,
+            agent=self.agent.name,
+            application=request.application,
+            submit_user=request.submit_user,
+            station=request.station,
+            queue=request.queue,
+            task_type=request.task_type.value,
+            target=request.target,
+            parameters=request.parameters,
+            user=request.user,
+            run_id=self.ctx.run_id,
+            schedule=self.ctx.schedule,
+            job=self.job,
+            attempt=self.number,
+        )
+
+    def _open_log(self, batch_request_id: int | str) -> JobLog:
+        path = log_path(
+            self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, batch_request_id
+        )
+        if isinstance(batch_request_id, int):
+            self.batch_request_id = batch_request_id
+        if self.repeated and path.exists():  # the runner died before it recorded the answer
+            self.log = JobLog.reopen(path)
+        else:
+            self.log = JobLog.create(
+                path,
+                self._header(),
+                batch_request_id=batch_request_id if isinstance(batch_request_id, int) else 0,
+                started_at=_now(),
+            )
+        if self.batch_request_id is not None:
+            self.ctx.recorder.set_batch_request_id(
+                self.ctx.run_id, self.job, self.number, self.batch_request_id, str(self.log.path)
+            )
+            self._emit(JobState.RUNNING)
+        return self.log
+
+    async def _watch(self, status: JobStatus) -> AttemptResult:
+        assert self.batch_request_id is not None
+        started = time.monotonic()
+        last_read = started
+        kill_sent_at: float | None = None
+        waits = self.ctx.poll.waits()
+        while not status.terminal:
+            await asyncio.sleep(next(waits))
+            status = await self._monitor()
+            now = time.monotonic()
+            self._warn_unknown(status)
+            if now - last_read >= self.ctx.messages_every:
+                await self._read_messages()
+                last_read = now
+            overrun = self._overrun(now - started)
+            if overrun and kill_sent_at is None and not status.terminal:
+                if not self.agent.allow_kill_job:
+                    return await self._end(status, JobState.FAILED, overrun + self._no_kill())
+                kill_sent_at = await self._request_kill(overrun)
+            elif kill_sent_at is not None and now - kill_sent_at > self.ctx.kill_grace:
+                reason = f"{overrun}; the server did not confirm the kill"
+                return await self._end(status, JobState.FAILED, reason)
+        return await self._end(status, _state_of(status), self._reason(status, kill_sent_at))
+
+    def _overrun(self, elapsed: float) -> str:
+        limit = self.planned.job.max_run_time
+        if limit is None or elapsed <= limit:
+            return ""
+        return f"exceeded its max run time of {_duration(limit)}"
+
+    def _no_kill(self) -> str:
+        return f"; agent {self.agent.name} does not allow kill: the job goes on on the server"
+
+    def _reason(self, status: JobStatus, kill_sent_at: float | None) -> str:
+        if status.ok:
+            return ""
+        prefix = "killed after it exceeded its max run time; " if kill_sent_at else ""
+        return f"{prefix}ended {status.code.name} ({status.completion_code})"
+
+    async def _monitor(self) -> JobStatus:
+        assert self.batch_request_id is not None
+        try:
+            return await self.client.monitor(self.batch_request_id)
+        except NotFound:
+            lost = "the server no longer knows this job (404): it was lost, e.g. in a restart"
+            self._note(f"{lost}; amtflow does not start it again by itself")
+            return JobStatus(self.batch_request_id, batch.UNDEFINED, "UNDEFINED", lost)
+
+    async def _read_messages(self) -> None:
+        assert self.batch_request_id is not None and self.log is not None
+        for _ in range(10_000):  # a server answering more: true forever cannot hold us here
+            page = await self.client.messages(self.batch_request_id, self.last_seq)
+            fresh = [m for m in page.messages if m.seq > self.last_seq]
+            if not fresh:
+                return
+            self.last_seq = max(m.seq for m in fresh)
+            skipped, fresh = fresh[: self.skip], fresh[self.skip :]
+            self.skip -= len(skipped)
+            if fresh:
+                self.log.append(fresh)
+                self.ctx.recorder.set_last_seq(
+                    self.ctx.run_id, self.job, self.number, self.last_seq
+                )
+            if not page.more:
+                return
+        self._note("stopped reading messages: the server kept saying there were more")
+
+    async def _request_kill(self, why: str) -> float:
+        assert self.batch_request_id is not None
+        self._note(f"{why}: kill requested")
+        try:
+            answer = await self.client.kill(self.batch_request_id)
+            self._note(f"server answered the kill with {answer.status}")
+        except Conflict as exc:
+            self._note(f"server refused the kill: {exc}")
+        except AmtError as exc:
+            self._note(f"kill request failed: {exc}")
+        return time.monotonic()
+
+    async def _end(self, status: JobStatus, state: JobState, reason: str) -> AttemptResult:
+        try:
+            await self._read_messages()
+        except AmtError as exc:
+            self._note(f"could not read the last messages: {exc}")
+        return self._finish(state, status.completion_code, reason)
+
+    def _finish(
+        self, state: JobState, code: int | None, reason: str, *, interrupted: bool = False
+    ) -> AttemptResult:
+        if self.log is not None and code is not None:
+            if reason:
+                self._note(reason)
+            self.log.finish(code, ended_at=_now())
+        if state.finished:
+            self.ctx.recorder.finish_attempt(
+                self.ctx.run_id, self.job, self.number, state, completion_code=code, reason=reason
+            )
+        self._emit(state, code, reason)
+        return AttemptResult(
+            state,
+            code,
+            reason,
+            self.batch_request_id,
+            str(self.log.path) if self.log else None,
+            interrupted,
+        )
+
+    def _not_started(self, exc: AmtError) -> AttemptResult:
+        reason = f"start failed: {exc}"
+        self._open_log(f"unstarted-{self.number}")
+        return self._finish(JobState.FAILED, exc.completion_code, reason)
+
+    def _client_gave_up(self, exc: AmtError) -> AttemptResult:
+        return self._finish(JobState.FAILED, exc.completion_code, f"lost contact: {exc}")
+
+    async def _stop_on_interrupt(self) -> AttemptResult:
+        """The run was interrupted: kill the job if allowed and wait a bounded time for proof."""
+        if not self.agent.allow_kill_job:
+            reason = "run interrupted" + self._no_kill()
+            self._note(reason)
+            self._emit(JobState.RUNNING, None, reason)
+            return AttemptResult(
+                JobState.RUNNING, None, reason, self.batch_request_id,
+                str(self.log.path) if self.log else None, interrupted=True,
+            )
+        await self._request_kill("run interrupted")
+        status = await self._await_killed()
+        if status is not None and status.completion_code == batch.KILLED:
+            return self._finish(JobState.KILLED, batch.KILLED, "killed: run interrupted", interrupted=True)
+        code = status.completion_code if status else None
+        state = _state_of(status) if status and status.terminal else JobState.RUNNING
+        reason = "run interrupted; the server did not confirm the kill"
+        return self._finish(state, code, reason, interrupted=True)
+
+    async def _await_killed(self) -> JobStatus | None:
+        deadline = time.monotonic() + self.ctx.kill_grace
+        status: JobStatus | None = None
+        waits = self.ctx.poll.waits()
+        while time.monotonic() < deadline:
+            try:
+                status = await self._monitor()
+                await self._read_messages()
+            except AmtError:
+                pass
+            if status is not None and status.terminal:
+                return status
+            await asyncio.sleep(min(next(waits), max(0.0, deadline - time.monotonic())))
+        return status
+
+    def _warn_unknown(self, status: JobStatus) -> None:
+        code = status.completion_code
+        if code not in batch.CODES and code not in self.warned_codes:
+            self.warned_codes.add(code)
+            self._note(f"warning: unknown completion code {code}; treated as not ended")
+
+    def _note(self, text: str) -> None:
+        if self.log is not None:
+            self.log.note(f"amtflow: {text}")
+
+    def _emit(self, state: JobState, code: int | None = None, reason: str = "") -> None:
+        self.ctx.observe(
+            JobEvent(self.job, state, self.number, self.batch_request_id, code, reason)
+        )
+
+
+async def _outcome_of(start: asyncio.Future[JobStatus]) -> JobStatus | AmtError:
+    try:
+        return await start
+    except AmtError as exc:
+        return exc
+
+
+def _state_of(status: JobStatus | None) -> JobState:
+    if status is None:
+        return JobState.FAILED
+    if status.ok:
+        return JobState.OK
+    return JobState.KILLED if status.completion_code == batch.KILLED else JobState.FAILED
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

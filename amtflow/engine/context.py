@@ -1,0 +1,98 @@
+"""What every job of a run shares: identity, journal, log dir, timing policies, the observer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from amtflow.engine.polling import PollPolicy
+from amtflow.runs import JobState
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """A job changed state: what the terminal view and the plain log show."""
+
+    job: str
+    state: JobState
+    attempt: int = 0
+    batch_request_id: int | None = None
+    completion_code: int | None = None
+    reason: str = ""
+
+
+class Recorder(Protocol):
+    """The journal's writing side, as the engine uses it (``amtflow.state.Journal`` fits)."""
+
+    def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None: ...
+
+    def set_batch_request_id(
+        self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
+    ) -> None: ...
+
+    def set_last_seq(self, run_id: str, job: str, attempt: int, seq: int) -> None: ...
+
+    def finish_attempt(
+        self,
+        run_id: str,
+        job: str,
+        attempt: int,
+        state: JobState,
+        *,
+        completion_code: int | None,
+        reason: str = "",
+    ) -> None: ...
+
+    def mark_not_run(self, run_id: str, job: str, reason: str) -> None: ...
+
+
+class NullRecorder:
+    """Records nothing: for runs without a journal (tests, benchmarks)."""
+
+    def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
+        pass
+
+    def set_batch_request_id(
+        self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
+    ) -> None:
+        pass
+
+    def set_last_seq(self, run_id: str, job: str, attempt: int, seq: int) -> None:
+        pass
+
+    def finish_attempt(
+        self,
+        run_id: str,
+        job: str,
+        attempt: int,
+        state: JobState,
+        *,
+        completion_code: int | None,
+        reason: str = "",
+    ) -> None:
+        pass
+
+    def mark_not_run(self, run_id: str, job: str, reason: str) -> None:
+        pass
+
+
+def _ignore(event: JobEvent) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything the jobs of one run share."""
+
+    run_id: str
+    schedule: str
+    date: dt.date
+    log_dir: Path
+    recorder: Recorder = field(default_factory=NullRecorder)
+    observe: Callable[[JobEvent], None] = _ignore
+    poll: PollPolicy = PollPolicy()
+    messages_every: float = 2.0  # seconds between message reads while a job runs
+    kill_grace: float = 10.0  # seconds to wait for the server to confirm a kill

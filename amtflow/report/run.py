@@ -1,0 +1,195 @@
+"""What a run shows: a live view on a terminal, one plain line per state change elsewhere, then
+a summary table; and the machine formats (JSON summary, JUnit XML)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from amtflow.batch import completion_code
+from amtflow.engine import JobOutcome
+from amtflow.engine.context import JobEvent
+from amtflow.report import stderr, stdout
+from amtflow.runs import JobState
+
+_STYLE = {
+    JobState.PENDING: "dim",
+    JobState.STARTING: "cyan",
+    JobState.RUNNING: "cyan",
+    JobState.OK: "green",
+    JobState.FAILED: "red",
+    JobState.KILLED: "magenta",
+    JobState.NOT_RUN: "yellow",
+}
+
+
+def _code_text(code: int | None) -> str:
+    return "" if code is None else f"{completion_code(code).name} ({code})"
+
+
+class PlainView:
+    """One line per state change, for CI logs and cron mails."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __enter__(self) -> PlainView:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def __call__(self, event: JobEvent) -> None:
+        parts = [f"{time.monotonic() - self.started:7.1f}s", event.job, event.state.value]
+        if event.attempt > 1:
+            parts.append(f"attempt {event.attempt}")
+        if event.batch_request_id is not None:
+            parts.append(f"R:{event.batch_request_id}")
+        if event.completion_code is not None:
+            parts.append(_code_text(event.completion_code))
+        if event.reason:
+            parts.append(f"- {event.reason}")
+        stdout.print(escape(" ".join(parts)))
+
+
+class LiveView:
+    """A live table of the jobs in flight and the counts so far, for a terminal."""
+
+    def __init__(self, jobs: Sequence[str], max_rows: int = 15) -> None:
+        self.started = time.monotonic()
+        self.states = {name: JobState.PENDING for name in jobs}
+        self.events: dict[str, JobEvent] = {}
+        self.since: dict[str, float] = {}
+        self.max_rows = max_rows
+        self.live = Live(self._render(), console=stdout, refresh_per_second=4, transient=False)
+
+    def __enter__(self) -> LiveView:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.update(self._render())
+        self.live.__exit__(None, None, None)
+
+    def __call__(self, event: JobEvent) -> None:
+        if self.states.get(event.job) is not event.state:
+            self.since[event.job] = time.monotonic()
+        self.states[event.job] = event.state
+        self.events[event.job] = event
+        self.live.update(self._render())
+
+    def _render(self) -> Table:
+        counts = Counter(self.states.values())
+        title = "  ".join(
+            f"[{_STYLE[s]}]{s.value} {counts[s]}[/]" for s in JobState if counts.get(s)
+        )
+        table = Table(title=f"{time.monotonic() - self.started:.0f}s  {title}", expand=False)
+        for column in ("job", "state", "attempt", "batch request", "elapsed", "code"):
+            table.add_column(column)
+        for name in self._rows():
+            table.add_row(*self._row(name))
+        return table
+
+    def _rows(self) -> list[str]:
+        active = [n for n, s in self.states.items() if s in (JobState.STARTING, JobState.RUNNING)]
+        ended = sorted(
+            (n for n, s in self.states.items() if s.finished),
+            key=lambda n: self.since.get(n, 0.0),
+            reverse=True,
+        )
+        return (active + ended)[: self.max_rows]
+
+    def _row(self, name: str) -> tuple[str | Text, ...]:
+        event = self.events.get(name)
+        state = self.states[name]
+        elapsed = time.monotonic() - self.since.get(name, self.started)
+        return (
+            escape(name),
+            Text(state.value, style=_STYLE[state]),
+            str(event.attempt) if event and event.attempt else "",
+            str(event.batch_request_id) if event and event.batch_request_id else "",
+            f"{elapsed:.1f}s" if not state.finished else "",
+            _code_text(event.completion_code) if event else "",
+        )
+
+
+def run_header(run_id: str, schedule: str, date: dt.date, jobs: int, *, simulated: str) -> None:
+    """The first lines of a run: its id (for status, kill and resume) and what it runs."""
+    where = f" on the simulator at {simulated}" if simulated else ""
+    stdout.print(f"run [bold]{escape(run_id)}[/]: schedule {escape(schedule)} for {date}, "
+                 f"{jobs} job{'s' if jobs != 1 else ''}{escape(where)}")
+
+
+def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> None:
+    """The summary table printed at the end of a run."""
+    outcomes = list(outcomes)
+    table = Table(title="summary")
+    for column in ("job", "state", "completion code", "attempts", "batch request", "reason"):
+        table.add_column(column, overflow="fold")
+    for o in outcomes:
+        table.add_row(
+            escape(o.name),
+            Text(o.state.value, style=_STYLE[o.state]),
+            _code_text(o.completion_code),
+            str(o.attempts) if o.attempts else "",
+            str(o.batch_request_id or ""),
+            escape(o.reason),
+        )
+    stdout.print(table)
+    counts = Counter(o.state.value for o in outcomes)
+    line = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    stdout.print(f"{len(outcomes)} jobs in {elapsed:.1f}s: {line}; logs in {escape(str(log_dir))}")
+
+
+def nothing_to_run(reason: str) -> None:
+    stderr.print(f"nothing to run: {escape(reason)}")
+
+
+def outcome_dict(o: JobOutcome) -> dict[str, object]:
+    return {
+        "name": o.name,
+        "state": o.state.value,
+        "completion_code": o.completion_code,
+        "completion_name": None if o.completion_code is None else completion_code(o.completion_code).name,
+        "attempts": o.attempts,
+        "batch_request_id": o.batch_request_id,
+        "log_path": o.log_path,
+        "reason": o.reason,
+    }
+
+
+def write_json(path: Path, run: dict[str, object], outcomes: Iterable[JobOutcome]) -> None:
+    """A machine-readable summary of the run."""
+    document = {**run, "jobs": [outcome_dict(o) for o in outcomes]}
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elapsed: float) -> None:
+    """JUnit XML: each job a test case, so CI systems show them."""
+    outcomes = list(outcomes)
+    suite = ET.Element(
+        "testsuite",
+        name=schedule,
+        tests=str(len(outcomes)),
+        failures=str(sum(o.state in (JobState.FAILED, JobState.KILLED) for o in outcomes)),
+        skipped=str(sum(o.state is JobState.NOT_RUN for o in outcomes)),
+        time=f"{elapsed:.3f}",
+    )
+    for o in outcomes:
+        case = ET.SubElement(suite, "testcase", classname=schedule, name=o.name)
+        if o.state is JobState.NOT_RUN:
+            ET.SubElement(case, "skipped", message=o.reason)
+        elif o.state is not JobState.OK:
+            failure = ET.SubElement(case, "failure", message=o.reason or o.state.value)
+            failure.text = f"log: {o.log_path}" if o.log_path else None
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
