@@ -19,10 +19,18 @@ class JobState(str, enum.Enum):
     FAILED = "failed"  # ended with any other terminal code (or the client gave up)
     KILLED = "killed"  # the server confirmed KILLED after amtflow asked
     NOT_RUN = "not_run"  # never started: a dependency can't be met, agent disabled, ...
+    SKIPPED = "skipped"  # not needed: a recovery job ({on: failed}) whose job ended OK
 
     @property
     def finished(self) -> bool:
-        return self in (JobState.OK, JobState.FAILED, JobState.KILLED, JobState.NOT_RUN)
+        return self in (
+            JobState.OK, JobState.FAILED, JobState.KILLED, JobState.NOT_RUN, JobState.SKIPPED
+        )
+
+    @property
+    def acceptable(self) -> bool:
+        """Whether a run may still end OK with a job in this state."""
+        return self in (JobState.OK, JobState.SKIPPED)
 
 
 class RunState(str, enum.Enum):
@@ -65,3 +73,4 @@ class RunRecord:
     definitions: str = ""  # the schedule file the run was started from
     digest: str = ""  # sha256 of the definition files
     pid: int | None = None
+    options: str = "{}"  # JSON: what the run was asked for (selection, properties...), for resume

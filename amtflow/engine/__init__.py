@@ -54,7 +54,8 @@ class Engine:
         self.ctx, self.plan, self.agents, self.clients = ctx, plan, agents, clients
         self.resume = {
             name: record for name, record in (resume or {}).items()
-            if record.state is not JobState.NOT_RUN  # decided again: deps give the same answer
+            # a job never started is decided again: its dependencies give the same answer
+            if record.state not in (JobState.NOT_RUN, JobState.SKIPPED)
         }
         self.overall = asyncio.Semaphore(max_parallel)
         self.per_agent = {
@@ -90,11 +91,11 @@ class Engine:
             if not self._retryable(planned, ended, record.attempt):
                 self._settle(_outcome_of(record), sorter)
                 return
-        reason = self._why_not_run(planned)
+        state, reason = self._why_not_run(planned)
         if reason:
-            self.ctx.observe(JobEvent(planned.name, JobState.NOT_RUN, reason=reason))
-            self.ctx.recorder.mark_not_run(self.ctx.run_id, planned.name, reason)
-            self._settle(JobOutcome(planned.name, JobState.NOT_RUN, reason=reason), sorter)
+            self.ctx.observe(JobEvent(planned.name, state, reason=reason))
+            self.ctx.recorder.mark_not_run(self.ctx.run_id, planned.name, reason, state)
+            self._settle(JobOutcome(planned.name, state, reason=reason), sorter)
             return
         task = asyncio.ensure_future(self._run_job(planned))
         self.tasks[task] = planned.name
@@ -109,17 +110,17 @@ class Engine:
             self.tasks.pop(task)
             self._settle(task.result(), sorter)
 
-    def _why_not_run(self, planned: PlannedJob) -> str:
+    def _why_not_run(self, planned: PlannedJob) -> tuple[JobState, str]:
+        """NOT_RUN or SKIPPED with the reason, or a reason of "" when the job may start."""
         if self.interrupted:
-            return "run interrupted before it started"
+            return JobState.NOT_RUN, "run interrupted before it started"
         agent = self.agents[planned.job.agent]
         if not agent.enabled:
-            return f"agent {agent.name} has communication disabled"
-        for dep in planned.depends_on:
-            reason = unmet(dep, self.outcomes[dep.job])
-            if reason:
-                return reason
-        return ""
+            return JobState.NOT_RUN, f"agent {agent.name} has communication disabled"
+        unmet_deps = [unmet(dep, self.outcomes[dep.job]) for dep in planned.depends_on]
+        reasons = [reason for reason in unmet_deps if reason[1]]
+        hard = [reason for reason in reasons if reason[0] is JobState.NOT_RUN]
+        return (hard or reasons or [(JobState.NOT_RUN, "")])[0]
 
     async def _run_job(self, planned: PlannedJob) -> JobOutcome:
         retry = planned.job.retry
@@ -185,15 +186,21 @@ def _outcome_of(record: JobRunRecord) -> JobOutcome:
     )
 
 
-def unmet(dependency: Dependency, outcome: JobOutcome) -> str:
-    """Why ``dependency`` can no longer be met by ``outcome``, or "" when it is met."""
-    state = outcome.state
+def unmet(dependency: Dependency, outcome: JobOutcome) -> tuple[JobState, str]:
+    """Why ``dependency`` can no longer be met by ``outcome`` ("" when it is met), and whether
+    that leaves the waiting job NOT_RUN (something went wrong) or SKIPPED (it is not needed:
+    a recovery path whose failure did not happen)."""
+    state, job = outcome.state, dependency.job
+    if state is JobState.SKIPPED:
+        if dependency.on is Condition.FINISHED:
+            return JobState.SKIPPED, ""
+        return JobState.SKIPPED, f"depends on {job}, which was skipped"
     if state is JobState.NOT_RUN:
-        return f"depends on {dependency.job}, which was not run"
+        return JobState.NOT_RUN, f"depends on {job}, which was not run"
     if state is JobState.RUNNING:
-        return f"depends on {dependency.job}, which did not end"
+        return JobState.NOT_RUN, f"depends on {job}, which did not end"
     if dependency.on is Condition.OK and state is not JobState.OK:
-        return f"depends on {dependency.job} ending OK; it ended {state.value}"
+        return JobState.NOT_RUN, f"depends on {job} ending OK; it ended {state.value}"
     if dependency.on is Condition.FAILED and state is JobState.OK:
-        return f"runs only if {dependency.job} fails; it ended OK"
-    return ""
+        return JobState.SKIPPED, f"runs only if {job} fails; it ended OK"
+    return JobState.NOT_RUN, ""

@@ -168,7 +168,7 @@ class Attempt:
     async def _watch(self, status: JobStatus) -> AttemptResult:
         assert self.batch_request_id is not None
         started = time.monotonic()
-        last_read = started
+        next_read = started + self.ctx.messages_every
         kill_sent_at: float | None = None
         waits = self.ctx.poll.waits()
         while not status.terminal:
@@ -176,9 +176,9 @@ class Attempt:
             status = await self._monitor()
             now = time.monotonic()
             self._warn_unknown(status)
-            if now - last_read >= self.ctx.messages_every:
+            if now >= next_read:
                 await self._read_messages()
-                last_read = now
+                next_read = now + self._read_interval(now - started)
             overrun = self._overrun(now - started)
             if overrun and kill_sent_at is None and not status.terminal:
                 if not self.agent.allow_kill_job:
@@ -188,6 +188,10 @@ class Attempt:
                 reason = f"{overrun}; the server did not confirm the kill"
                 return await self._end(status, JobState.FAILED, reason)
         return await self._end(status, _state_of(status), self._reason(status, kill_sent_at))
+
+    def _read_interval(self, elapsed: float) -> float:
+        """Messages of a long job are read less often, like its status (at most every cap)."""
+        return min(self.ctx.messages_cap, max(self.ctx.messages_every, elapsed / 4))
 
     def _overrun(self, elapsed: float) -> str:
         limit = self.planned.job.max_run_time

@@ -46,7 +46,9 @@ class Recorder(Protocol):
         reason: str = "",
     ) -> None: ...
 
-    def mark_not_run(self, run_id: str, job: str, reason: str) -> None: ...
+    def mark_not_run(
+        self, run_id: str, job: str, reason: str, state: JobState = JobState.NOT_RUN
+    ) -> None: ...
 
 
 class NullRecorder:
@@ -75,7 +77,9 @@ class NullRecorder:
     ) -> None:
         pass
 
-    def mark_not_run(self, run_id: str, job: str, reason: str) -> None:
+    def mark_not_run(
+        self, run_id: str, job: str, reason: str, state: JobState = JobState.NOT_RUN
+    ) -> None:
         pass
 
 
@@ -94,5 +98,6 @@ class RunContext:
     recorder: Recorder = field(default_factory=NullRecorder)
     observe: Callable[[JobEvent], None] = _ignore
     poll: PollPolicy = PollPolicy()
-    messages_every: float = 2.0  # seconds between message reads while a job runs
+    messages_every: float = 2.0  # least seconds between message reads while a job runs
+    messages_cap: float = 30.0  # most seconds between them, for long jobs
     kill_grace: float = 10.0  # seconds to wait for the server to confirm a kill

@@ -17,31 +17,10 @@ class PollPolicy:
 
     first: float = 0.1
     factor: float = 1.4
-    cap: float = 10.0
+    cap: float = 8.0
 
     def waits(self) -> Iterator[float]:
         wait = self.first
         while True:
             yield wait
             wait = min(self.cap, wait * self.factor)
-
-
-def vendor_waits() -> Iterator[float]:
-    """The vendor connector's waits: 10 s, then 5 s forever."""
-    yield 10.0
-    while True:
-        yield 5.0
-
-
-def seen_after(duration: float, waits: Iterator[float]) -> tuple[float, int]:
-    """When a job lasting ``duration`` seconds is seen ended, and after how many status requests.
-
-    Ignores request latency: a pure model of a policy, used by the polling benchmark.
-    """
-    elapsed, requests = 0.0, 0
-    for wait in waits:
-        elapsed += wait
-        requests += 1
-        if elapsed >= duration:
-            return elapsed - duration, requests
-    raise AssertionError("unreachable: waits never end")

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import sys
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 
 stdout = Console(soft_wrap=True, highlight=False)
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+_PIPE_WIDTH = 300  # piped output keeps whole table rows, for grep and less
+
+
+def table(renderable: RenderableType) -> None:
+    """Print a table: fitted to a terminal, or with whole rows when stdout is piped."""
+    if stdout.is_terminal:
+        stdout.print(renderable)
+    else:
+        Console(width=_PIPE_WIDTH, soft_wrap=True, highlight=False).print(renderable)
 
 
 def error(message: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.markup import escape
 
 from amtflow.joblog import PurgeResult
-from amtflow.report import stdout, warning
+from amtflow.report import stderr, stdout, warning
 
 
 def show_purge(result: PurgeResult, log_dir: Path, *, dry_run: bool) -> None:
@@ -39,3 +39,12 @@ def _relative(path: Path, log_dir: Path) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def purged_before_run(result: PurgeResult, log_dir: Path) -> None:
+    """The one line a run prints when its start removed expired log files (on stderr)."""
+    for problem in result.problems:
+        warning(problem)
+    if result.removed:
+        stderr.print(escape(f"removed {_count(len(result.removed), 'expired log file')} "
+                            f"from {log_dir}"))

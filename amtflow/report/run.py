@@ -20,6 +20,7 @@ from amtflow.batch import completion_code
 from amtflow.engine import JobOutcome
 from amtflow.engine.context import JobEvent
 from amtflow.report import stderr, stdout
+from amtflow.report import table as report_table
 from amtflow.runs import JobState
 
 _STYLE = {
@@ -30,6 +31,7 @@ _STYLE = {
     JobState.FAILED: "red",
     JobState.KILLED: "magenta",
     JobState.NOT_RUN: "yellow",
+    JobState.SKIPPED: "dim",
 }
 
 
@@ -50,6 +52,8 @@ class PlainView:
         pass
 
     def __call__(self, event: JobEvent) -> None:
+        if event.state is JobState.STARTING:
+            return  # the running line follows at once, with the batch request id
         parts = [f"{time.monotonic() - self.started:7.1f}s", event.job, event.state.value]
         if event.attempt > 1:
             parts.append(f"attempt {event.attempt}")
@@ -123,10 +127,13 @@ class LiveView:
         )
 
 
-def run_header(run_id: str, schedule: str, date: dt.date, jobs: int, *, simulated: str) -> None:
-    """The first lines of a run: its id (for status, kill and resume) and what it runs."""
+def run_header(
+    run_id: str, schedule: str, date: dt.date, jobs: int, *, simulated: str, resumed: bool
+) -> None:
+    """The first line of a run: its id (for status, kill and resume) and what it runs."""
     where = f" on the simulator at {simulated}" if simulated else ""
-    stdout.print(f"run [bold]{escape(run_id)}[/]: schedule {escape(schedule)} for {date}, "
+    verb = "resuming run" if resumed else "run"
+    stdout.print(f"{verb} [bold]{escape(run_id)}[/]: schedule {escape(schedule)} for {date}, "
                  f"{jobs} job{'s' if jobs != 1 else ''}{escape(where)}")
 
 
@@ -145,7 +152,7 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
             str(o.batch_request_id or ""),
             escape(o.reason),
         )
-    stdout.print(table)
+    report_table(table)
     counts = Counter(o.state.value for o in outcomes)
     line = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     stdout.print(f"{len(outcomes)} jobs in {elapsed:.1f}s: {line}; logs in {escape(str(log_dir))}")

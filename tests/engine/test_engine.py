@@ -100,8 +100,24 @@ async def test_recovery_job_is_not_run_when_its_job_succeeds(tmp_path: Path) -> 
     server = FakeServer()
     defs = definitions(job("LOAD"), job("RECOVER", Dependency("LOAD", Condition.FAILED)))
     outcomes, _ = await run(server, defs, tmp_path)
-    assert states(outcomes) == {"LOAD": "ok", "RECOVER": "not_run"}
+    assert states(outcomes) == {"LOAD": "ok", "RECOVER": "skipped"}
     assert outcomes["RECOVER"].reason == "runs only if LOAD fails; it ended OK"
+
+
+async def test_a_skipped_recovery_branch_does_not_fail_the_run(tmp_path: Path) -> None:
+    server = FakeServer()
+    defs = definitions(
+        job("LOAD"),
+        job("RECOVER", Dependency("LOAD", Condition.FAILED)),
+        job("NOTIFY", "RECOVER"),
+        job("DAYEND", Dependency("RECOVER", Condition.FINISHED)),
+    )
+    outcomes, _ = await run(server, defs, tmp_path)
+    assert states(outcomes) == {
+        "LOAD": "ok", "RECOVER": "skipped", "NOTIFY": "skipped", "DAYEND": "ok"
+    }
+    assert outcomes["NOTIFY"].reason == "depends on RECOVER, which was skipped"
+    assert all(o.state.acceptable for o in outcomes.values())
 
 
 async def test_agent_limit_bounds_jobs_running_at_once(tmp_path: Path) -> None:

@@ -1,0 +1,185 @@
+"""``amtflow status`` on the terminal (rich tables) and for machines (JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from amtflow import report
+from amtflow.batch import completion_code
+from amtflow.runs import JobRunRecord, JobState
+from amtflow.state.status import RunDetail, RunSummary, StatusReport, duration_seconds
+
+_STYLE = {
+    "ok": "green", "failed": "red", "killed": "red", "not_run": "yellow", "skipped": "dim",
+    "running": "cyan", "starting": "cyan", "pending": "dim", "interrupted": "magenta",
+}
+_WIDE = 120  # narrower terminals get reasons under the table, not squeezed into a column
+_FAILED = (JobState.FAILED.value, JobState.KILLED.value)
+
+
+def show_status(status: StatusReport, fmt: str = "text") -> None:
+    """Print a status report as ``text`` (tables) or ``json``."""
+    if fmt == "json":
+        report.plain(json.dumps(status_json(status), indent=2))
+    elif status.detail is not None:
+        _print_detail(status.detail)
+    elif status.runs:
+        _print(_runs_table(status.runs))
+        _print_stale_note(status.runs)
+    else:
+        report.stdout.print(f"no runs yet (state dir {escape(str(status.state_dir))})")
+
+
+def status_json(status: StatusReport) -> dict[str, Any]:
+    """The report as plain JSON data: ``{"runs": [...]}`` or ``{"run": {...}, "jobs": [...]}``."""
+    if status.detail is None:
+        return {"state_dir": str(status.state_dir), "runs": [_run_json(s) for s in status.runs]}
+    return {
+        "state_dir": str(status.state_dir),
+        "run": _run_json(status.detail.summary),
+        "jobs": [_job_json(job) for job in status.detail.jobs],
+    }
+
+
+def _run_json(summary: RunSummary) -> dict[str, Any]:
+    run = summary.run
+    return {
+        "run_id": run.run_id, "schedule": run.schedule, "date": run.date,
+        "state": run.state.value, "stale": summary.stale, "started_at": run.started_at,
+        "ended_at": run.ended_at, "duration_seconds": summary.duration_s,
+        "definitions": run.definitions, "digest": run.digest, "pid": run.pid,
+        "jobs": dict(sorted(summary.counts.items())),
+    }
+
+
+def _job_json(job: JobRunRecord) -> dict[str, Any]:
+    code = job.completion_code
+    return {
+        "job": job.job, "state": job.state.value, "attempt": job.attempt,
+        "completion_code": code,
+        "completion_name": None if code is None else completion_code(code).name,
+        "task_id": job.task_id or None, "batch_request_id": job.batch_request_id,
+        "started_at": job.started_at, "ended_at": job.ended_at,
+        "duration_seconds": duration_seconds(job), "log_path": job.log_path,
+        "last_seq": job.last_seq, "reason": job.reason,
+    }
+
+
+def _runs_table(runs: tuple[RunSummary, ...]) -> Table:
+    table = Table("run", "schedule", "date", "state", "ok", "failed", "not run", "duration",
+                  box=box.SIMPLE_HEAD)
+    for summary in runs:
+        counts = summary.counts
+        table.add_row(
+            escape(summary.run.run_id), escape(summary.run.schedule), summary.run.date,
+            _run_state(summary), str(counts.get("ok", 0)),
+            str(sum(counts.get(state, 0) for state in _FAILED)),
+            str(counts.get("not_run", 0)), format_duration(summary.duration_s),
+        )
+    return table
+
+
+def _print_detail(detail: RunDetail) -> None:
+    run = detail.summary.run
+    report.stdout.print(
+        f"run [bold]{escape(run.run_id)}[/]  schedule {escape(run.schedule)}  date {run.date}"
+        f"  {_run_state(detail.summary)}  started {_clock(run.started_at, full=True)}"
+        f"  duration {format_duration(detail.summary.duration_s)}"
+    )
+    if detail.jobs:
+        wide = not report.stdout.is_terminal or report.stdout.width >= _WIDE
+        _print(_jobs_table(detail, with_reason=wide))
+        if not wide:
+            _print_lines("reasons", [(job.job, job.reason) for job in detail.jobs if job.reason])
+        _print_lines("logs", [(job.job, job.log_path) for job in detail.jobs if job.log_path])
+    else:
+        report.stdout.print("no job has started yet")
+    _print_stale_note((detail.summary,))
+
+
+def _print(table: Table) -> None:
+    report.table(table)
+
+
+def _print_stale_note(runs: tuple[RunSummary, ...]) -> None:
+    for summary in runs:
+        if summary.stale:
+            report.stdout.print(
+                f"[red]stale[/]: run {escape(summary.run.run_id)} is recorded as running, but its"
+                f" process (pid {summary.run.pid}) is gone: it was killed or crashed"
+            )
+
+
+def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
+    table = Table(box=box.SIMPLE_HEAD)
+    for header in ("job", "state", "code", "attempt", "batch request", "start", "end"):
+        table.add_column(header, no_wrap=True)
+    if with_reason:
+        table.add_column("reason", overflow="fold")
+    day = detail.summary.run.started_at[:10]
+    for job in detail.jobs:
+        cells = [
+            escape(job.job), _styled(job.state.value), _code(job.completion_code),
+            str(job.attempt), _text(job.batch_request_id), _clock(job.started_at, day=day),
+            _clock(job.ended_at, day=day),
+        ]
+        table.add_row(*cells, *([escape(job.reason)] if with_reason else []))
+    return table
+
+
+def _print_lines(title: str, lines: list[tuple[str, str]]) -> None:
+    # Long values on lines of their own: log paths are meant to be copied whole.
+    if lines:
+        report.stdout.print(f"{title}:")
+    for job, text in lines:
+        report.stdout.print(f"  {escape(job)}: {escape(text)}", overflow="ignore", crop=False)
+
+
+def _run_state(summary: RunSummary) -> str:
+    if summary.stale:
+        return "[red]stale[/]"
+    return _styled(summary.run.state.value)
+
+
+def _styled(state: str) -> str:
+    style = _STYLE.get(state, "")
+    label = state.replace("_", " ")
+    return f"[{style}]{label}[/]" if style else label
+
+
+def _code(code: int | None) -> str:
+    return "" if code is None else f"{code} {escape(completion_code(code).name)}"
+
+
+def _text(value: object | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _clock(iso: str | None, *, day: str = "", full: bool = False) -> str:
+    """A UTC time as ``HH:MM:SS``, with its date when not on ``day`` (or when ``full``)."""
+    if not iso:
+        return ""
+    when = dt.datetime.fromisoformat(iso).astimezone(dt.timezone.utc)
+    if full or when.date().isoformat() != day:
+        return f"{when:%Y-%m-%d %H:%M:%S} UTC"
+    return f"{when:%H:%M:%S}"
+
+
+def format_duration(seconds: float | None) -> str:
+    """``0.4s``, ``59s``, ``2m05s``, ``1h02m03s``; empty when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

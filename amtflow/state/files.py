@@ -1,0 +1,83 @@
+"""Where the state lives and how its files are made private to the user (dirs 0700, files 0600)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from amtflow.errors import StateError
+
+STATE_DIR_ENV = "AMTFLOW_STATE_DIR"
+DEFAULT_STATE_DIR = ".amtflow"
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def default_state_dir() -> Path:
+    """``$AMTFLOW_STATE_DIR`` when set (and not empty), else ``./.amtflow``."""
+    return Path(os.environ.get(STATE_DIR_ENV) or DEFAULT_STATE_DIR)
+
+
+def safe_name(name: str, *, max_length: int = 40, disambiguate: bool = True) -> str:
+    """``name`` reduced to letters, digits, ``_`` and ``-``: safe in a file name or a run id.
+
+    A name that had to change gets a short hash of the original, so that two schedules whose names
+    differ only in unsafe characters never share a lock file.
+    """
+    cleaned = _UNSAFE.sub("_", name).strip("_")[:max_length] or "_"
+    if cleaned == name or not disambiguate:
+        return cleaned
+    return f"{cleaned}-{hashlib.sha256(name.encode()).hexdigest()[:6]}"
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) as 0700 if missing; StateError if it cannot be a directory."""
+    try:
+        if path.is_dir():
+            return
+        if path.exists():
+            raise StateError(f"state dir {path}: exists and is not a directory")
+        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
+    except OSError as exc:
+        raise StateError(f"state dir {path}: cannot create it: {_reason(exc)}") from exc
+
+
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file; StateError if it cannot even be looked at."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        raise StateError(f"state file {path}: cannot look at it: {_reason(exc)}") from exc
+
+
+def ensure_private_file(path: Path) -> None:
+    """Create ``path`` as an empty 0600 file if missing, and make an existing one 0600.
+
+    SQLite gives the ``-wal`` and ``-shm`` files it creates the mode of the database file, so a
+    private database file makes its companions private too.
+    """
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE))
+        os.chmod(path, FILE_MODE)
+    except OSError as exc:
+        raise StateError(f"state file {path}: cannot open it for writing: {_reason(exc)}") from exc
+
+
+def make_private(*paths: Path) -> None:
+    """chmod 0600 the files that exist among ``paths`` (belt and braces for SQLite's companions)."""
+    for path in paths:
+        try:
+            os.chmod(path, FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StateError(f"state file {path}: cannot make it private: {_reason(exc)}") from exc
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__

@@ -1,0 +1,304 @@
+"""The durable run journal: every run, every job attempt, written the moment it happens.
+
+Write order is the point (SPEC 5): ``new_attempt`` commits the taskId before the Start is sent,
+``set_batch_request_id`` commits the batchRequestId as soon as it comes back, and each state change
+is committed as it happens, each in its own transaction. A run killed at any instant leaves the
+journal saying exactly how far it got, so ``resume`` can re-attach (repeating a Start with the same
+taskId never starts a second job) instead of starting anything twice.
+
+The journal stores no secret by design: there is no column for a password, token or header.
+A ``Journal`` is used from one thread (the run's event loop); each write takes microseconds to a
+millisecond (see ``schema`` on durability).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from amtflow.errors import StateError
+from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
+from amtflow.state.files import ensure_private_dir, ensure_private_file, make_private, safe_name
+from amtflow.state.rows import JOB_COLUMNS, RUN_COLUMNS, job_run_record, run_record
+from amtflow.state.schema import connect
+
+DB_NAME = "journal.db"
+
+
+
+def utc_now() -> str:
+    """Now as ISO-8601 UTC with its zone, to the millisecond (sortable as text)."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def journal_path(state_dir: Path) -> Path:
+    """The database file inside a state dir."""
+    return state_dir / DB_NAME
+
+
+class Journal:
+    """The state database of one state dir: runs and job attempts, committed as they happen."""
+
+    def __init__(self, conn: sqlite3.Connection, db_path: Path) -> None:
+        self._conn = conn
+        self.path = db_path
+
+    @classmethod
+    def open(cls, state_dir: Path) -> Journal:
+        """Open (creating if needed, private to the user) the journal of ``state_dir``.
+
+        StateError, in one line, if the dir cannot be created or written, the file is not a SQLite
+        database or is corrupted, or its schema is newer than this amtflow.
+        """
+        ensure_private_dir(state_dir)
+        db_path = journal_path(state_dir)
+        ensure_private_file(db_path)
+        conn = connect(db_path)
+        make_private(db_path.with_name(DB_NAME + "-wal"), db_path.with_name(DB_NAME + "-shm"))
+        return cls(conn, db_path)
+
+    def close(self) -> None:
+        """Close the database; every write was committed already."""
+        self._conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    # -- runs ---------------------------------------------------------------------------------
+
+    def begin_run(
+        self,
+        schedule: str,
+        date: dt.date,
+        *,
+        definitions: str,
+        digest: str,
+        run_id: str | None = None,
+        options: str = "{}",
+    ) -> RunRecord:
+        """Record a new run (state RUNNING, this process's pid) under a fresh readable run id.
+
+        ``run_id`` (from ``new_run_id``) lets a caller take the ``RunLock`` before recording the
+        run, so that a run refused by the lock leaves no record behind.
+        """
+        for _ in range(8):  # the random suffix makes a clash rare; a clash just draws again
+            now = dt.datetime.now(dt.timezone.utc)
+            record = RunRecord(
+                run_id=run_id or new_run_id(schedule, now),
+                schedule=schedule,
+                date=date.isoformat(),
+                state=RunState.RUNNING,
+                started_at=now.isoformat(timespec="milliseconds"),
+                definitions=definitions,
+                digest=digest,
+                pid=os.getpid(),
+                options=options,
+            )
+            if self._insert_run(record):
+                return record
+            if run_id:
+                raise StateError(f"run '{run_id}' is already recorded")
+        raise StateError(f"state db {self.path}: cannot find a free run id for {schedule}")
+
+    def _insert_run(self, r: RunRecord) -> bool:
+        try:
+            self._conn.execute(
+                f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (r.run_id, r.schedule, r.date, r.state.value, r.started_at, r.ended_at,
+                 r.definitions, r.digest, r.pid, r.options),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        except sqlite3.Error as exc:
+            raise self._error("cannot record the run", exc) from exc
+        return True
+
+    def finish_run(self, run_id: str, state: RunState) -> None:
+        """Record the run's end state and end time."""
+        self._update(
+            "UPDATE runs SET state = ?, ended_at = ? WHERE run_id = ?",
+            (state.value, utc_now(), run_id),
+            f"run '{run_id}'",
+        )
+
+    def reopen_run(self, run_id: str) -> RunRecord:
+        """Mark a run RUNNING again under this process (for ``resume``); returns it updated."""
+        self._update(
+            "UPDATE runs SET state = ?, ended_at = NULL, pid = ? WHERE run_id = ?",
+            (RunState.RUNNING.value, os.getpid(), run_id),
+            f"run '{run_id}'",
+        )
+        return self.run(run_id)
+
+    # -- job attempts -------------------------------------------------------------------------
+
+    def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
+        """Commit a new attempt (STARTING, with its taskId) before its Start is sent."""
+        try:
+            self._conn.execute(
+                "INSERT INTO job_runs (run_id, job, attempt, task_id, state, started_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, job, attempt, task_id, JobState.STARTING.value, utc_now()),
+            )
+        except sqlite3.Error as exc:
+            raise self._error(_integrity(run_id, job, attempt, exc), exc) from exc
+
+    def set_batch_request_id(
+        self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
+    ) -> None:
+        """Commit the batchRequestId the Start answered (the attempt is now RUNNING)."""
+        self._update_attempt(
+            run_id, job, attempt,
+            "state = ?, batch_request_id = ?, log_path = ?",
+            (JobState.RUNNING.value, batch_request_id, log_path),
+        )
+
+    def set_last_seq(self, run_id: str, job: str, attempt: int, seq: int) -> None:
+        """Remember the last message seq written to the job's log (cheap: no fsync)."""
+        self._pragma("synchronous=NORMAL")
+        try:
+            self._update_attempt(run_id, job, attempt, "last_seq = max(last_seq, ?)", (seq,))
+        finally:
+            self._pragma("synchronous=FULL")
+
+    def finish_attempt(
+        self,
+        run_id: str,
+        job: str,
+        attempt: int,
+        state: JobState,
+        *,
+        completion_code: int | None,
+        reason: str = "",
+    ) -> None:
+        """Commit the attempt's end: a finished state, its completion code and why, in words."""
+        if not state.finished:
+            raise ValueError(f"finish_attempt needs a finished state, not {state.value}")
+        self._update_attempt(
+            run_id, job, attempt,
+            "state = ?, completion_code = ?, reason = ?, ended_at = ?",
+            (state.value, completion_code, reason, utc_now()),
+        )
+
+    def mark_not_run(
+        self, run_id: str, job: str, reason: str, state: JobState = JobState.NOT_RUN
+    ) -> None:
+        """Record that a job was never started (attempt 0, no taskId), and why.
+
+        ``state`` is NOT_RUN, or SKIPPED for a job that was not needed. Recording it again (a
+        resumed run that still cannot start it) updates the reason.
+        """
+        try:
+            self._conn.execute(
+                "INSERT INTO job_runs (run_id, job, attempt, state, ended_at, reason)"
+                " VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT (run_id, job, attempt)"
+                " DO UPDATE SET ended_at = excluded.ended_at, reason = excluded.reason,"
+                " state = excluded.state",
+                (run_id, job, state.value, utc_now(), reason),
+            )
+        except sqlite3.Error as exc:
+            raise self._error(_integrity(run_id, job, 0, exc), exc) from exc
+
+    def _update_attempt(
+        self, run_id: str, job: str, attempt: int, assignments: str, values: tuple[Any, ...]
+    ) -> None:
+        self._update(
+            f"UPDATE job_runs SET {assignments} WHERE run_id = ? AND job = ? AND attempt = ?",
+            (*values, run_id, job, attempt),
+            f"attempt {attempt} of job '{job}' in run '{run_id}'",
+        )
+
+    def _pragma(self, setting: str) -> None:
+        try:
+            self._conn.execute(f"PRAGMA {setting}")
+        except sqlite3.Error as exc:
+            raise self._error(f"cannot set {setting}", exc) from exc
+
+    def _update(self, sql: str, params: tuple[Any, ...], what: str) -> None:
+        try:
+            changed = self._conn.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise self._error(f"cannot update {what}", exc) from exc
+        if changed == 0:
+            raise StateError(f"unknown {what}")
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        """The most recent runs, newest first."""
+        rows = self._query(
+            f"SELECT {RUN_COLUMNS} FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        )
+        return [run_record(row) for row in rows]
+
+    def run(self, run_id: str) -> RunRecord:
+        """The run with this id, or the one run whose id starts with it; StateError otherwise."""
+        sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?"
+        rows = self._query(sql, (run_id,))
+        if not rows and run_id:
+            sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE substr(run_id, 1, ?) = ? LIMIT 6"
+            rows = self._query(sql, (len(run_id), run_id))
+        if not rows:
+            raise StateError(f"unknown run '{run_id}'")
+        if len(rows) > 1:
+            some = ", ".join(str(row[0]) for row in rows[:5]) + (", ..." if len(rows) > 5 else "")
+            raise StateError(f"run '{run_id}' is ambiguous: it matches {some}")
+        return run_record(rows[0])
+
+    def job_runs(self, run_id: str) -> list[JobRunRecord]:
+        """Every attempt of every job of a run, in the order they were recorded."""
+        rows = self._query(
+            f"SELECT {JOB_COLUMNS} FROM job_runs WHERE run_id = ? ORDER BY rowid", (run_id,)
+        )
+        return [job_run_record(row) for row in rows]
+
+    def latest_attempts(self, run_id: str) -> dict[str, JobRunRecord]:
+        """Each job of a run mapped to its last (highest) attempt, in the order jobs appeared."""
+        latest: dict[str, JobRunRecord] = {}
+        for record in self.job_runs(run_id):
+            known = latest.get(record.job)
+            if known is None or record.attempt >= known.attempt:
+                latest[record.job] = record
+        return latest
+
+    def _query(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error("cannot read", exc) from exc
+
+    def _error(self, what: str, exc: sqlite3.Error) -> StateError:
+        return StateError(f"state db {self.path}: {what}: {exc}")
+
+
+def new_run_id(schedule: str, now: dt.datetime | None = None) -> str:
+    """A readable, practically unique run id: ``20261124T060001-NIGHTLY-3f2a`` (UTC time)."""
+    when = now or dt.datetime.now(dt.timezone.utc)
+    name = safe_name(schedule, max_length=24, disambiguate=False)
+    return f"{when:%Y%m%dT%H%M%S}-{name}-{secrets.token_hex(2)}"
+
+
+def _integrity(run_id: str, job: str, attempt: int, exc: sqlite3.Error) -> str:
+    if "FOREIGN KEY" in str(exc):
+        return f"unknown run '{run_id}'"
+    if isinstance(exc, sqlite3.IntegrityError):
+        return f"attempt {attempt} of job '{job}' in run '{run_id}' is already recorded"
+    return f"cannot record attempt {attempt} of job '{job}'"

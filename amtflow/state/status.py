@@ -1,0 +1,97 @@
+"""What ``amtflow status`` shows, read from the journal: recent runs, or one run's jobs.
+
+Reading never creates a state dir or a database just to find it empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from amtflow.errors import StateError
+from amtflow.runs import JobRunRecord, RunRecord, RunState
+from amtflow.state.files import is_file
+from amtflow.state.journal import Journal, journal_path
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A run with how its jobs ended (each job counted once, by its latest attempt)."""
+
+    run: RunRecord
+    counts: dict[str, int] = field(default_factory=dict)  # JobState value -> jobs
+    duration_s: float | None = None  # to the end, or to now while running
+    stale: bool = False  # recorded RUNNING, but its process is gone (killed, crashed)
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """One run and the latest attempt of each of its jobs."""
+
+    summary: RunSummary
+    jobs: tuple[JobRunRecord, ...]
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """The answer of ``amtflow status``: ``detail`` for one run, else ``runs`` (maybe empty)."""
+
+    state_dir: Path
+    runs: tuple[RunSummary, ...] = ()
+    detail: RunDetail | None = None
+
+
+def read_status(state_dir: Path, run_id: str | None = None, *, limit: int = 20) -> StatusReport:
+    """Recent runs, or the jobs of ``run_id`` (an id or a unique prefix); StateError if unknown."""
+    if not is_file(journal_path(state_dir)):
+        if run_id is not None:
+            raise StateError(f"unknown run '{run_id}' (no runs yet in {state_dir})")
+        return StatusReport(state_dir)
+    with Journal.open(state_dir) as journal:
+        if run_id is None:
+            runs = tuple(_summary(journal, run) for run in journal.runs(limit))
+            return StatusReport(state_dir, runs=runs)
+        run = journal.run(run_id)
+        jobs = tuple(journal.latest_attempts(run.run_id).values())
+        return StatusReport(state_dir, detail=RunDetail(_summarise(run, jobs), jobs))
+
+
+def _summary(journal: Journal, run: RunRecord) -> RunSummary:
+    return _summarise(run, journal.latest_attempts(run.run_id).values())
+
+
+def _summarise(run: RunRecord, jobs: Iterable[JobRunRecord]) -> RunSummary:
+    counts = Counter(job.state.value for job in jobs)
+    return RunSummary(run, dict(counts), duration_seconds(run), _stale(run))
+
+
+def duration_seconds(run: RunRecord | JobRunRecord) -> float | None:
+    """Seconds from start to end (or to now if not ended); None if it never started."""
+    if not run.started_at:
+        return None
+    start = dt.datetime.fromisoformat(run.started_at)
+    end = dt.datetime.fromisoformat(run.ended_at) if run.ended_at else _now()
+    return max(0.0, (end - start).total_seconds())
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _stale(run: RunRecord) -> bool:
+    return run.state is RunState.RUNNING and run.pid is not None and not _alive(run.pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
