@@ -196,9 +196,65 @@ def status(run_id: str | None, state_dir: Path | None, fmt: str, limit: int) -> 
     return 0
 
 
-@cli.group()
+class _LogsGroup(click.Group):
+    """``amtflow logs RUN [JOB]`` is short for ``amtflow logs show RUN [JOB]``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+_state_dir_option = click.option(
+    "--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar="AMTFLOW_STATE_DIR",
+    default=".amtflow", show_default=True, help="Where runs are recorded.",
+)
+
+
+@cli.command()
+@click.argument("run_id", metavar="RUN")
+@_state_dir_option
+@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path), help="Where new job logs go  [default: the run's own log dir]")
+@click.option("--live/--plain", default=None, help="Live view or one line per change (default: live on a terminal).")
+def resume(run_id: str, state_dir: Path, log_dir: Path | None, live: bool | None) -> int:
+    """Carry on RUN after its runner died, never starting a job twice."""
+    from amtflow.runner import resume_run
+
+    return asyncio.run(resume_run(
+        run_id, state_dir=state_dir, log_dir=log_dir, environ=dict(os.environ),
+        live=sys.stdout.isatty() if live is None else live,
+    )).exit_status
+
+
+@cli.command()
+@click.argument("run_id", metavar="RUN")
+@click.argument("job")
+@_state_dir_option
+def kill(run_id: str, job: str, state_dir: Path) -> int:
+    """Ask the server to kill JOB of RUN (if its agent allows kill)."""
+    from amtflow.control import kill_job
+    from amtflow.report import run as run_report
+
+    run_report.kill_answer(asyncio.run(kill_job(state_dir, run_id, job)))
+    return 0
+
+
+@cli.group(cls=_LogsGroup)
 def logs() -> None:
-    """Work with job log files."""
+    """Job log files: show a run's logs (amtflow logs RUN [JOB]), purge expired ones."""
+
+
+@logs.command("show")
+@click.argument("run_id", metavar="RUN")
+@click.argument("job", required=False)
+@_state_dir_option
+def logs_show(run_id: str, job: str | None, state_dir: Path) -> int:
+    """Print the job logs of RUN, or of one of its jobs."""
+    from amtflow.control import job_logs
+    from amtflow.report import logs as logs_report
+
+    logs_report.show_job_logs(job_logs(state_dir, run_id, job))
+    return 0
 
 
 @logs.command("purge")

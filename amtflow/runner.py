@@ -89,6 +89,10 @@ def plan_for(options: RunOptions, definitions: Definitions) -> Plan:
 
 async def run_schedule(options: RunOptions) -> RunResult:
     """Run a schedule for a date; raises ``Interrupted`` (after the summary) on a signal."""
+    # recorded paths must still work from another directory (status, logs, resume, kill)
+    options = dataclasses.replace(
+        options, definitions=options.definitions.absolute(), log_dir=options.log_dir.absolute()
+    )
     definitions = defs.load([options.definitions], properties=options.properties)
     plan = plan_for(options, definitions)
     _purge_logs(options.log_dir, definitions)
@@ -108,13 +112,18 @@ async def run_schedule(options: RunOptions) -> RunResult:
 
 
 async def resume_run(
-    run_ref: str, *, state_dir: Path, log_dir: Path, live: bool, environ: Mapping[str, str]
+    run_ref: str, *, state_dir: Path, live: bool, environ: Mapping[str, str],
+    log_dir: Path | None = None,
 ) -> RunResult:
-    """Carry on a run whose runner died: re-attach, repeat unanswered Starts, start the rest."""
+    """Carry on a run whose runner died: re-attach, repeat unanswered Starts, start the rest.
+
+    The log dir is the run's own unless ``log_dir`` says otherwise.
+    """
     with Journal.open(state_dir) as journal:
         record = journal.run(run_ref)
-        options = _restored(record, state_dir=state_dir, log_dir=log_dir, live=live,
-                            environ=environ)
+        options = _restored(record, state_dir=state_dir, live=live, environ=environ)
+        if log_dir is not None:
+            options = dataclasses.replace(options, log_dir=log_dir.absolute())
         definitions = defs.load([options.definitions], properties=options.properties)
         if definitions.digest != record.digest:
             report.warning(f"the definitions changed since run {record.run_id} started")
@@ -142,6 +151,7 @@ def _recorded(options: RunOptions, simulator_url: str) -> str:
         "schedule": options.schedule, "jobs": list(options.jobs),
         "properties": dict(options.properties), "max_parallel": options.max_parallel,
         "simulate": options.simulate, "simulator_url": simulator_url,
+        "log_dir": str(options.log_dir),
     })
 
 
@@ -151,7 +161,8 @@ def _restored(record: RunRecord, **where: object) -> RunOptions:
         definitions=Path(record.definitions), date=dt.date.fromisoformat(record.date),
         schedule=saved.get("schedule"), jobs=tuple(saved.get("jobs", ())),
         properties=saved.get("properties", {}), max_parallel=saved.get("max_parallel", 50),
-        simulate=bool(saved.get("simulate")), **where,  # type: ignore[arg-type]
+        simulate=bool(saved.get("simulate")), log_dir=Path(saved.get("log_dir", ".amtflow/logs")),
+        **where,  # type: ignore[arg-type]
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.markup import escape
 
+from amtflow.control import JobLogFile
 from amtflow.joblog import PurgeResult
-from amtflow.report import stderr, stdout, warning
+from amtflow.report import plain, stderr, stdout, warning
 
 
 def show_purge(result: PurgeResult, log_dir: Path, *, dry_run: bool) -> None:
@@ -48,3 +50,13 @@ def purged_before_run(result: PurgeResult, log_dir: Path) -> None:
     if result.removed:
         stderr.print(escape(f"removed {_count(len(result.removed), 'expired log file')} "
                             f"from {log_dir}"))
+
+
+def show_job_logs(files: Sequence[JobLogFile]) -> None:
+    """Each log file as it is, under a line naming job, attempt and path."""
+    for log in files:
+        stdout.print(f"[bold]== {escape(log.job)}[/] attempt {log.attempt}: {escape(str(log.path))}")
+        if log.text is None:
+            stdout.print("[yellow](the file is gone: purged or moved)[/]")
+        else:
+            plain(log.text.rstrip("\n"))

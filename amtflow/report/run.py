@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from amtflow.batch import completion_code
+from amtflow.control import KillAnswer
 from amtflow.engine import JobOutcome
 from amtflow.engine.context import JobEvent
 from amtflow.report import stderr, stdout
@@ -200,3 +201,15 @@ def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elaps
             failure = ET.SubElement(case, "failure", message=o.reason or o.state.value)
             failure.text = f"log: {o.log_path}" if o.log_path else None
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def kill_answer(answer: KillAnswer) -> None:
+    """What the server answered a kill sent from ``amtflow kill``."""
+    status = answer.status
+    confirmed = "killed" if status.completion_code == 3 else "not confirmed killed yet"
+    stdout.print(
+        f"kill sent for {escape(answer.job)} of run {escape(answer.run_id)} "
+        f"(R:{answer.batch_request_id}): the server answered {escape(status.status)} "
+        f"({_code_text(status.completion_code)}), {confirmed}; the run records KILLED once the "
+        "server reports it"
+    )

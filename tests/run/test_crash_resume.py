@@ -1,0 +1,143 @@
+"""Crash safety: SIGKILL the runner at many moments, ``amtflow resume``, and get the outcome an
+undisturbed run gives, with no AMT job started twice and every message logged exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, write_definitions
+
+DATE = "2026-11-24"
+FAILING = {"J07", "J19"}
+
+
+def scenario() -> dict[str, Any]:
+    rng = random.Random(7)
+    jobs = {}
+    for i in range(30):
+        name = f"J{i:02d}"
+        jobs[name] = {
+            "duration": rng.choice([0.05, 0.1, 0.2, 0.4]),
+            "end_code": 11 if name in FAILING else 4,
+            "messages": [f"{name} step {n}" for n in range(1, 5)],
+        }
+    return {"jobs": jobs}
+
+
+def schedule_jobs() -> list[dict[str, Any]]:
+    """30 jobs in 5 waves of 6; a job depends on two of the wave before."""
+    jobs = []
+    for i in range(30):
+        job: dict[str, Any] = {"name": f"J{i:02d}", "task": "batch_job", "job_name": f"J{i:02d}"}
+        if i >= 6:
+            job["depends_on"] = [f"J{i - 6:02d}", f"J{(i - 6) // 6 * 6 + (i + 1) % 6:02d}"]
+        jobs.append(job)
+    return jobs
+
+
+def expected_states() -> dict[str, str]:
+    states: dict[str, str] = {}
+    for job in schedule_jobs():
+        deps = job.get("depends_on", [])
+        if any(states[d] != "ok" for d in deps):
+            states[job["name"]] = "not_run"
+        else:
+            states[job["name"]] = "failed" if job["name"] in FAILING else "ok"
+    return states
+
+
+def start_run(folder: Path, schedule: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "AMT_TEST_PASSWORD": PASSWORD}
+    return subprocess.Popen(
+        [sys.executable, "-m", "amtflow", "run", str(schedule), "--date", DATE, "--plain",
+         "--max-parallel", "8", "--log-dir", str(folder / "logs"),
+         "--state-dir", str(folder / "state")],
+        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_for(condition: Any, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.005)
+
+
+def final_jobs(folder: Path) -> tuple[str, dict[str, dict[str, Any]]]:
+    runs = json.loads(amtflow("status", "--state-dir", folder / "state", "--format", "json",
+                              cwd=folder).stdout)["runs"]
+    assert len(runs) == 1
+    detail = json.loads(amtflow("status", runs[0]["run_id"], "--state-dir", folder / "state",
+                                "--format", "json", cwd=folder).stdout)
+    return runs[0]["run_id"], {job["job"]: job for job in detail["jobs"]}
+
+
+def check_logs(folder: Path, jobs: dict[str, dict[str, Any]]) -> None:
+    logs = sorted((folder / "logs").rglob("*.log"))
+    started = {name for name, job in jobs.items() if job["state"] in ("ok", "failed")}
+    assert Counter(p.name.split(".")[0] for p in logs) == Counter(started)
+    for path in logs:
+        name = path.name.split(".")[0]
+        text = path.read_text()
+        quoted = [line for line in text.splitlines() if line.startswith('"')]
+        assert len(quoted) == len(set(quoted)), f"a message written twice in {path}"
+        steps = [line for line in quoted if f"{name} step" in line]
+        assert steps == [f'"{name} step {n}"' for n in range(1, 5)], path
+        last = f'"{name} ended with ERROR"' if name in FAILING else '"Done"'
+        assert quoted[-1] == last and quoted[0].startswith('"Started Rev'), path
+        assert "Completion Code : " + ("ERROR" if name in FAILING else "DONE") in text
+
+
+def kill_moments() -> list[tuple[str, float]]:
+    """20+ moments: right after the first Start is sent and before it is answered, then spread
+    over the run's length."""
+    moments = [("start-in-flight", 0.0)] * 3
+    moments += [("after", 0.12 * n) for n in range(1, 18)]
+    return moments
+
+
+@pytest.mark.parametrize(("kind", "delay"), kill_moments(),
+                         ids=[f"{k}-{d:.2f}s-{i}" for i, (k, d) in enumerate(kill_moments())])
+def test_sigkill_then_resume_gives_the_undisturbed_outcome(
+    tmp_path: Path, start_simulator: Any, kind: str, delay: float
+) -> None:
+    live: LiveSimulator = start_simulator(scenario(), users={"OPCONAPI": PASSWORD})
+    if kind == "start-in-flight":  # widen the window between "taskId committed" and the answer
+        live.simulator.faults.slow_seconds = 0.5
+        live.simulator.faults.slow_rate = 1.0
+        live.simulator.faults.paths = ("/api/OpConJobAction",)
+    schedule = write_definitions(tmp_path, live.url, schedule_jobs(), max_concurrent_jobs=8)
+    runner = start_run(tmp_path, schedule)
+    record = live.simulator.record
+    if kind == "start-in-flight":
+        wait_for(lambda: any(r.action == "Start" and r.answer is None for r in record.requests))
+    else:
+        wait_for(lambda: record.count("/api/OpConJobAction") > 0)
+        time.sleep(delay)
+    runner.send_signal(signal.SIGKILL)
+    runner.wait(10)
+    live.simulator.faults.clear()
+
+    run_id, before = final_jobs(tmp_path)
+    assert any(not job["ended_at"] for job in before.values()), "killed after the run ended"
+    resumed = amtflow("resume", run_id, "--state-dir", tmp_path / "state", "--plain",
+                      cwd=tmp_path)
+    assert "Traceback" not in resumed.stderr
+    assert resumed.returncode == 1, resumed.stderr  # two jobs fail, as in an undisturbed run
+    _, jobs = final_jobs(tmp_path)
+    assert {name: job["state"] for name, job in jobs.items()} == expected_states()
+    created = record.starts_by_job()
+    assert all(count == 1 for count in created.values()), created
+    assert set(created) == {n for n, s in expected_states().items() if s != "not_run"}
+    check_logs(tmp_path, jobs)
