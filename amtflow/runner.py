@@ -225,8 +225,7 @@ async def drive(
     resume: Mapping[str, JobRunRecord] | None = None,
 ) -> RunResult:
     """Run the plan's jobs under the engine, with the view, signals and the summary."""
-    view.run_header(run_id, plan.schedule.name, plan.date, len(plan.jobs),
-                    simulated=connection.simulator_url, resumed=resume is not None)
+    view.run_header(run_id, plan, simulated=connection.simulator_url, resumed=resume is not None)
     started = time.monotonic()
     with _view(options.live, [job.name for job in plan.jobs]) as observe:
         ctx = RunContext(

@@ -3,7 +3,6 @@ a summary table; and the machine formats (JSON summary, JUnit XML)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections import Counter
@@ -20,6 +19,7 @@ from amtflow.batch import completion_code
 from amtflow.control import KillAnswer
 from amtflow.engine import JobOutcome
 from amtflow.engine.context import JobEvent
+from amtflow.plan import Plan
 from amtflow.report import stderr, stdout
 from amtflow.report import table as report_table
 from amtflow.runs import JobState
@@ -76,22 +76,25 @@ class LiveView:
         self.events: dict[str, JobEvent] = {}
         self.since: dict[str, float] = {}
         self.max_rows = max_rows
-        self.live = Live(self._render(), console=stdout, refresh_per_second=4, transient=False)
+        # The view renders itself on each refresh, so elapsed times move between events; it is
+        # transient: the summary table replaces it at the end.
+        self.live = Live(self, console=stdout, refresh_per_second=4, transient=True)
 
     def __enter__(self) -> LiveView:
         self.live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.live.update(self._render())
         self.live.__exit__(None, None, None)
+
+    def __rich__(self) -> Table:
+        return self._render()
 
     def __call__(self, event: JobEvent) -> None:
         if self.states.get(event.job) is not event.state:
             self.since[event.job] = time.monotonic()
         self.states[event.job] = event.state
         self.events[event.job] = event
-        self.live.update(self._render())
 
     def _render(self) -> Table:
         counts = Counter(self.states.values())
@@ -128,14 +131,14 @@ class LiveView:
         )
 
 
-def run_header(
-    run_id: str, schedule: str, date: dt.date, jobs: int, *, simulated: str, resumed: bool
-) -> None:
+def run_header(run_id: str, plan: Plan, *, simulated: str, resumed: bool) -> None:
     """The first line of a run: its id (for status, kill and resume) and what it runs."""
     where = f" on the simulator at {simulated}" if simulated else ""
     verb = "resuming run" if resumed else "run"
-    stdout.print(f"{verb} [bold]{escape(run_id)}[/]: schedule {escape(schedule)} for {date}, "
-                 f"{jobs} job{'s' if jobs != 1 else ''}{escape(where)}")
+    jobs = len(plan.jobs)
+    off = f" ({len(plan.skipped)} more not on this date)" if plan.skipped else ""
+    stdout.print(f"{verb} [bold]{escape(run_id)}[/]: schedule {escape(plan.schedule.name)} for "
+                 f"{plan.date}, {jobs} job{'s' if jobs != 1 else ''}{off}{escape(where)}")
 
 
 def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> None:
