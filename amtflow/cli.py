@@ -29,7 +29,7 @@ def cli(traceback: bool) -> None:  # noqa: ARG001 - read by main() before parsin
     """Declarative YAML workflows for Asysco AMT Batch Servers."""
 
 
-class _DateType(click.ParamType):
+class _DateType(click.ParamType):  # type: ignore[type-arg]
     """An ISO date, or today / yesterday / tomorrow."""
 
     name = "date"

@@ -27,7 +27,7 @@ class Location:
 
 
 def _here() -> Location | None:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

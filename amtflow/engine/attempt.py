@@ -22,6 +22,8 @@ from amtflow.model import Agent
 from amtflow.plan import PlannedJob
 from amtflow.runs import JobState
 
+MAX_PAGES_PER_READ = 10_000  # GetMessages pages read in one go (10 million messages)
+
 
 @dataclass(frozen=True)
 class AttemptResult:
@@ -69,6 +71,7 @@ class Attempt:
         self._emit(JobState.STARTING)
         start = asyncio.ensure_future(self.client.start(self._start_request()))
         interrupted = False
+        answer: JobStatus | AmtError
         try:
             # Shielded: once sent, a Start's answer is worth waiting for, so that an interrupt
             # can still kill the job instead of leaving it unknown on the server.
@@ -219,7 +222,7 @@ class Attempt:
 
     async def _read_messages(self) -> None:
         assert self.batch_request_id is not None and self.log is not None
-        for _ in range(10_000):  # a server answering more: true forever cannot hold us here
+        for _ in range(MAX_PAGES_PER_READ):  # more: true forever cannot hold us here
             page = await self.client.messages(self.batch_request_id, self.last_seq)
             fresh = [m for m in page.messages if m.seq > self.last_seq]
             if not fresh:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Sequence
 
 from rich.markup import escape
@@ -12,6 +13,18 @@ from amtflow.definitions import Diagnostic, Validation
 
 FORMATS = ("text", "json", "github")
 _COLOURS = {"error": "bold red", "warning": "yellow"}
+_UNSAFE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))  # escapes, bidi overrides, invisibles
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control, format or invisible character written as ``\\uXXXX``.
+
+    Definitions are untrusted: a name holding ESC sequences or a right-to-left override must
+    not repaint the terminal or reorder what a reviewer reads.
+    """
+    if text.isprintable() and text.isascii():
+        return text
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _UNSAFE else ch for ch in text)
 
 
 def show(validation: Validation, output_format: str = "text") -> None:
@@ -30,8 +43,12 @@ def show(validation: Validation, output_format: str = "text") -> None:
 def _print_text(diagnostic: Diagnostic) -> None:
     colour = _COLOURS[diagnostic.severity]
     report.stdout.print(
-        f"{escape(str(diagnostic.location))}: [{colour}]{diagnostic.severity}:[/] {escape(diagnostic.message)}"
+        f"{_markup(str(diagnostic.location))}: [{colour}]{diagnostic.severity}:[/] {_markup(diagnostic.message)}"
     )
+
+
+def _markup(text: str) -> str:
+    return escape(terminal_safe(text))
 
 
 def summary(validation: Validation) -> str:
@@ -58,6 +75,7 @@ def as_github(diagnostic: Diagnostic) -> str:
     where = diagnostic.location
     message = diagnostic.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     path = where.path.replace("%", "%25").replace(",", "%2C").replace(":", "%3A")
+    message, path = terminal_safe(message), terminal_safe(path)
     return f"::{diagnostic.severity} file={path},line={where.line},col={where.column}::{message}"
 
 
@@ -66,8 +84,8 @@ def show_errors(diagnostics: Sequence[object]) -> None:
     for diagnostic in diagnostics:
         if isinstance(diagnostic, Diagnostic):
             report.stderr.print(
-                f"{escape(str(diagnostic.location))}: [bold red]{diagnostic.severity}:[/] "
-                f"{escape(diagnostic.message)}"
+                f"{_markup(str(diagnostic.location))}: [bold red]{diagnostic.severity}:[/] "
+                f"{_markup(diagnostic.message)}"
             )
         else:
-            report.error(str(diagnostic))
+            report.error(terminal_safe(str(diagnostic)))

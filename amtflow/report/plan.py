@@ -28,8 +28,8 @@ def show(plan: Plan, fmt: str) -> None:
             _add_job(branch, job)
     if plan.skipped:
         skipped = tree.add("not run on this date")
-        for job in plan.skipped:
-            skipped.add(f"{escape(job.name)}: {escape(job.reason)}")
+        for off in plan.skipped:
+            skipped.add(f"{escape(off.name)}: {escape(off.reason)}")
     stdout.print(tree)
 
 

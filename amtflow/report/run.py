@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -179,7 +179,7 @@ def outcome_dict(o: JobOutcome) -> dict[str, object]:
     }
 
 
-def write_json(path: Path, run: dict[str, object], outcomes: Iterable[JobOutcome]) -> None:
+def write_json(path: Path, run: Mapping[str, object], outcomes: Iterable[JobOutcome]) -> None:
     """A machine-readable summary of the run."""
     document = {**run, "jobs": [outcome_dict(o) for o in outcomes]}
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
