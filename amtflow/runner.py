@@ -99,10 +99,10 @@ async def run_schedule(options: RunOptions) -> RunResult:
     if not plan.jobs:
         view.nothing_to_run(plan.reason or "no job of the schedule runs on this date")
         return RunResult("", RunState.OK, (), 0)
-    async with connect(options, definitions, plan) as connection:
-        with Journal.open(options.state_dir) as journal:
-            run_id = new_run_id(plan.schedule.name)
-            with RunLock.acquire(options.state_dir, plan.schedule.name, plan.date, run_id):
+    with Journal.open(options.state_dir) as journal:
+        run_id = new_run_id(plan.schedule.name)
+        with RunLock.acquire(options.state_dir, plan.schedule.name, plan.date, run_id):
+            async with connect(options, definitions, plan) as connection:
                 journal.begin_run(
                     plan.schedule.name, plan.date, definitions=str(options.definitions),
                     digest=definitions.digest, run_id=run_id,
