@@ -13,7 +13,8 @@ from amtflow import properties as props
 from amtflow.errors import DefinitionError
 
 from .diagnostics import Collector
-from .entries import Entry, Index, unique
+from .entries import SECTIONS, Entry, Index, unique
+from .names import lookalike_note, name_problem, shown
 from .yamlload import Path_
 
 _SECRET_NAME = re.compile(r"pass(word|wd)?|pwd|secret|token|api[_-]?key|credential", re.IGNORECASE)
@@ -24,12 +25,13 @@ _ROUTING = {"submit_user": "BATCH", "station": "OPCON"}
 def did_you_mean(word: str, choices: Set[str] | list[str]) -> str:
     """`` (did you mean 'x'?)`` for a near miss among ``choices``, else ``""``."""
     close = difflib.get_close_matches(word, sorted(choices), n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return f" (did you mean '{close[0]}'?{lookalike_note(word, close[0])})" if close else ""
 
 
 def cross_check(index: Index, collector: Collector, extra_properties: Set[str]) -> None:
     """Report every cross-reference problem and risky setting of the indexed files."""
     checker = _Checker(index, collector)
+    checker.name_rules()
     checker.agents()
     for schedule in index.sections["schedules"].values():
         checker.schedule(schedule)
@@ -46,6 +48,19 @@ class _Checker:
         if name is not None and name not in self.names[section]:
             hint = did_you_mean(name, self.names[section])
             self.collector.error(entry.at(key), f"unknown {kind} '{name}'{hint}", "unknown-reference")
+
+    def name_rules(self) -> None:
+        for section, kind in SECTIONS.items():
+            for entry in self.index.sections[section].values():
+                self.name(entry, kind)
+        for schedule in self.index.sections["schedules"].values():
+            for job in schedule.items("jobs"):
+                self.name(job, "job")
+
+    def name(self, entry: Entry, kind: str) -> None:
+        problem = name_problem(entry.name)
+        if problem:
+            self.collector.error(entry.at("name"), f"{kind} name {shown(entry.name)} {problem}", "name")
 
     def agents(self) -> None:
         for agent in self.index.sections["agents"].values():

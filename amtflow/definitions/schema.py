@@ -61,9 +61,10 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema())
 
 
-def schema_problems(data: Any) -> list[Problem]:
-    """Every schema violation in one file's data, as human messages."""
-    return [problem for error in _validator().iter_errors(data) for problem in _explain(error, data)]
+def schema_problems(data: Any) -> Iterator[Problem]:
+    """Every schema violation in one file's data, as human messages, found as they are read."""
+    for error in _validator().iter_errors(data):
+        yield from _explain(error, data)
 
 
 def _explain(error: ValidationError, data: Any) -> Iterator[Problem]:
@@ -76,7 +77,7 @@ def _unknown_keys(error: ValidationError, path: Path_, data: Any) -> Iterator[Pr
     allowed = sorted(error.schema.get("properties", {}))
     for key in error.instance:
         if key not in allowed:
-            message = f"unknown key '{key}'{_owner(data, path)}{_did_you_mean(key, allowed)}"
+            message = f"unknown key {_show(key)}{_owner(data, path)}{_did_you_mean(key[:100], allowed)}"
             yield path + (key,), True, message, "unknown-key"
 
 
@@ -102,6 +103,8 @@ def _task_note(error: ValidationError) -> str:
 def _forbidden(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     if "then" not in error.absolute_schema_path:
         yield from _generic(error, path, data)
+        return
+    if not isinstance(error.instance, dict):  # a job that is not a mapping: its type error says so
         return
     task = error.instance.get("task")
     for branch in error.validator_value["anyOf"]:
@@ -188,7 +191,8 @@ def _any_of(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]
 
 
 def _generic(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
-    yield path, False, f"{_label(path)}{_owner(data, path)}: {error.message}", "schema"
+    detail = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+    yield path, False, f"{_label(path)}{_owner(data, path)}: {detail}", "schema"
 
 
 def _field(path: Path_) -> str:

@@ -9,7 +9,7 @@ file's folder), and must not loop; a diamond (the same file reached twice) is lo
 from __future__ import annotations
 
 import functools
-import os
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,13 @@ from amtflow.errors import UsageError
 from amtflow.model import Location
 
 from .diagnostics import Collector, Diagnostic
+from .files import resolve, unreadable
 from .schema import schema_problems
 from .yamlload import Path_, YamlDocument, YamlProblem, read_document
 
 SUFFIXES = (".yaml", ".yml")
+MAX_SCHEMA_PROBLEMS = 200  # per file: a file of 40,000 unknown keys says so in 200 lines, not 40,000
+MAX_INCLUDE_DEPTH = 32  # files in one include chain; deeper is refused, not a RecursionError
 
 
 @dataclass(frozen=True)
@@ -65,12 +68,18 @@ def find_roots(paths: list[Path | str]) -> list[Root]:
         path = Path(given)
         if path.is_dir():
             roots.extend(_folder_roots(path))
-        elif path.is_file():
-            resolved = path.resolve()
-            roots.append(Root(resolved, str(given), repository(resolved.parent) or resolved.parent))
         else:
-            raise UsageError(f"no such file or folder: {given}")
+            roots.append(_file_root(path, str(given)))
     return roots
+
+
+def _file_root(path: Path, given: str) -> Root:
+    resolved, problem = resolve(path), unreadable(path)
+    if problem == "not found":
+        raise UsageError(f"no such file or folder: {given}")
+    if problem or not isinstance(resolved, Path):
+        raise UsageError(f"cannot read {given}: it is {problem or resolved}")
+    return Root(resolved, given, repository(resolved.parent) or resolved.parent)
 
 
 def _folder_roots(folder: Path) -> list[Root]:
@@ -127,7 +136,10 @@ class Sources:
         seen[source.path] = source
         chain = (*chain, source)
         for target, location in self._includes(source, boundary, collector):
-            if any(item.path == target for item in chain):
+            if len(chain) >= MAX_INCLUDE_DEPTH:
+                message = f"includes nest deeper than {MAX_INCLUDE_DEPTH} files (refused)"
+                collector.error(location, message, "include")
+            elif any(item.path == target for item in chain):
                 loop = " -> ".join(item.display for item in (*chain, self.read(target)))
                 collector.error(location, f"include loop: {loop}", "include")
             elif target not in seen:
@@ -141,14 +153,28 @@ class Sources:
             if not isinstance(name, str):
                 continue
             location = source.location(("include", index))
-            target = Path(os.path.normpath(source.path.parent / name)).resolve()
-            if not target.is_relative_to(boundary):
-                collector.error(location, f"include '{name}' is outside the repository ({boundary})", "include")
-            elif not target.is_file():
-                collector.error(location, f"include '{name}' not found", "include")
+            target = resolve(source.path.parent / name)
+            problem = _include_problem(target, boundary)
+            if problem:
+                collector.error(location, f"include '{_shown(name)}' {problem}", "include")
             else:
-                targets.append((target, location))
+                targets.append((Path(target), location))
         return targets
+
+
+def _include_problem(target: Path | str, boundary: Path) -> str | None:
+    if isinstance(target, str):
+        return f"cannot be read: it is {target}"
+    if not target.is_relative_to(boundary):
+        return f"is outside the repository ({boundary})"
+    problem = unreadable(target)
+    if problem == "not found":
+        return problem
+    return f"cannot be read: it is {problem}" if problem else None
+
+
+def _shown(name: str, limit: int = 200) -> str:
+    return name if len(name) <= limit else f"{name[:limit]}... ({len(name)} characters)"
 
 
 def _load(path: Path, display: str) -> SourceFile:
@@ -159,6 +185,9 @@ def _load(path: Path, display: str) -> SourceFile:
         location = Location(display, problem.line, problem.column)
         source.problems.append(Diagnostic(location, "error", problem.message, problem.rule))
         return source
-    for node_path, key, message, rule in schema_problems(source.document.data):
+    problems = itertools.islice(schema_problems(source.document.data), MAX_SCHEMA_PROBLEMS + 1)
+    for count, (node_path, key, message, rule) in enumerate(problems):
+        if count == MAX_SCHEMA_PROBLEMS:
+            message, rule = f"more errors in this file (only the first {MAX_SCHEMA_PROBLEMS} are shown)", "limit"
         source.problems.append(Diagnostic(source.location(node_path, key=key), "error", message, rule))
     return source

@@ -4,7 +4,9 @@ YAML 1.2 core types, not PyYAML's 1.1 defaults: only true/false (any case varian
 ``on``/``yes``/``NO`` stay strings, dates stay ISO strings, ``0777`` is the decimal 777. The C
 parser's event stream is consumed in one pass that builds the values, records positions, and
 enforces the limits that turn hostile input into a clean error: file size, nesting depth,
-alias expansion ("billion laughs"); duplicate keys are errors.
+node count (a few megabytes of ``{a},`` are millions of nodes), alias expansion ("billion
+laughs"); duplicate keys are errors. Other encodings (UTF-16/32), NUL bytes and invalid UTF-8
+are refused with their position.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ except AttributeError:  # no libyaml: the pure-Python parser gives the same even
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
+MAX_NODES = 250_000  # ~18,000 jobs in one file; a hostile file is refused in about a second
+_BOMS = {b"\xff\xfe\0\0": "UTF-32", b"\0\0\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
 
 Path_ = tuple[Any, ...]
 Position = tuple[int, int]
@@ -73,10 +77,17 @@ def _read_bytes(path: Path) -> bytes:
         raw = path.read_bytes()
     except OSError as exc:
         raise YamlProblem(f"cannot read file: {exc.strerror or exc}", rule="file") from exc
+    _refuse_other_encodings(raw)
     if b"\0" in raw:
         line = raw[: raw.index(b"\0")].count(b"\n") + 1
         raise YamlProblem("binary file (NUL byte): not a YAML definition file", line, rule="file")
     return raw
+
+
+def _refuse_other_encodings(raw: bytes) -> None:
+    for bom, encoding in _BOMS.items():
+        if raw.startswith(bom):
+            raise YamlProblem(f"{encoding} file (byte order mark): save it as UTF-8", rule="file")
 
 
 def _decode(raw: bytes) -> str:
@@ -106,13 +117,19 @@ def resolve_plain(text: str) -> Any:
         return None
     if text in _BOOL:
         return _BOOL[text]
-    if _INT.match(text):
-        return int(text, 10)
-    if _INT_BASE.match(text):
-        return int(text[2:], 8 if text[1] == "o" else 16)
+    if _INT.match(text) or _INT_BASE.match(text):
+        return _integer(text)
     if _FLOAT.match(text):
         return float(text)
     return _SPECIAL_FLOAT.get(text.lower(), text)
+
+
+def _integer(text: str) -> int | str:
+    """Decimal, ``0o`` octal or ``0x`` hex; a number too long for Python stays text."""
+    try:
+        return int(text, 10) if _INT.match(text) else int(text[2:], 8 if text[1] == "o" else 16)
+    except ValueError:  # more digits than int() accepts (CVE-2020-10735 limit)
+        return text
 
 
 _TAG = "tag:yaml.org,2002:"
@@ -132,6 +149,7 @@ class _Builder:
         self.document = document
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.nodes = 0
+        self.parsed = 0
         self.alias_nodes = 0
 
     def build(self, text: str) -> Any:
@@ -165,7 +183,11 @@ class _Builder:
         if isinstance(event, yaml.AliasEvent):
             return self._alias(event)
         start = self.nodes
-        self.nodes += 1
+        self.nodes += 1  # with aliases expanded: an anchor's size
+        self.parsed += 1  # as written: the parser's work
+        if self.parsed > MAX_NODES:
+            raise YamlProblem(f"more than {MAX_NODES} YAML nodes in one file (refused): split it into "
+                              "files joined by include", *_mark(event), "limit")
         if isinstance(event, yaml.ScalarEvent):
             value = self._scalar(event)
         elif isinstance(event, yaml.MappingStartEvent):
@@ -225,10 +247,12 @@ class _Builder:
         raise YamlProblem("unexpected end of file")  # pragma: no cover
 
     def _key(self, event: yaml.Event) -> str:
-        if isinstance(event, yaml.ScalarEvent):
-            return event.value
         if isinstance(event, yaml.AliasEvent):
             raise YamlProblem("an alias cannot be a mapping key", *_mark(event))
+        if isinstance(event, yaml.ScalarEvent) and event.anchor is None:
+            return event.value
+        if isinstance(event, yaml.ScalarEvent):
+            raise YamlProblem("an anchor cannot be on a mapping key", *_mark(event))
         raise YamlProblem("a mapping key must be plain text", *_mark(event))
 
     def _sequence(self, events: Iterator[yaml.Event], path: Path_, depth: int) -> list[Any]:
