@@ -7,12 +7,29 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 
 from rich.console import Console, RenderableType
 from rich.markup import escape
 
 stdout = Console(soft_wrap=True, highlight=False)
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+_UNSAFE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))  # escapes, bidi overrides, invisibles
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every control, format or invisible character written as ``\\uXXXX``.
+
+    Definitions are untrusted: a name holding ESC sequences or a right-to-left override must
+    not repaint the terminal or reorder what a reviewer reads.
+    """
+    if text.isprintable() and text.isascii():
+        return text
+    return "".join(
+        f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _UNSAFE else ch for ch in text
+    )
+
 
 _PIPE_WIDTH = 300  # piped output keeps whole table rows, for grep and less
 
@@ -27,11 +44,11 @@ def table(renderable: RenderableType) -> None:
 
 def error(message: str) -> None:
     """The one-line error the CLI's handler prints for an ``AmtflowError``."""
-    stderr.print(f"[bold red]amtflow: error:[/] {escape(message)}")
+    stderr.print(f"[bold red]amtflow: error:[/] {escape(terminal_safe(message))}")
 
 
 def warning(message: str) -> None:
-    stderr.print(f"[yellow]amtflow: warning:[/] {escape(message)}")
+    stderr.print(f"[yellow]amtflow: warning:[/] {escape(terminal_safe(message))}")
 
 
 def plain(text: str = "", *, err: bool = False) -> None:

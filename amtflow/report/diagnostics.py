@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Sequence
 
 from rich.markup import escape
 
 from amtflow import report
+from amtflow.report import terminal_safe
 from amtflow.definitions import Diagnostic, Validation
 
 FORMATS = ("text", "json", "github")
 _COLOURS = {"error": "bold red", "warning": "yellow"}
-_UNSAFE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))  # escapes, bidi overrides, invisibles
-
-
-def terminal_safe(text: str) -> str:
-    """``text`` with every control, format or invisible character written as ``\\uXXXX``.
-
-    Definitions are untrusted: a name holding ESC sequences or a right-to-left override must
-    not repaint the terminal or reorder what a reviewer reads.
-    """
-    if text.isprintable() and text.isascii():
-        return text
-    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _UNSAFE else ch for ch in text)
-
-
 def show(validation: Validation, output_format: str = "text") -> None:
     """Print every diagnostic of ``validation`` in ``output_format``, then (text) a count."""
     if output_format == "json":
