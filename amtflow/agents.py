@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from amtflow.client import AmtClient, RetryPolicy
+from amtflow.client.http import TlsFailure
 from amtflow.errors import (
     AmtError,
     AuthenticationError,
@@ -24,7 +25,7 @@ from amtflow.errors import (
 from amtflow.model import Agent, BatchUser, Definitions
 
 # A check should answer in seconds, not sit out a long outage.
-CHECK_POLICY = RetryPolicy(max_attempts=3, budget=10.0, base_delay=0.2, max_delay=1.0,
+CHECK_POLICY = RetryPolicy(max_attempts=5, budget=10.0, base_delay=0.2, max_delay=1.0,
                            retry_after_cap=2.0, request_timeout=10.0, connect_timeout=5.0)
 
 PasswordFor = Callable[[BatchUser], Callable[[], str] | None]
@@ -89,6 +90,8 @@ async def _probe(client: AmtClient, agent: Agent, user: BatchUser) -> AgentCheck
 
 def _unreachable(exc: AmtError, url: str) -> str:
     reason = _detail(exc)
+    if isinstance(exc, TlsFailure):
+        return reason
     if isinstance(exc, ServerUnavailable):
         return f"{url} is not reachable ({reason}): is the server up and batch_server_url right?"
     if isinstance(exc, (NotFound, ProtocolError, AuthenticationError)):

@@ -11,6 +11,7 @@ import random
 import ssl
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -34,6 +35,16 @@ from amtflow.model import Agent, BatchUser
 from amtflow.secrets import read_secret
 
 _warned_unverified: set[str] = set()
+MAX_RELOGONS = 3  # per call: tokens that expired during its retries (never a loop)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A call's answer, the token it carried, and on which attempt it came."""
+
+    answer: Answer
+    token: str | None = field(repr=False)
+    attempts: int
 
 
 class AmtClient:
@@ -116,7 +127,7 @@ class AmtClient:
 
     async def _logon(self) -> tuple[str, float]:
         body = wire.logon_body(self.batch_user.identifier, self._password())
-        answer = await self._send("POST", wire.LOGON_PATH, "logon", body, None)
+        answer = (await self._send("POST", wire.LOGON_PATH, "logon", body, False)).answer
         if answer.status in (401, 403):
             raise AuthenticationError(
                 f"batch user '{self.batch_user.name}' ({self.batch_user.identifier}): the server "
@@ -133,32 +144,39 @@ class AmtClient:
         *, auth: bool = True,
     ) -> Any:
         if not auth:
-            return self._checked(await self._send(method, path, what, body, None), what)
-        token = await self._tokens.get()
-        answer = await self._send(method, path, what, body, {wire.TOKEN_HEADER: token})
-        if answer.status == 401:
-            self._tokens.invalidate(token)
-            token = await self._tokens.get()
-            answer = await self._send(method, path, what, body, {wire.TOKEN_HEADER: token})
-            if answer.status == 401:
+            return self._checked((await self._send(method, path, what, body, False)).answer, what)
+        sent = await self._send(method, path, what, body, True)
+        relogons = 0
+        while sent.answer.status == 401:
+            # A token refused right after a logon is a refusal; one refused after transient
+            # retries may simply have expired meanwhile (tokens can die before expiresIn).
+            if relogons == MAX_RELOGONS or (relogons and sent.attempts == 1):
                 raise AuthenticationError(f"{what}: token refused twice", agent=self.agent.name)
-        return self._checked(answer, what)
+            self._tokens.invalidate(sent.token)
+            relogons += 1
+            sent = await self._send(method, path, what, body, True)
+        return self._checked(sent.answer, what)
 
     async def _send(
-        self, method: str, path: str, what: str,
-        body: dict[str, Any] | None, headers: dict[str, str] | None,
-    ) -> Answer:
-        """One call, repeated on transient faults within the retry budget."""
+        self, method: str, path: str, what: str, body: dict[str, Any] | None, auth: bool,
+    ) -> _Sent:
+        """One call, repeated on transient faults within the retry budget.
+
+        The token is taken afresh for each attempt: one renewed meanwhile (by any call) is used.
+        """
         policy, deadline = self.policy, time.monotonic() + self.policy.budget
         url, tls = self._base + path, self._tls()
         attempts = max(1, policy.max_attempts)
         for attempt in range(1, attempts + 1):
+            token = await self._tokens.get() if auth else None
+            headers = {wire.TOKEN_HEADER: token} if token is not None else None
             self.requests += 1
             try:
-                return await exchange(
+                answer = await exchange(
                     self._session, method, url, body=body, headers=headers, ssl=tls,
                     timeout=self._timeout, max_body=policy.max_body,
                 )
+                return _Sent(answer, token, attempt)
             except Transient as fault:
                 wait = policy.delay(attempt, fault.retry_after, self._rng)
                 if attempt == attempts or time.monotonic() + wait > deadline:

@@ -17,12 +17,17 @@ import aiohttp
 from amtflow.client.policy import parse_retry_after
 from amtflow.errors import ProtocolError
 
+
 @dataclass(frozen=True)
 class Answer:
     """A non-transient answer: its status and its JSON (None when the body was not JSON)."""
 
     status: int
     data: Any
+
+
+class TlsFailure(ProtocolError):
+    """The TLS handshake failed: an untrusted certificate, or no TLS at all. Never retried."""
 
 
 class Transient(Exception):
@@ -58,7 +63,7 @@ async def exchange(
     except aiohttp.ClientPayloadError:
         raise Transient("truncated answer") from None
     except aiohttp.ClientSSLError as exc:
-        raise ProtocolError(f"TLS failed: {_reason(exc)}") from None
+        raise TlsFailure(_tls_reason(exc)) from None
     except (aiohttp.ClientError, OSError) as exc:
         raise Transient(f"connection failed: {_reason(exc)}") from None
     return _answer(status, raw, retry_after)
@@ -107,3 +112,15 @@ def _reason(exc: BaseException) -> str:
         return "server closed the connection"
     text = str(exc)
     return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__
+
+
+def _tls_reason(exc: aiohttp.ClientSSLError) -> str:
+    """What failed in the handshake, and what to do about an untrusted certificate."""
+    where = f"{exc.host}:{exc.port}"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        error = exc.certificate_error
+        detail = getattr(error, "verify_message", None) or str(error)
+        return (f"the TLS certificate of {where} is not trusted ({detail}); if the server uses "
+                "a private CA, set the agent's tls.ca_bundle to that CA's certificate (PEM)")
+    detail = getattr(exc.os_error, "reason", None) or str(exc.os_error)
+    return f"the TLS handshake with {where} failed ({detail}): does it serve HTTPS on that port?"

@@ -11,7 +11,10 @@ class RetryPolicy:
     """Retry and timeout settings of one client.
 
     A call is tried at most ``max_attempts`` times and gives up early rather than wait past
-    ``budget`` seconds in total. Delays use capped exponential back-off with full jitter; a
+    ``budget`` seconds in total. Delays use capped exponential back-off with equal jitter (each
+    wait is between half and all of its ceiling), so the attempts always span at least half the
+    sum of the ceilings: a server restart shorter than that is survived whatever the dice say
+    (full jitter could spend every attempt in the first second of an outage). A
     ``Retry-After`` is honoured up to ``retry_after_cap`` seconds.
     """
 
@@ -26,9 +29,16 @@ class RetryPolicy:
     max_pages: int = 100  # GetMessages pages per iter_messages() call
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Full-jitter delay after the ``attempt``-th failure (1-based)."""
+        """Equal-jitter delay after the ``attempt``-th failure (1-based)."""
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return rng.uniform(0.0, ceiling)
+        return rng.uniform(ceiling / 2, ceiling)
+
+    def least_span(self) -> float:
+        """The shortest time all attempts of one call can take: an outage shorter than this
+        is always survived (the budget permitting)."""
+        ceilings = (min(self.max_delay, self.base_delay * 2.0**n)
+                    for n in range(max(0, self.max_attempts - 1)))
+        return min(self.budget, sum(ceilings) / 2)
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         """The wait before the next attempt: back-off, but at least a (capped) Retry-After."""

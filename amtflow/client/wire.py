@@ -18,6 +18,11 @@ STATUS_PATH = "/api/status"
 LOGON_PATH = "/api/logon"
 ACTION_PATH = "/api/OpConJobAction"
 
+MAX_ID = 2**63 - 1  # batch request ids and seqs: what SQLite's INTEGER holds
+MAX_CODE = 2**31 - 1  # completion codes: the table's are 0-99; unknown ones are kept
+MAX_MESSAGE_CHARS = 64 * 1024  # a longer message is cut in the log (a 10 MB line helps no one)
+MAX_TIME_CHARS = 64
+
 
 def monitor_path(batch_request_id: int) -> str:
     return f"/api/MonitorJob/{batch_request_id}"
@@ -88,8 +93,8 @@ def parse_job_status(answer: object, what: str) -> JobStatus:
     """A Start, Kill or MonitorJob answer."""
     data = _mapping(answer, what)
     return JobStatus(
-        batch_request_id=_field(data, "batchRequestId", int, what),
-        completion_code=_field(data, "completionCode", int, what),
+        batch_request_id=_counter(data, "batchRequestId", what, least=1),
+        completion_code=_counter(data, "completionCode", what, most=MAX_CODE),
         status=_field(data, "status", str, what),
         description=_optional(data, "description", what) or "",
         start_time=_optional(data, "startTime", what),
@@ -109,11 +114,32 @@ def parse_messages(answer: object, what: str) -> MessagePage:
 def _message(item: object, what: str) -> Message:
     data = _mapping(item, what)
     return Message(
-        seq=_field(data, "seq", int, what),
-        batch_request_id=_field(data, "batchRequestId", int, what),
-        time=_field(data, "time", str, what),
-        text=_field(data, "text", str, what),
+        seq=_counter(data, "seq", what),
+        batch_request_id=_counter(data, "batchRequestId", what, least=1),
+        time=_field(data, "time", str, what)[:MAX_TIME_CHARS],
+        text=_bounded_text(_field(data, "text", str, what)),
     )
+
+
+def _bounded_text(text: str) -> str:
+    """A message as long as a log line should be: a longer one is cut, and says so."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return f"{text[:MAX_MESSAGE_CHARS]}... [cut: the message had {len(text)} characters]"
+
+
+def _counter(data: Mapping[str, Any], name: str, what: str, *, least: int = 0,
+             most: int = MAX_ID) -> int:
+    """An integer id, seq or code within what the journal can store (SQLite: 64 bits)."""
+    value: int = _field(data, name, int, what)
+    if not least <= value <= most:
+        raise ProtocolError(f"{what}: '{name}' is out of range ({_short(value)})")
+    return value
+
+
+def _short(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:12]}...({len(text)} digits)"
 
 
 def _mapping(answer: object, what: str) -> Mapping[str, Any]:

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 import secrets
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -51,11 +52,13 @@ class Simulator:
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
         page_size: int = 1000,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.scenario = scenario or Scenario()
         self.users = users if users is not None else self.scenario.users
         self.clock = clock
         self.page_size = page_size
+        self.ssl_context = ssl_context  # serve HTTPS with this certificate
         self.faults = Faults(seed=seed)
         self.record = Record()
         self.jobs: dict[int, SimJob] = {}
@@ -73,10 +76,11 @@ class Simulator:
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, host, port)
+            site = web.TCPSite(runner, host, port, ssl_context=self.ssl_context)
             await site.start()
             bound = runner.addresses[0]
-            yield f"http://{_host(host)}:{bound[1]}"
+            scheme = "https" if self.ssl_context else "http"
+            yield f"{scheme}://{_host(host)}:{bound[1]}"
         finally:
             await runner.cleanup()
 
@@ -140,7 +144,7 @@ class Simulator:
         if faults.roll(faults.drop_rate):
             return _drop(request, entry, "drop")
         if faults.roll(faults.error_rate):
-            return self._faulty(entry, faults.rng.choice((500, 503)))
+            return self._faulty(entry, faults.rng.choice(faults.error_statuses))
         if faults.roll(faults.throttle_rate):
             return self._faulty(entry, 429)
         if faults.roll(faults.garble_rate):

@@ -15,7 +15,8 @@ class Faults:
     every call, ``/api/status`` included).
     """
 
-    error_rate: float = 0.0  # answer 500 or 503
+    error_rate: float = 0.0  # answer one of ``error_statuses``
+    error_statuses: tuple[int, ...] = (500, 503)
     throttle_rate: float = 0.0  # answer 429 with Retry-After
     retry_after: float | None = 1.0  # seconds sent with 429 and 503 answers
     drop_rate: float = 0.0  # close the connection without an answer

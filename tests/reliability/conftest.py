@@ -1,0 +1,6 @@
+from __future__ import annotations
+
+from tests.client.conftest import client, mocked, session
+from tests.run.conftest import start_simulator
+
+__all__ = ["client", "mocked", "session", "start_simulator"]
