@@ -108,7 +108,16 @@ class Engine:
         done, _ = await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             self.tasks.pop(task)
+            if task.exception() is not None:
+                await self._abandon()
             self._settle(task.result(), sorter)
+
+    async def _abandon(self) -> None:
+        """A job hit an error the run cannot go on from (the journal or a log file failed):
+        stop the others the way an interrupt does, and let the error through once they ended."""
+        self.interrupt()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
 
     def _why_not_run(self, planned: PlannedJob) -> tuple[JobState, str]:
         """NOT_RUN or SKIPPED with the reason, or a reason of "" when the job may start."""

@@ -239,3 +239,27 @@ async def test_many_jobs_in_waves_all_end(tmp_path: Path, count: int) -> None:
     outcomes, _ = await run(server, definitions(*jobs, max_concurrent_jobs=100), tmp_path)
     assert sum(o.ok for o in outcomes.values()) == count
     assert sum(server.starts.values()) == count
+
+
+async def test_a_journal_failure_stops_the_run_cleanly(tmp_path: Path) -> None:
+    from amtflow.engine.context import NullRecorder
+    from amtflow.errors import StateError
+
+    class FailingRecorder(NullRecorder):
+        def set_batch_request_id(self, run_id: str, job: str, attempt: int,
+                                 batch_request_id: int, log_path: str) -> None:
+            if job == "B":
+                raise StateError("cannot write the journal: disk full")
+
+    server = FakeServer(behaviours={"A": Behaviour(duration=5), "B": Behaviour(duration=0.05)})
+    defs = definitions(job("A"), job("B"), allow_kill_job=True)
+    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
+    ctx = RunContext(run_id="r1", schedule="NIGHTLY", date=DATE, log_dir=tmp_path / "logs",
+                     recorder=FailingRecorder(), poll=FAST, kill_grace=1.0)
+    engine = Engine(ctx, plan, defs.agents, {"amt": server.client()})
+    with pytest.raises(StateError, match="disk full"):
+        await engine.run()
+    assert not engine.tasks
+    assert len(server.kills) == 1  # A, still running, was killed like on an interrupt
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert pending == []

@@ -133,7 +133,7 @@ def test_sigkill_then_resume_gives_the_undisturbed_outcome(
     assert any(not job["ended_at"] for job in before.values()), "killed after the run ended"
     resumed = amtflow("resume", run_id, "--state-dir", tmp_path / "state", "--plain",
                       cwd=tmp_path)
-    assert "Traceback" not in resumed.stderr
+    assert "Traceback" not in resumed.stderr, resumed.stderr
     assert resumed.returncode == 1, resumed.stderr  # two jobs fail, as in an undisturbed run
     _, jobs = final_jobs(tmp_path)
     assert {name: job["state"] for name, job in jobs.items()} == expected_states()
