@@ -152,15 +152,17 @@ class Attempt:
         )
         if isinstance(batch_request_id, int):
             self.batch_request_id = batch_request_id
-        if self.repeated and path.exists():  # the runner died before it recorded the answer
-            self.log = JobLog.reopen(path)
-        else:
-            self.log = JobLog.create(
-                path,
-                self._header(),
-                batch_request_id=batch_request_id if isinstance(batch_request_id, int) else 0,
-                started_at=_now(),
-            )
+        if self.repeated:
+            # The runner died after a Start and before recording its answer: a log it may have
+            # begun holds at most part of a header (messages are read only once the answer is
+            # recorded), so it is begun again rather than continued.
+            path.unlink(missing_ok=True)
+        self.log = JobLog.create(
+            path,
+            self._header(),
+            batch_request_id=batch_request_id if isinstance(batch_request_id, int) else 0,
+            started_at=_now(),
+        )
         if self.batch_request_id is not None:
             self.ctx.recorder.set_batch_request_id(
                 self.ctx.run_id, self.job, self.number, self.batch_request_id, str(self.log.path)

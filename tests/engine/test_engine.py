@@ -263,3 +263,33 @@ async def test_a_journal_failure_stops_the_run_cleanly(tmp_path: Path) -> None:
     assert len(server.kills) == 1  # A, still running, was killed like on an interrupt
     pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     assert pending == []
+
+
+async def test_resuming_an_unanswered_start_reuses_its_task_id_and_restarts_a_torn_log(
+    tmp_path: Path,
+) -> None:
+    from amtflow.runs import JobRunRecord
+
+    server = FakeServer()
+    defs = definitions(job("A"))
+    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
+    first = server.start(start_request("A", "task-1"))  # the server got the first Start
+    torn = tmp_path / "logs" / "NIGHTLY" / "2026-11-24" / f"A.{first.batch_request_id}.log"
+    torn.parent.mkdir(parents=True)
+    torn.write_text("")  # killed between creating the log and writing its header
+    record = JobRunRecord(run_id="r1", job="A", attempt=1, task_id="task-1",
+                          state=JobState.STARTING)
+    ctx = RunContext(run_id="r1", schedule="NIGHTLY", date=DATE, log_dir=tmp_path / "logs",
+                     poll=FAST, messages_every=0.0)
+    outcomes = await Engine(ctx, plan, defs.agents, {"amt": server.client()},
+                            resume={"A": record}).run()
+    assert outcomes["A"].state is JobState.OK
+    assert server.starts["A"] == 1
+    assert sorted(p.name for p in torn.parent.iterdir()) == [torn.name]
+    assert "Completion Code : DONE" in torn.read_text()
+
+
+def start_request(name: str, task_id: str):  # type: ignore[no-untyped-def]
+    from amtflow.batch import StartRequest
+
+    return StartRequest(task_id=task_id, task_type="BatchJob", application="DEMO2", job_name=name)
