@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amtflow import batch
-from amtflow.batch import BatchClient, JobStatus, StartRequest
+from amtflow.batch import BatchClient, JobStatus
 from amtflow.engine.context import JobEvent, RunContext
+from amtflow.engine.forms import log_header, start_request
 from amtflow.errors import AmtError, Conflict, NotFound
-from amtflow.joblog import JobLog, JobLogHeader, log_path
+from amtflow.joblog import JobLog, log_path
 from amtflow.model import Agent
 from amtflow.plan import PlannedJob
 from amtflow.runs import JobState
@@ -69,7 +70,7 @@ class Attempt:
         if not self.repeated:
             self.ctx.recorder.new_attempt(self.ctx.run_id, self.job, self.number, self.task_id)
         self._emit(JobState.STARTING)
-        start = asyncio.ensure_future(self.client.start(self._start_request()))
+        start = asyncio.ensure_future(self.client.start(start_request(self.planned, self.task_id)))
         interrupted = False
         answer: JobStatus | AmtError
         try:
@@ -111,41 +112,6 @@ class Attempt:
         except AmtError as exc:
             return self._client_gave_up(exc)
 
-    def _start_request(self) -> StartRequest:
-        request = self.planned.request
-        return StartRequest(
-            task_id=self.task_id,
-            task_type=request.task_type.wire_name,
-            application=request.application,
-            submit_user=request.submit_user,
-            user=request.user,
-            station=request.station,
-            queue=request.queue,
-            job_name=request.job_name,
-            task_values=request.task_values,
-            script_name=request.script_name,
-            script_parameters=request.script_parameters,
-        )
-
-    def _header(self) -> JobLogHeader:
-        request = self.planned.request
-        return JobLogHeader(
-            server=self.agent.batch_server_url,
-            agent=self.agent.name,
-            application=request.application,
-            submit_user=request.submit_user,
-            station=request.station,
-            queue=request.queue,
-            task_type=request.task_type.value,
-            target=request.target,
-            parameters=request.parameters,
-            user=request.user,
-            run_id=self.ctx.run_id,
-            schedule=self.ctx.schedule,
-            job=self.job,
-            attempt=self.number,
-        )
-
     def _open_log(self, batch_request_id: int | str) -> JobLog:
         path = log_path(
             self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, batch_request_id
@@ -159,7 +125,7 @@ class Attempt:
             path.unlink(missing_ok=True)
         self.log = JobLog.create(
             path,
-            self._header(),
+            log_header(self.ctx, self.planned, self.agent, self.number),
             batch_request_id=batch_request_id if isinstance(batch_request_id, int) else 0,
             started_at=_now(),
         )
