@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from amtflow.client import AmtClient, RetryPolicy
+from amtflow.client import AmtClient, RetryPolicy, new_session
 from amtflow.client.http import TlsFailure
 from amtflow.errors import (
     AmtError,
@@ -114,7 +114,5 @@ def _detail(exc: AmtError) -> str:
 
 async def check_all(definitions: Definitions) -> list[AgentCheck]:
     """``check_agents`` with a session of its own (for the CLI)."""
-    from amtflow.client import new_session
-
     async with new_session() as session:
         return await check_agents(definitions, session)

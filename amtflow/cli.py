@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -25,7 +25,7 @@ from amtflow.errors import AmtflowError, DefinitionError
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="amtflow")
 @click.option("--traceback", is_flag=True, help="Show a traceback with errors (for bug reports).")
-def cli(traceback: bool) -> None:  # noqa: ARG001 - read by main() before parsing
+def cli(traceback: bool) -> None:
     """Declarative YAML workflows for Asysco AMT Batch Servers."""
 
 
@@ -33,7 +33,7 @@ class _DateType(click.ParamType):  # type: ignore[type-arg]
     """An ISO date, or today / yesterday / tomorrow."""
 
     name = "date"
-    _words = {"today": 0, "yesterday": -1, "tomorrow": 1}
+    _words: ClassVar[dict[str, int]] = {"today": 0, "yesterday": -1, "tomorrow": 1}
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
         if isinstance(value, dt.date):

@@ -152,7 +152,7 @@ def _field(data: Mapping[str, Any], name: str, kind: Any, what: str) -> Any:
     value = data.get(name)
     if value is None:
         raise ProtocolError(f"{what}: answer has no '{name}'")
-    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
         raise ProtocolError(f"{what}: '{name}' has the wrong type ({type(value).__name__})")
     return value
 

@@ -23,7 +23,7 @@ from .entries import Index
 from .schema import schema, schema_text
 from .sources import SourceFile, Sources, find_roots
 
-__all__ = ["Diagnostic", "Validation", "load", "validate", "schema", "schema_text"]
+__all__ = ["Diagnostic", "Validation", "load", "schema", "schema_text", "validate"]
 
 
 def validate(paths: Sequence[Path | str], *, properties: Mapping[str, str] | None = None) -> Validation:

@@ -39,7 +39,7 @@ def shown(name: str, limit: int = 60) -> str:
 
 def lookalike_note(word: str, other: str) -> str:
     """`` ('x' holds U+0430 CYRILLIC SMALL LETTER A)`` when ``word`` and ``other`` look alike."""
-    odd = [ch for ch, theirs in zip(word, other) if ch != theirs and not ch.isascii()]
+    odd = [ch for ch, theirs in zip(word, other, strict=False) if ch != theirs and not ch.isascii()]
     if len(word) != len(other) or not odd:
         return ""
     return f" ({shown(word)} holds {_describe(odd[0])})"

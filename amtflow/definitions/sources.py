@@ -187,7 +187,9 @@ def _load(path: Path, display: str) -> SourceFile:
         return source
     problems = itertools.islice(schema_problems(source.document.data), MAX_SCHEMA_PROBLEMS + 1)
     for count, (node_path, key, message, rule) in enumerate(problems):
+        shown = (message, rule)
         if count == MAX_SCHEMA_PROBLEMS:
-            message, rule = f"more errors in this file (only the first {MAX_SCHEMA_PROBLEMS} are shown)", "limit"
-        source.problems.append(Diagnostic(source.location(node_path, key=key), "error", message, rule))
+            shown = (f"more errors in this file (only the first {MAX_SCHEMA_PROBLEMS} are shown)",
+                     "limit")
+        source.problems.append(Diagnostic(source.location(node_path, key=key), "error", *shown))
     return source

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from rich.markup import escape
 
 from amtflow import report
-from amtflow.report import terminal_safe
 from amtflow.definitions import Diagnostic, Validation
+from amtflow.report import terminal_safe
 
 FORMATS = ("text", "json", "github")
 _COLOURS = {"error": "bold red", "warning": "yellow"}

@@ -200,7 +200,7 @@ def _spread(texts: tuple[TimedMessage, ...], begin: float, end: float) -> list[t
 
 
 def _clock_text(seconds: float) -> str:
-    millis = int(round(seconds * 1000))
+    millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}:{rest % 1000:03d}"
