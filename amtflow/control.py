@@ -17,6 +17,7 @@ from amtflow.client import AmtClient, new_session
 from amtflow.errors import StateError, UsageError
 from amtflow.model import Agent, Definitions
 from amtflow.runs import JobRunRecord, RunRecord
+from amtflow.simulator import SIMULATED_PASSWORD
 from amtflow.state import Journal
 
 
@@ -47,7 +48,7 @@ async def kill_job(state_dir: Path, run_ref: str, job: str) -> KillAnswer:
         agent = dataclasses.replace(agent, batch_server_url=simulator_url)
     async with new_session() as session:
         client = AmtClient(session, agent, definitions.batch_users[agent.batch_user],
-                           password=(lambda: "simulated") if simulator_url else None)
+                           password=(lambda: SIMULATED_PASSWORD) if simulator_url else None)
         status = await client.kill(attempt.batch_request_id)
     return KillAnswer(run.run_id, job, attempt.batch_request_id, status)
 

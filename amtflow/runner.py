@@ -33,10 +33,9 @@ from amtflow.plan import Plan, choose_schedule, make_plan
 from amtflow.report import logs as logs_report
 from amtflow.report import run as view
 from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
-from amtflow.simulator import JobScript, Scenario, Simulator
+from amtflow.simulator import SIMULATED_PASSWORD, JobScript, Scenario, Simulator
 from amtflow.state import Journal, RunLock, new_run_id
 
-SIMULATOR_PASSWORD = "simulated"  # the embedded simulator takes any password: no secret is read
 DEMO_SCENARIO = Scenario(default=JobScript(duration=0.5, queued=0.2))
 
 
@@ -177,7 +176,7 @@ async def connect(
     """Clients for the agents the plan needs, checked (reachable, credentials) before any Start."""
     needed = {job.job.agent for job in plan.jobs}
     async with _servers(options, definitions) as (agents, simulator_url):
-        password = (lambda: SIMULATOR_PASSWORD) if simulator_url else None
+        password = (lambda: SIMULATED_PASSWORD) if simulator_url else None
         async with new_session() as session:
             subset = {name: agents[name] for name in sorted(needed)}
             await preflight(dataclasses.replace(definitions, agents=subset), session, password)

@@ -10,7 +10,10 @@ from amtflow.simulator.faults import Faults
 from amtflow.simulator.record import Record, RecordedRequest
 from amtflow.simulator.scenario import ChildScript, JobScript, Scenario, TimedMessage
 
+SIMULATED_PASSWORD = "simulated"
+"""What amtflow logs on with to its own simulator, which takes any password: no secret is read."""
+
 __all__ = [
-    "ChildScript", "Faults", "JobScript", "Record", "RecordedRequest", "Scenario", "Simulator",
+    "SIMULATED_PASSWORD", "ChildScript", "Faults", "JobScript", "Record", "RecordedRequest", "Scenario", "Simulator",
     "TimedMessage",
 ]
