@@ -8,6 +8,7 @@ selection), in which dependency waves, each with its AMT request fully resolved 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import graphlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,7 +90,11 @@ class Plan:
         return tuple(tuple(j for j in self.jobs if j.wave == wave) for wave in range(count))
 
     def job(self, name: str) -> PlannedJob | None:
-        return next((job for job in self.jobs if job.name == name), None)
+        return self._by_name.get(name)
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, PlannedJob]:
+        return {job.name: job for job in self.jobs}
 
 
 def choose_schedule(definitions: Definitions, name: str | None) -> Schedule:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -21,22 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from _common import ZERO_DURATION, start_simulator
 
 from amtflow.batch import StartRequest
 from amtflow.client import AmtClient, iter_messages, new_session
 from amtflow.model import Agent, BatchUser, SecretRef
 
 TERMINAL = {3, 4, 6, 10, 11, 12, 19, 22, 23, 24, 99}
-
-
-def start_simulator() -> tuple[subprocess.Popen[str], str]:
-    scenario = Path(tempfile.mkdtemp()) / "bench.yaml"
-    scenario.write_text("default: {duration: 0}\n")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "amtflow", "simulator", "--port", "0", "--scenario", str(scenario)],
-        stdout=subprocess.PIPE, text=True)
-    line = process.stdout.readline() if process.stdout else ""
-    return process, line.split(" on ")[1].split()[0]
 
 
 async def with_amtflow(url: str, jobs: int, concurrency: int) -> int:
@@ -118,17 +107,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    process, url = start_simulator()
-    try:
+    with tempfile.TemporaryDirectory() as folder, \
+            start_simulator(ZERO_DURATION, Path(folder)) as simulator:
         best: dict[str, tuple[float, float, int]] = {}
         for _ in range(args.rounds):  # interleaved, best of N, to even out noise
             for name, run in (("raw aiohttp", with_raw_aiohttp), ("AmtClient", with_amtflow)):
-                figures = measure(run, url, args.jobs, args.concurrency)
+                figures = measure(run, simulator.url, args.jobs, args.concurrency)
                 if name not in best or figures[0] < best[name][0]:
                     best[name] = figures
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     report(best, args.jobs, args.concurrency)
 
 

@@ -75,8 +75,9 @@ class _Checker:
         self.reference(defaults, "agent", "agents", "agent")
         self.routing(defaults)
         jobs = unique(schedule.items("jobs"), "job", self.collector)
+        names = set(jobs)
         for job in schedule.items("jobs"):
-            self.job(job, defaults, set(jobs))
+            self.job(job, defaults, names)
         self.cycles(schedule, jobs)
 
     def job(self, job: Entry, defaults: Entry, job_names: set[str]) -> None:

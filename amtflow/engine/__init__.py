@@ -63,6 +63,9 @@ class Engine:
         }
         self.outcomes: dict[str, JobOutcome] = {}
         self.tasks: dict[asyncio.Task[JobOutcome], str] = {}
+        # Ended tasks queue themselves: waiting on thousands of tasks at once with asyncio.wait
+        # would register a callback on each of them every time one ends.
+        self.ended: asyncio.Queue[asyncio.Task[JobOutcome]] = asyncio.Queue()
         self.interrupted = False
 
     async def run(self) -> dict[str, JobOutcome]:
@@ -93,21 +96,32 @@ class Engine:
                 return
         state, reason = self._why_not_run(planned)
         if reason:
-            self.ctx.observe(JobEvent(planned.name, state, reason=reason))
-            self.ctx.recorder.mark_not_run(self.ctx.run_id, planned.name, reason, state)
-            self._settle(JobOutcome(planned.name, state, reason=reason), sorter)
+            self._settle(self._not_run(planned.name, reason, state), sorter)
             return
         task = asyncio.ensure_future(self._run_job(planned))
+        task.add_done_callback(self.ended.put_nowait)
         self.tasks[task] = planned.name
+
+    def _not_run(self, name: str, reason: str, state: JobState = JobState.NOT_RUN) -> JobOutcome:
+        self.ctx.observe(JobEvent(name, state, reason=reason))
+        self.ctx.recorder.mark_not_run(self.ctx.run_id, name, reason, state)
+        return JobOutcome(name, state, reason=reason)
 
     def _settle(self, outcome: JobOutcome, sorter: graphlib.TopologicalSorter[str]) -> None:
         self.outcomes[outcome.name] = outcome
         sorter.done(outcome.name)
 
     async def _collect(self, sorter: graphlib.TopologicalSorter[str]) -> None:
-        done, _ = await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
+        done = [await self.ended.get()]
+        while not self.ended.empty():
+            done.append(self.ended.get_nowait())
         for task in done:
-            self.tasks.pop(task)
+            name = self.tasks.pop(task, None)
+            if name is None:
+                continue  # already collected by _abandon
+            if task.cancelled():  # interrupted before its first step: it never started
+                self._settle(self._not_run(name, "run interrupted before it started"), sorter)
+                continue
             if task.exception() is not None:
                 await self._abandon()
             self._settle(task.result(), sorter)
@@ -144,9 +158,7 @@ class Engine:
                 await asyncio.sleep(retry.delay)
         except asyncio.CancelledError:
             if result.state is JobState.NOT_RUN:
-                number = 0
-                self.ctx.recorder.mark_not_run(self.ctx.run_id, planned.name, result.reason)
-                self.ctx.observe(JobEvent(planned.name, JobState.NOT_RUN, reason=result.reason))
+                return self._not_run(planned.name, result.reason)
         return JobOutcome(
             planned.name,
             result.state,

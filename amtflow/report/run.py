@@ -20,9 +20,11 @@ from amtflow.control import KillAnswer
 from amtflow.engine import JobOutcome
 from amtflow.engine.context import JobEvent
 from amtflow.plan import Plan
-from amtflow.report import stderr, stdout
+from amtflow.report import plain, stderr, stdout
 from amtflow.report import table as report_table
 from amtflow.runs import JobState
+
+SUMMARY_ROWS = 50  # past this many jobs, the summary lists only the ones that did not end OK
 
 _STYLE = {
     JobState.PENDING: "dim",
@@ -64,7 +66,7 @@ class PlainView:
             parts.append(_code_text(event.completion_code))
         if event.reason:
             parts.append(f"- {event.reason}")
-        stdout.print(escape(" ".join(parts)))
+        plain(" ".join(parts))
 
 
 class LiveView:
@@ -147,7 +149,10 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
     table = Table(title="summary")
     for column in ("job", "state", "completion code", "attempts", "batch request", "reason"):
         table.add_column(column, overflow="fold")
-    for o in outcomes:
+    listed = outcomes if len(outcomes) <= SUMMARY_ROWS else [o for o in outcomes if not o.ok]
+    if len(listed) < len(outcomes):
+        table.caption = f"{len(outcomes) - len(listed)} jobs that ended OK are not listed"
+    for o in listed[:SUMMARY_ROWS * 10]:
         table.add_row(
             escape(o.name),
             Text(o.state.value, style=_STYLE[o.state]),

@@ -48,6 +48,7 @@ class Journal:
     def __init__(self, conn: sqlite3.Connection, db_path: Path) -> None:
         self._conn = conn
         self.path = db_path
+        self._full_sync = True  # schema.connect opens at synchronous=FULL
 
     @classmethod
     def open(cls, state_dir: Path) -> Journal:
@@ -151,6 +152,7 @@ class Journal:
 
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
         """Commit a new attempt (STARTING, with its taskId) before its Start is sent."""
+        self._sync(full=True)
         try:
             self._conn.execute(
                 "INSERT INTO job_runs (run_id, job, attempt, task_id, state, started_at)"
@@ -164,6 +166,7 @@ class Journal:
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
     ) -> None:
         """Commit the batchRequestId the Start answered (the attempt is now RUNNING)."""
+        self._sync(full=False)  # lost to a power cut: resume repeats the Start, same taskId
         self._update_attempt(
             run_id, job, attempt,
             "state = ?, batch_request_id = ?, log_path = ?",
@@ -172,11 +175,8 @@ class Journal:
 
     def set_last_seq(self, run_id: str, job: str, attempt: int, seq: int) -> None:
         """Remember the last message seq written to the job's log (cheap: no fsync)."""
-        self._pragma("synchronous=NORMAL")
-        try:
-            self._update_attempt(run_id, job, attempt, "last_seq = max(last_seq, ?)", (seq,))
-        finally:
-            self._pragma("synchronous=FULL")
+        self._sync(full=False)
+        self._update_attempt(run_id, job, attempt, "last_seq = max(last_seq, ?)", (seq,))
 
     def finish_attempt(
         self,
@@ -191,6 +191,7 @@ class Journal:
         """Commit the attempt's end: a finished state, its completion code and why, in words."""
         if not state.finished:
             raise ValueError(f"finish_attempt needs a finished state, not {state.value}")
+        self._sync(full=False)  # lost to a power cut: resume re-monitors the job
         self._update_attempt(
             run_id, job, attempt,
             "state = ?, completion_code = ?, reason = ?, ended_at = ?",
@@ -224,6 +225,12 @@ class Journal:
             (*values, run_id, job, attempt),
             f"attempt {attempt} of job '{job}' in run '{run_id}'",
         )
+
+    def _sync(self, *, full: bool) -> None:
+        """FULL (fsync each commit) only where a lost commit could start a job twice."""
+        if self._full_sync is not full:
+            self._pragma(f"synchronous={'FULL' if full else 'NORMAL'}")
+            self._full_sync = full
 
     def _pragma(self, setting: str) -> None:
         try:

@@ -293,3 +293,19 @@ def start_request(name: str, task_id: str):  # type: ignore[no-untyped-def]
     from amtflow.batch import StartRequest
 
     return StartRequest(task_id=task_id, task_type="BatchJob", application="DEMO2", job_name=name)
+
+
+async def test_an_interrupt_before_jobs_take_their_first_step_leaves_them_not_run(
+    tmp_path: Path,
+) -> None:
+    server = FakeServer()
+    defs = definitions(job("A"), job("B"), job("C", "A"))
+    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
+    ctx = RunContext(run_id="r1", schedule="NIGHTLY", date=DATE, log_dir=tmp_path / "logs",
+                     poll=FAST)
+    engine = Engine(ctx, plan, defs.agents, {"amt": server.client()})
+    asyncio.get_running_loop().call_soon(engine.interrupt)  # before the tasks' first step
+    outcomes = await engine.run()
+    assert states(outcomes) == {"A": "not_run", "B": "not_run", "C": "not_run"}
+    assert outcomes["A"].reason == "run interrupted before it started"
+    assert not server.starts
