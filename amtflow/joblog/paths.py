@@ -9,6 +9,7 @@ distinct names always give distinct components.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import unicodedata
@@ -38,9 +39,16 @@ def log_path(log_dir: Path, schedule: str, date: dt.date, job: str,
     Raises ``StateError`` if a symlink planted inside the log dir would lead outside it.
     """
     file_name = f"{safe_component(job)}.{safe_component(str(batch_request_id))}.log"
-    path = Path(log_dir) / safe_component(schedule) / date.isoformat() / file_name
-    ensure_inside(log_dir, path)
-    return path
+    folder = _date_folder(Path(log_dir), safe_component(schedule), date.isoformat())
+    return folder / file_name  # a safe name in a checked folder; the file opens O_NOFOLLOW
+
+
+@functools.lru_cache(maxsize=256)
+def _date_folder(log_dir: Path, schedule: str, date: str) -> Path:
+    """The folder of a schedule date, checked once per process (a run writes many logs there)."""
+    folder = log_dir / schedule / date
+    ensure_inside(log_dir, folder)
+    return folder
 
 
 def ensure_inside(log_dir: Path, path: Path) -> None:
