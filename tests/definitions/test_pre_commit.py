@@ -23,7 +23,10 @@ def git(cwd: Path, *args: str) -> str:
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A committed copy of this working tree, as pre-commit wants a hook repository."""
     copy = tmp_path_factory.mktemp("hook") / "amtflow"
-    ignore = shutil.ignore_patterns(".git", "__pycache__", "*.egg-info", ".amtflow", ".pytest_cache", "tests")
+    ignore = shutil.ignore_patterns(
+        ".git", "__pycache__", "*.egg-info", ".amtflow", ".pytest_cache", "tests", ".venv", "venv",
+        ".mypy_cache", ".ruff_cache", ".hypothesis", "build", "dist",
+    )
     shutil.copytree(REPO, copy, ignore=ignore)
     git(copy, "init", "-q")
     git(copy, "add", "-A")
