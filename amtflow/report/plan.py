@@ -9,7 +9,7 @@ from rich.tree import Tree
 
 from amtflow.model import TaskType
 from amtflow.plan import Plan, PlannedJob
-from amtflow.report import plain, stdout
+from amtflow.report import plain, stdout, table
 
 
 def show(plan: Plan, fmt: str) -> None:
@@ -30,7 +30,7 @@ def show(plan: Plan, fmt: str) -> None:
         skipped = tree.add("not run on this date")
         for off in plan.skipped:
             skipped.add(f"{escape(off.name)}: {escape(off.reason)}")
-    stdout.print(tree)
+    table(tree)  # whole lines when piped, like tables
 
 
 def _add_job(branch: Tree, job: PlannedJob) -> None:
