@@ -1,0 +1,54 @@
+"""``amtflow plan`` through the CLI on the shipped example definitions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from amtflow.cli import cli
+
+NIGHTLY = Path(__file__).resolve().parents[1] / "definitions" / "nightly.yaml"
+
+
+def plan(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["plan", str(NIGHTLY), *args])
+    return result.exit_code, result.output
+
+
+def test_plan_json_gives_waves_resolved_requests_and_what_does_not_run() -> None:
+    status, output = plan("--date", "2026-11-24", "--format", "json")
+    assert status == 0
+    document = json.loads(output)
+    assert document["waves"][0] == ["DAYSTART"]
+    jobs = {job["name"]: job for job in document["jobs"]}
+    assert jobs["DAYSTART"]["task_values"] == ["RUNDATE=2026-11-24"]
+    assert jobs["EXTRACTCUST"]["task_values"] == ["PERIOD=2026-11", "SINCE=2026-11-23"]
+    assert jobs["INVOICERUN"]["task_values"] == ["RUNDATE=20261124"]
+    assert jobs["FILENAMETEST"]["script_parameters"] == [
+        "INPUT=F:\\Amt\\Data\\DEMO2\\in\\daily.csv", "MODE=full"]
+    assert document["not_run"] == [{"name": "MONTHEND", "reason": "2026-11-24 is not one of its dates"}]
+
+
+def test_plan_text_names_each_wave_and_the_month_end_job_on_its_date() -> None:
+    status, output = plan("--date", "2026-12-31")
+    assert status == 0
+    assert "10 job(s) in 6 wave(s)" in output
+    assert "MONTHEND (batch job MONTHEND on amt-demo)" in output
+
+
+def test_plan_on_a_holiday_runs_nothing_and_says_why() -> None:
+    status, output = plan("--date", "2026-12-25")
+    assert status == 0
+    assert "nothing runs (schedule NIGHTLY: 2026-12-25 is in calendar 'holidays')" in output
+
+
+def test_plan_property_override_and_selection() -> None:
+    status, output = plan("--date", "2026-11-24", "--format", "json", "--job", "REPORTTEST02",
+                          "--property", "AMT_APPLICATION=PROD")
+    assert status == 0
+    document = json.loads(output)
+    assert [job["name"] for job in document["jobs"]] == ["REPORTTEST02"]
+    assert document["jobs"][0]["application"] == "PROD"
+    assert document["jobs"][0]["assumed_met"] == ["EXTRACTCUST (not selected)"]
