@@ -72,15 +72,16 @@ def _job_json(job: JobRunRecord) -> dict[str, Any]:
 
 
 def _runs_table(runs: tuple[RunSummary, ...]) -> Table:
-    table = Table("run", "schedule", "date", "state", "ok", "failed", "not run", "duration",
-                  box=box.SIMPLE_HEAD)
+    table = Table("run", "schedule", "date", "state", "ok", "failed", "not run", "skipped",
+                  "duration", box=box.SIMPLE_HEAD)
     for summary in runs:
         counts = summary.counts
         table.add_row(
             escape(summary.run.run_id), escape(summary.run.schedule), summary.run.date,
             _run_state(summary), str(counts.get("ok", 0)),
             str(sum(counts.get(state, 0) for state in _FAILED)),
-            str(counts.get("not_run", 0)), format_duration(summary.duration_s),
+            str(counts.get("not_run", 0)), str(counts.get("skipped", 0)),
+            format_duration(summary.duration_s),
         )
     return table
 

@@ -52,7 +52,7 @@ def test_recent_runs_as_a_table(state_dir: Path) -> None:
     result = _status("--state-dir", str(state_dir))
     assert result.exit_code == 0
     row = next(line for line in result.output.splitlines() if run_id in line)
-    assert row.split() == [run_id, "NIGHTLY", "2026-11-24", "failed", "0", "1", "1", "0.0s"]
+    assert row.split() == [run_id, "NIGHTLY", "2026-11-24", "failed", "0", "1", "1", "0", "0.0s"]
 
 
 def test_recent_runs_as_json(state_dir: Path) -> None:
