@@ -25,8 +25,15 @@ from amtflow.errors import (
 from amtflow.model import Agent, BatchUser, Definitions
 
 # A check should answer in seconds, not sit out a long outage.
-CHECK_POLICY = RetryPolicy(max_attempts=5, budget=10.0, base_delay=0.2, max_delay=1.0,
-                           retry_after_cap=2.0, request_timeout=10.0, connect_timeout=5.0)
+CHECK_POLICY = RetryPolicy(
+    max_attempts=5,
+    budget=10.0,
+    base_delay=0.2,
+    max_delay=1.0,
+    retry_after_cap=2.0,
+    request_timeout=10.0,
+    connect_timeout=5.0,
+)
 
 PasswordFor = Callable[[BatchUser], Callable[[], str] | None]
 
@@ -57,16 +64,20 @@ async def check_agents(
 
 
 async def _check(
-    agent: Agent, definitions: Definitions, session: aiohttp.ClientSession,
-    policy: RetryPolicy, password_for: PasswordFor | None,
+    agent: Agent,
+    definitions: Definitions,
+    session: aiohttp.ClientSession,
+    policy: RetryPolicy,
+    password_for: PasswordFor | None,
 ) -> AgentCheck:
     url = agent.batch_server_url
     if not agent.enabled:
         return AgentCheck(agent.name, url, ok=True, skipped=True, problem="communication disabled")
     user = definitions.batch_users.get(agent.batch_user)
     if user is None:
-        return AgentCheck(agent.name, url, ok=False,
-                          problem=f"batch user '{agent.batch_user}' is not defined")
+        return AgentCheck(
+            agent.name, url, ok=False, problem=f"batch user '{agent.batch_user}' is not defined"
+        )
     password = password_for(user) if password_for else None
     client = AmtClient(session, agent, user, password=password, policy=policy)
     return await _probe(client, agent, user)
@@ -83,8 +94,9 @@ async def _probe(client: AmtClient, agent: Agent, user: BatchUser) -> AgentCheck
     except SecretError as exc:
         return AgentCheck(agent.name, url, ok=False, version=version, problem=str(exc))
     except AmtError as exc:
-        return AgentCheck(agent.name, url, ok=False, version=version,
-                          problem=_logon_failed(exc, user))
+        return AgentCheck(
+            agent.name, url, ok=False, version=version, problem=_logon_failed(exc, user)
+        )
     return AgentCheck(agent.name, url, ok=True, version=version)
 
 
@@ -101,8 +113,10 @@ def _unreachable(exc: AmtError, url: str) -> str:
 
 def _logon_failed(exc: AmtError, user: BatchUser) -> str:
     if isinstance(exc, AuthenticationError):
-        return (f"logon as {user.identifier} refused: check the password of batch user "
-                f"'{user.name}' ({user.password}) and its identifier")
+        return (
+            f"logon as {user.identifier} refused: check the password of batch user "
+            f"'{user.name}' ({user.password}) and its identifier"
+        )
     return f"logon as {user.identifier} failed: {_detail(exc)}"
 
 

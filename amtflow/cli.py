@@ -35,7 +35,9 @@ class _DateType(click.ParamType):  # type: ignore[type-arg]
     name = "date"
     _words: ClassVar[dict[str, int]] = {"today": 0, "yesterday": -1, "tomorrow": 1}
 
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
         if isinstance(value, dt.date):
             return value
         text = str(value).strip().lower()
@@ -59,58 +61,160 @@ def _properties(values: tuple[str, ...]) -> dict[str, str]:
 
 def _plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by plan and run: what to resolve, for which date."""
-    for decorator in reversed((
-        click.argument("schedule_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
-        click.option("--schedule", "schedule", metavar="NAME", help="The schedule to use when the file defines several."),
-        click.option("--date", type=_DateType(), default="today", show_default=True, help="The schedule date (YYYY-MM-DD, today, yesterday, tomorrow)."),
-        click.option("--job", "jobs", multiple=True, metavar="NAME", help="Run only these jobs (repeatable); dependencies on others count as met."),
-        click.option("--property", "properties", multiple=True, metavar="NAME=VALUE", help="Set or override a property (repeatable)."),
-    )):
+    for decorator in reversed(
+        (
+            click.argument(
+                "schedule_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+            ),
+            click.option(
+                "--schedule",
+                "schedule",
+                metavar="NAME",
+                help="The schedule to use when the file defines several.",
+            ),
+            click.option(
+                "--date",
+                type=_DateType(),
+                default="today",
+                show_default=True,
+                help="The schedule date (YYYY-MM-DD, today, yesterday, tomorrow).",
+            ),
+            click.option(
+                "--job",
+                "jobs",
+                multiple=True,
+                metavar="NAME",
+                help="Run only these jobs (repeatable); dependencies on others count as met.",
+            ),
+            click.option(
+                "--property",
+                "properties",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help="Set or override a property (repeatable).",
+            ),
+        )
+    ):
         command = decorator(command)
     return command
 
 
 @cli.command()
 @_plan_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def plan(schedule_file: Path, schedule: str | None, date: dt.date, jobs: tuple[str, ...],
-         properties: tuple[str, ...], fmt: str) -> None:
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def plan(
+    schedule_file: Path,
+    schedule: str | None,
+    date: dt.date,
+    jobs: tuple[str, ...],
+    properties: tuple[str, ...],
+    fmt: str,
+) -> None:
     """Show what a run would do on a date, with no network: jobs, waves, resolved requests."""
     from amtflow import definitions as defs
     from amtflow.report import plan as plan_report
     from amtflow.runner import RunOptions, plan_for
 
-    options = RunOptions(definitions=schedule_file, date=date, log_dir=Path(), state_dir=Path(),
-                         schedule=schedule, jobs=jobs, properties=_properties(properties),
-                         environ=dict(os.environ))
+    options = RunOptions(
+        definitions=schedule_file,
+        date=date,
+        log_dir=Path(),
+        state_dir=Path(),
+        schedule=schedule,
+        jobs=jobs,
+        properties=_properties(properties),
+        environ=dict(os.environ),
+    )
     resolved = plan_for(options, defs.load([schedule_file], properties=options.properties))
     plan_report.show(resolved, fmt)
 
 
 @cli.command()
 @_plan_options
-@click.option("--max-parallel", type=click.IntRange(min=1), default=50, show_default=True, help="Jobs running at once over all agents.")
-@click.option("--simulate", is_flag=True, help="Run against the embedded AMT simulator instead of the agents' servers.")
-@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Simulator scenario (with --simulate).")
-@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path), envvar="AMTFLOW_LOG_DIR", default=".amtflow/logs", show_default=True)
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar="AMTFLOW_STATE_DIR", default=".amtflow", show_default=True)
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON summary to this file.")
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML (a test case per job) to this file.")
-@click.option("--live/--plain", default=None, help="Live view or one line per change (default: live on a terminal).")
-def run(schedule_file: Path, schedule: str | None, date: dt.date, jobs: tuple[str, ...],
-        properties: tuple[str, ...], max_parallel: int, simulate: bool, scenario: Path | None,
-        log_dir: Path, state_dir: Path, json_path: Path | None, junit_path: Path | None,
-        live: bool | None) -> int:
+@click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Jobs running at once over all agents.",
+)
+@click.option(
+    "--simulate",
+    is_flag=True,
+    help="Run against the embedded AMT simulator instead of the agents' servers.",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Simulator scenario (with --simulate).",
+)
+@click.option(
+    "--log-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="AMTFLOW_LOG_DIR",
+    default=".amtflow/logs",
+    show_default=True,
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="AMTFLOW_STATE_DIR",
+    default=".amtflow",
+    show_default=True,
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JSON summary to this file.",
+)
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write JUnit XML (a test case per job) to this file.",
+)
+@click.option(
+    "--live/--plain",
+    default=None,
+    help="Live view or one line per change (default: live on a terminal).",
+)
+def run(
+    schedule_file: Path,
+    schedule: str | None,
+    date: dt.date,
+    jobs: tuple[str, ...],
+    properties: tuple[str, ...],
+    max_parallel: int,
+    simulate: bool,
+    scenario: Path | None,
+    log_dir: Path,
+    state_dir: Path,
+    json_path: Path | None,
+    junit_path: Path | None,
+    live: bool | None,
+) -> int:
     """Run a schedule for a date: exit 0 all OK, 1 a job failed or was not run."""
     from amtflow.runner import RunOptions, run_schedule
 
     if scenario and not simulate:
         raise click.UsageError("--scenario goes with --simulate")
     options = RunOptions(
-        definitions=schedule_file, date=date, log_dir=log_dir, state_dir=state_dir,
-        schedule=schedule, jobs=jobs, properties=_properties(properties),
-        environ=dict(os.environ), max_parallel=max_parallel, simulate=simulate,
-        scenario=scenario, json_path=json_path, junit_path=junit_path,
+        definitions=schedule_file,
+        date=date,
+        log_dir=log_dir,
+        state_dir=state_dir,
+        schedule=schedule,
+        jobs=jobs,
+        properties=_properties(properties),
+        environ=dict(os.environ),
+        max_parallel=max_parallel,
+        simulate=simulate,
+        scenario=scenario,
+        json_path=json_path,
+        junit_path=junit_path,
         live=sys.stdout.isatty() if live is None else live,
     )
     return asyncio.run(run_schedule(options)).exit_status
@@ -118,19 +222,33 @@ def run(schedule_file: Path, schedule: str | None, date: dt.date, jobs: tuple[st
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]),
-              default="text", show_default=True, help="Output for people, or for machines.")
-@click.option("--property", "-p", "properties", multiple=True, metavar="NAME=VALUE",
-              help="A property value, as for [[NAME]] (repeatable).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="Output for people, or for machines.",
+)
+@click.option(
+    "--property",
+    "-p",
+    "properties",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A property value, as for [[NAME]] (repeatable).",
+)
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[Path, ...], output_format: str,
-             properties: tuple[str, ...]) -> None:
+def validate(
+    ctx: click.Context, paths: tuple[Path, ...], output_format: str, properties: tuple[str, ...]
+) -> None:
     """Validate definition files and folders (default: definitions/)."""
     from amtflow import definitions
     from amtflow.report import diagnostics
 
-    validation = definitions.validate(paths or [Path("definitions")],
-                                      properties=_properties(properties))
+    validation = definitions.validate(
+        paths or [Path("definitions")], properties=_properties(properties)
+    )
     diagnostics.show(validation, output_format)
     ctx.exit(0 if validation.ok else 2)
 
@@ -145,10 +263,18 @@ def schema() -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=42000, show_default=True,
-              help="Port to listen on (0: a free port).")
-@click.option("--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Scenario YAML: scripted job behaviours.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=42000,
+    show_default=True,
+    help="Port to listen on (0: a free port).",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Scenario YAML: scripted job behaviours.",
+)
 def simulator(host: str, port: int, scenario: Path | None) -> int:
     """Run the embedded AMT Batch Server simulator until Ctrl-C."""
     from amtflow.report import agents as agents_report
@@ -181,12 +307,27 @@ def agents_check(paths: tuple[Path, ...]) -> int:
 
 @cli.command()
 @click.argument("run_id", metavar="[RUN]", required=False)
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="AMTFLOW_STATE_DIR", help="State dir  [default: .amtflow]")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output for people, or for machines.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
-              help="How many recent runs to list.")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="AMTFLOW_STATE_DIR",
+    help="State dir  [default: .amtflow]",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output for people, or for machines.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many recent runs to list.",
+)
 def status(run_id: str | None, state_dir: Path | None, fmt: str, limit: int) -> int:
     """Show recent runs, or the jobs of RUN (a run id or a unique prefix of one)."""
     from amtflow.report.status import show_status
@@ -206,24 +347,41 @@ class _LogsGroup(click.Group):
 
 
 _state_dir_option = click.option(
-    "--state-dir", type=click.Path(file_okay=False, path_type=Path), envvar="AMTFLOW_STATE_DIR",
-    default=".amtflow", show_default=True, help="Where runs are recorded.",
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="AMTFLOW_STATE_DIR",
+    default=".amtflow",
+    show_default=True,
+    help="Where runs are recorded.",
 )
 
 
 @cli.command()
 @click.argument("run_id", metavar="RUN")
 @_state_dir_option
-@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path), help="Where new job logs go  [default: the run's own log dir]")
-@click.option("--live/--plain", default=None, help="Live view or one line per change (default: live on a terminal).")
+@click.option(
+    "--log-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where new job logs go  [default: the run's own log dir]",
+)
+@click.option(
+    "--live/--plain",
+    default=None,
+    help="Live view or one line per change (default: live on a terminal).",
+)
 def resume(run_id: str, state_dir: Path, log_dir: Path | None, live: bool | None) -> int:
     """Carry on RUN after its runner died, never starting a job twice."""
     from amtflow.runner import resume_run
 
-    return asyncio.run(resume_run(
-        run_id, state_dir=state_dir, log_dir=log_dir, environ=dict(os.environ),
-        live=sys.stdout.isatty() if live is None else live,
-    )).exit_status
+    return asyncio.run(
+        resume_run(
+            run_id,
+            state_dir=state_dir,
+            log_dir=log_dir,
+            environ=dict(os.environ),
+            live=sys.stdout.isatty() if live is None else live,
+        )
+    ).exit_status
 
 
 @cli.command()
@@ -259,8 +417,12 @@ def logs_show(run_id: str, job: str | None, state_dir: Path) -> int:
 
 @logs.command("purge")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path),
-              envvar="AMTFLOW_LOG_DIR", help="The log dir  [default: .amtflow/logs]")
+@click.option(
+    "--log-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="AMTFLOW_LOG_DIR",
+    help="The log dir  [default: .amtflow/logs]",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be removed; remove nothing.")
 def logs_purge(paths: tuple[Path, ...], log_dir: Path | None, dry_run: bool) -> int:
     """Remove job logs older than their agent's retain_log_files days.

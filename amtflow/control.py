@@ -40,15 +40,21 @@ async def kill_job(state_dir: Path, run_ref: str, job: str) -> KillAnswer:
     definitions = defs.load([run.definitions], properties=options.get("properties", {}))
     agent = _agent_of(definitions, run, job)
     if not agent.allow_kill_job:
-        raise UsageError(f"agent {agent.name} does not allow kill (allow_kill_job is false): "
-                         f"nothing was sent for {job}")
+        raise UsageError(
+            f"agent {agent.name} does not allow kill (allow_kill_job is false): "
+            f"nothing was sent for {job}"
+        )
     assert attempt.batch_request_id is not None
     simulator_url = options.get("simulator_url") or ""
     if simulator_url:
         agent = dataclasses.replace(agent, batch_server_url=simulator_url)
     async with new_session() as session:
-        client = AmtClient(session, agent, definitions.batch_users[agent.batch_user],
-                           password=(lambda: SIMULATED_PASSWORD) if simulator_url else None)
+        client = AmtClient(
+            session,
+            agent,
+            definitions.batch_users[agent.batch_user],
+            password=(lambda: SIMULATED_PASSWORD) if simulator_url else None,
+        )
         status = await client.kill(attempt.batch_request_id)
     return KillAnswer(run.run_id, job, attempt.batch_request_id, status)
 
@@ -60,8 +66,10 @@ def _running_attempt(run: RunRecord, attempts: dict[str, JobRunRecord], job: str
     if attempt.state.finished:
         raise StateError(f"job {job} of run {run.run_id} already ended ({attempt.state.value})")
     if attempt.batch_request_id is None:
-        raise StateError(f"job {job} of run {run.run_id} is being started: its batch request id "
-                         "is not known yet; try again in a moment")
+        raise StateError(
+            f"job {job} of run {run.run_id} is being started: its batch request id "
+            "is not known yet; try again in a moment"
+        )
     return attempt
 
 

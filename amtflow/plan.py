@@ -109,7 +109,9 @@ def choose_schedule(definitions: Definitions, name: str | None) -> Schedule:
     if not definitions.schedules:
         raise UsageError("the definitions hold no schedule")
     known = ", ".join(sorted(definitions.schedules))
-    raise UsageError(f"the definitions hold several schedules; choose one with --schedule ({known})")
+    raise UsageError(
+        f"the definitions hold several schedules; choose one with --schedule ({known})"
+    )
 
 
 def off_reason(

@@ -97,13 +97,17 @@ def _substitute(text: str, context: PropertyContext, chain: tuple[str, ...]) -> 
         return text
     if len(chain) > MAX_DEPTH:
         raise DefinitionError(f"properties nest too deep: {' -> '.join(chain)}")
-    return _REFERENCE.sub(lambda match: _value(parse_reference(match.group(1)), context, chain), text)
+    return _REFERENCE.sub(
+        lambda match: _value(parse_reference(match.group(1)), context, chain), text
+    )
 
 
 def _value(ref: PropertyRef, context: PropertyContext, chain: tuple[str, ...]) -> str:
     if ref.kind == "env":
         if ref.name not in context.environ:
-            raise DefinitionError(f"environment variable {ref.name} is not set (used as {ref.text})")
+            raise DefinitionError(
+                f"environment variable {ref.name} is not set (used as {ref.text})"
+            )
         return context.environ[ref.name]
     if ref.kind == "builtin":
         return _builtin_value(ref, context)

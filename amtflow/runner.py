@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
+
 from amtflow import definitions as defs
 from amtflow import report
 from amtflow.agents import check_agents
@@ -81,8 +83,13 @@ def plan_for(options: RunOptions, definitions: Definitions) -> Plan:
     """The plan a run of ``options`` would carry out (also what ``amtflow plan`` shows)."""
     schedule = choose_schedule(definitions, options.schedule)
     return make_plan(
-        definitions, schedule, options.date, jobs=options.jobs, properties=options.properties,
-        environ=options.environ, requested=options.schedule is not None,
+        definitions,
+        schedule,
+        options.date,
+        jobs=options.jobs,
+        properties=options.properties,
+        environ=options.environ,
+        requested=options.schedule is not None,
     )
 
 
@@ -103,15 +110,22 @@ async def run_schedule(options: RunOptions) -> RunResult:
         with RunLock.acquire(options.state_dir, plan.schedule.name, plan.date, run_id):
             async with connect(options, definitions, plan) as connection:
                 journal.begin_run(
-                    plan.schedule.name, plan.date, definitions=str(options.definitions),
-                    digest=definitions.digest, run_id=run_id,
+                    plan.schedule.name,
+                    plan.date,
+                    definitions=str(options.definitions),
+                    digest=definitions.digest,
+                    run_id=run_id,
                     options=_recorded(options, connection.simulator_url),
                 )
                 return await drive(options, plan, connection, journal, run_id)
 
 
 async def resume_run(
-    run_ref: str, *, state_dir: Path, live: bool, environ: Mapping[str, str],
+    run_ref: str,
+    *,
+    state_dir: Path,
+    live: bool,
+    environ: Mapping[str, str],
     log_dir: Path | None = None,
 ) -> RunResult:
     """Carry on a run whose runner died: re-attach, repeat unanswered Starts, start the rest.
@@ -137,30 +151,43 @@ async def resume_run(
 
 def _check_resumable(record: RunRecord) -> None:
     if record.state in (RunState.OK, RunState.FAILED):
-        raise StateError(f"run {record.run_id} already ended ({record.state.value}): "
-                         "nothing to resume; start a new run instead")
+        raise StateError(
+            f"run {record.run_id} already ended ({record.state.value}): "
+            "nothing to resume; start a new run instead"
+        )
     if json.loads(record.options or "{}").get("simulate"):
-        raise StateError(f"run {record.run_id} ran on the embedded simulator, which ended with "
-                         "it: nothing to re-attach to; start a new run instead")
+        raise StateError(
+            f"run {record.run_id} ran on the embedded simulator, which ended with "
+            "it: nothing to re-attach to; start a new run instead"
+        )
 
 
 def _recorded(options: RunOptions, simulator_url: str) -> str:
     """What a run was asked for, as the journal keeps it for resume and kill."""
-    return json.dumps({
-        "schedule": options.schedule, "jobs": list(options.jobs),
-        "properties": dict(options.properties), "max_parallel": options.max_parallel,
-        "simulate": options.simulate, "simulator_url": simulator_url,
-        "log_dir": str(options.log_dir),
-    })
+    return json.dumps(
+        {
+            "schedule": options.schedule,
+            "jobs": list(options.jobs),
+            "properties": dict(options.properties),
+            "max_parallel": options.max_parallel,
+            "simulate": options.simulate,
+            "simulator_url": simulator_url,
+            "log_dir": str(options.log_dir),
+        }
+    )
 
 
 def _restored(record: RunRecord, **where: object) -> RunOptions:
     saved = json.loads(record.options or "{}")
     return RunOptions(
-        definitions=Path(record.definitions), date=dt.date.fromisoformat(record.date),
-        schedule=saved.get("schedule"), jobs=tuple(saved.get("jobs", ())),
-        properties=saved.get("properties", {}), max_parallel=saved.get("max_parallel", 50),
-        simulate=bool(saved.get("simulate")), log_dir=Path(saved.get("log_dir", ".amtflow/logs")),
+        definitions=Path(record.definitions),
+        date=dt.date.fromisoformat(record.date),
+        schedule=saved.get("schedule"),
+        jobs=tuple(saved.get("jobs", ())),
+        properties=saved.get("properties", {}),
+        max_parallel=saved.get("max_parallel", 50),
+        simulate=bool(saved.get("simulate")),
+        log_dir=Path(saved.get("log_dir", ".amtflow/logs")),
         **where,  # type: ignore[arg-type]
     )
 
@@ -181,8 +208,9 @@ async def connect(
             subset = {name: agents[name] for name in sorted(needed)}
             await preflight(dataclasses.replace(definitions, agents=subset), session, password)
             clients: dict[str, BatchClient] = {
-                name: AmtClient(session, agent, definitions.batch_users[agent.batch_user],
-                                password=password)
+                name: AmtClient(
+                    session, agent, definitions.batch_users[agent.batch_user], password=password
+                )
                 for name, agent in subset.items()
             }
             yield Connection(agents, clients, simulator_url)
@@ -198,18 +226,18 @@ async def _servers(
         return
     scenario = Scenario.load(options.scenario) if options.scenario else DEMO_SCENARIO
     async with Simulator(scenario=scenario).running() as url:
-        agents = {name: dataclasses.replace(agent, batch_server_url=url)
-                  for name, agent in definitions.agents.items()}
+        agents = {
+            name: dataclasses.replace(agent, batch_server_url=url)
+            for name, agent in definitions.agents.items()
+        }
         yield agents, url
 
 
 async def preflight(
-    definitions: Definitions, session: object, password: Callable[[], str] | None
+    definitions: Definitions, session: aiohttp.ClientSession, password: Callable[[], str] | None
 ) -> None:
     """Every enabled agent answers and accepts its credentials, or no job starts."""
-    checks = await check_agents(
-        definitions, session, password_for=lambda user: password  # type: ignore[arg-type]
-    )
+    checks = await check_agents(definitions, session, password_for=lambda user: password)
     problems = [f"agent {check.agent}: {check.problem}" for check in checks if not check.ok]
     if problems:
         raise AmtError("preflight failed, no job was started: " + "; ".join(problems))
@@ -228,11 +256,22 @@ async def drive(
     started = time.monotonic()
     with _view(options.live, [job.name for job in plan.jobs]) as observe:
         ctx = RunContext(
-            run_id=run_id, schedule=plan.schedule.name, date=plan.date, log_dir=options.log_dir,
-            recorder=journal, observe=observe, poll=options.poll,
+            run_id=run_id,
+            schedule=plan.schedule.name,
+            date=plan.date,
+            log_dir=options.log_dir,
+            recorder=journal,
+            observe=observe,
+            poll=options.poll,
         )
-        engine = Engine(ctx, plan, connection.agents, connection.clients,
-                        max_parallel=options.max_parallel, resume=resume)
+        engine = Engine(
+            ctx,
+            plan,
+            connection.agents,
+            connection.clients,
+            max_parallel=options.max_parallel,
+            resume=resume,
+        )
         with _signals(engine) as received:
             outcomes = tuple((await engine.run()).values())
     elapsed = time.monotonic() - started
@@ -275,8 +314,13 @@ def _conclude(
     journal.finish_run(run_id, state)
     view.summary(outcomes, options.log_dir, elapsed)
     status = received[0] + 128 if received else (0 if state is RunState.OK else 1)
-    run = {"run_id": run_id, "schedule": plan.schedule.name, "date": plan.date.isoformat(),
-           "state": state.value, "exit_status": status}
+    run = {
+        "run_id": run_id,
+        "schedule": plan.schedule.name,
+        "date": plan.date.isoformat(),
+        "state": state.value,
+        "exit_status": status,
+    }
     if options.json_path:
         view.write_json(options.json_path, run, outcomes)
     if options.junit_path:

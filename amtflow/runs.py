@@ -24,7 +24,11 @@ class JobState(str, enum.Enum):
     @property
     def finished(self) -> bool:
         return self in (
-            JobState.OK, JobState.FAILED, JobState.KILLED, JobState.NOT_RUN, JobState.SKIPPED
+            JobState.OK,
+            JobState.FAILED,
+            JobState.KILLED,
+            JobState.NOT_RUN,
+            JobState.SKIPPED,
         )
 
     @property

@@ -33,7 +33,9 @@ class SimulatorProcess:
     def __init__(self, scenario: Path) -> None:
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), str(scenario)],
-            stdout=subprocess.PIPE, text=True, cwd=scenario.parent
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=scenario.parent,
         )
         self.url = _listening_url(self.process.stdout)
 
@@ -76,8 +78,9 @@ class ChildUsage:
     peak_rss_mb: float
 
 
-def run_measured(argv: Sequence[str], *, stdout: IO[Any], cwd: Path,
-                 env: dict[str, str] | None = None) -> ChildUsage:
+def run_measured(
+    argv: Sequence[str], *, stdout: IO[Any], cwd: Path, env: dict[str, str] | None = None
+) -> ChildUsage:
     """Run ``argv`` in ``cwd`` to its end; its own CPU and peak RSS come from ``wait4`` on its
     pid, so no other child (the simulator) is ever counted in.
 
@@ -85,8 +88,7 @@ def run_measured(argv: Sequence[str], *, stdout: IO[Any], cwd: Path,
     child started in a checkout would import that checkout's package whatever else was asked.
     """
     started = time.perf_counter()
-    process = subprocess.Popen(list(argv), stdout=stdout, stderr=subprocess.PIPE, env=env,
-                               cwd=cwd)
+    process = subprocess.Popen(list(argv), stdout=stdout, stderr=subprocess.PIPE, env=env, cwd=cwd)
     assert process.stderr is not None
     errors = process.stderr.read()  # drained while it runs, so a chatty child never blocks
     _, status, usage = os.wait4(process.pid, 0)
@@ -96,8 +98,9 @@ def run_measured(argv: Sequence[str], *, stdout: IO[Any], cwd: Path,
     if process.returncode != 0 and errors:
         sys.stderr.write(errors.decode(errors="replace")[-2000:])
     # ru_maxrss is in KiB on Linux
-    return ChildUsage(process.returncode, wall, usage.ru_utime + usage.ru_stime,
-                      usage.ru_maxrss / 1024)
+    return ChildUsage(
+        process.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    )
 
 
 def _endpoint(path: str, body: Any) -> str:

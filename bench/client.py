@@ -30,14 +30,18 @@ TERMINAL = {3, 4, 6, 10, 11, 12, 19, 22, 23, 24, 99}
 
 async def with_amtflow(url: str, jobs: int, concurrency: int) -> int:
     async with new_session() as session:
-        client = AmtClient(session, Agent("bench", url, "u"),
-                           BatchUser("u", "OPCONAPI", SecretRef(env="UNUSED")),
-                           password=lambda: "bench")
+        client = AmtClient(
+            session,
+            Agent("bench", url, "u"),
+            BatchUser("u", "OPCONAPI", SecretRef(env="UNUSED")),
+            password=lambda: "bench",
+        )
         await client.logon()
 
         async def lifecycle(name: str) -> None:
-            request = StartRequest(task_id=str(uuid.uuid4()), task_type="BatchJob",
-                                   application="DEMO2", job_name=name)
+            request = StartRequest(
+                task_id=str(uuid.uuid4()), task_type="BatchJob", application="DEMO2", job_name=name
+            )
             rid = (await client.start(request)).batch_request_id
             while not (await client.monitor(rid)).terminal:
                 await asyncio.sleep(0)
@@ -51,8 +55,9 @@ async def with_amtflow(url: str, jobs: int, concurrency: int) -> int:
 async def with_raw_aiohttp(url: str, jobs: int, concurrency: int) -> int:
     count = 0
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=512)) as session:
-        async with session.post(f"{url}/api/logon",
-                                json={"apiUser": "OPCONAPI", "apiUserPassword": "bench"}) as r:
+        async with session.post(
+            f"{url}/api/logon", json={"apiUser": "OPCONAPI", "apiUserPassword": "bench"}
+        ) as r:
             headers = {"X-AMT-LogonToken": (await r.json())["amtLogonToken"]}
 
         async def get(path: str) -> Any:
@@ -63,13 +68,22 @@ async def with_raw_aiohttp(url: str, jobs: int, concurrency: int) -> int:
 
         async def lifecycle(name: str) -> None:
             nonlocal count
-            body = {"action": "Start", "taskId": str(uuid.uuid4()), "taskType": "BatchJob",
-                    "applicationName": "DEMO2", "amtSubmitUser": "BATCH", "amtUser": None,
-                    "amtStation": "OPCON", "amtQueueName": None, "jobName": name,
-                    "taskValues": []}
+            body = {
+                "action": "Start",
+                "taskId": str(uuid.uuid4()),
+                "taskType": "BatchJob",
+                "applicationName": "DEMO2",
+                "amtSubmitUser": "BATCH",
+                "amtUser": None,
+                "amtStation": "OPCON",
+                "amtQueueName": None,
+                "jobName": name,
+                "taskValues": [],
+            }
             count += 1
-            async with session.post(f"{url}/api/OpConJobAction", json=body,
-                                    headers=headers) as response:
+            async with session.post(
+                f"{url}/api/OpConJobAction", json=body, headers=headers
+            ) as response:
                 rid = (await response.json())["batchRequestId"]
             while (await get(f"/api/MonitorJob/{rid}"))["completionCode"] not in TERMINAL:
                 await asyncio.sleep(0)
@@ -83,8 +97,9 @@ async def with_raw_aiohttp(url: str, jobs: int, concurrency: int) -> int:
     return count
 
 
-async def _fan_out(lifecycle: Callable[[str], Awaitable[None]], jobs: int,
-                   concurrency: int) -> None:
+async def _fan_out(
+    lifecycle: Callable[[str], Awaitable[None]], jobs: int, concurrency: int
+) -> None:
     gate = asyncio.Semaphore(concurrency)
 
     async def one(index: int) -> None:
@@ -94,8 +109,9 @@ async def _fan_out(lifecycle: Callable[[str], Awaitable[None]], jobs: int,
     await asyncio.gather(*(one(i) for i in range(jobs)))
 
 
-def measure(run: Callable[[str, int, int], Awaitable[int]], url: str, jobs: int,
-            concurrency: int) -> tuple[float, float, int]:
+def measure(
+    run: Callable[[str, int, int], Awaitable[int]], url: str, jobs: int, concurrency: int
+) -> tuple[float, float, int]:
     wall, cpu = time.perf_counter(), time.process_time()
     requests = asyncio.run(run(url, jobs, concurrency))
     return time.perf_counter() - wall, time.process_time() - cpu, requests
@@ -107,8 +123,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, \
-            start_simulator(ZERO_DURATION, Path(folder)) as simulator:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        start_simulator(ZERO_DURATION, Path(folder)) as simulator,
+    ):
         best: dict[str, tuple[float, float, int]] = {}
         for _ in range(args.rounds):  # interleaved, best of N, to even out noise
             for name, run in (("raw aiohttp", with_raw_aiohttp), ("AmtClient", with_amtflow)):
@@ -121,11 +139,15 @@ def main() -> None:
 def report(best: dict[str, tuple[float, float, int]], jobs: int, concurrency: int) -> None:
     print(f"{jobs} zero-duration jobs, concurrency {concurrency}, simulator in its own process")
     for name, (wall, cpu, requests) in best.items():
-        print(f"  {name:12s} wall {wall:6.2f} s  client CPU {cpu:6.2f} s  "
-              f"= {cpu / jobs * 1e3:5.2f} ms CPU/job  ({requests} requests)")
+        print(
+            f"  {name:12s} wall {wall:6.2f} s  client CPU {cpu:6.2f} s  "
+            f"= {cpu / jobs * 1e3:5.2f} ms CPU/job  ({requests} requests)"
+        )
     (raw_wall, raw_cpu, _), (amt_wall, amt_cpu, _) = best["raw aiohttp"], best["AmtClient"]
-    print(f"  ratio AmtClient/raw: wall {amt_wall / raw_wall:.2f} (target <= 1.3), "
-          f"CPU {amt_cpu / raw_cpu:.2f}")
+    print(
+        f"  ratio AmtClient/raw: wall {amt_wall / raw_wall:.2f} (target <= 1.3), "
+        f"CPU {amt_cpu / raw_cpu:.2f}"
+    )
 
 
 if __name__ == "__main__":

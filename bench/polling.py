@@ -36,8 +36,13 @@ MODELLED = (1.0, 10.0, 60.0, 600.0)
 
 def definitions(url: str) -> Definitions:
     jobs = tuple(
-        MasterJob(name=f"JOB{int(d)}S", task=TaskType.BATCH_JOB, agent="sim",
-                  application="DEMO2", job_name=f"JOB{int(d)}S")
+        MasterJob(
+            name=f"JOB{int(d)}S",
+            task=TaskType.BATCH_JOB,
+            agent="sim",
+            application="DEMO2",
+            job_name=f"JOB{int(d)}S",
+        )
         for d in MEASURED
     )
     return Definitions(
@@ -61,17 +66,27 @@ async def measure() -> dict[float, tuple[float, int]]:
     async with simulator.running() as url, new_session() as session:
         defs = definitions(url)
         plan = make_plan(defs, defs.schedules["BENCH"], dt.date.today())
-        client = AmtClient(session, defs.agents["sim"], defs.batch_users["api"],
-                           password=lambda: "bench")
+        client = AmtClient(
+            session, defs.agents["sim"], defs.batch_users["api"], password=lambda: "bench"
+        )
         with tempfile.TemporaryDirectory() as logs:
-            ctx = RunContext(run_id="bench", schedule="BENCH", date=plan.date,
-                             log_dir=Path(logs), observe=observe, poll=PollPolicy())
+            ctx = RunContext(
+                run_id="bench",
+                schedule="BENCH",
+                date=plan.date,
+                log_dir=Path(logs),
+                observe=observe,
+                poll=PollPolicy(),
+            )
             await Engine(ctx, plan, defs.agents, {"sim": client}).run()
     figures = {}
     for duration in MEASURED:
         name = f"JOB{int(duration)}S"
-        start = next(r for r in simulator.record.requests if r.action == "Start"
-                     and r.body.get("jobName") == name)
+        start = next(
+            r
+            for r in simulator.record.requests
+            if r.action == "Start" and r.body.get("jobName") == name
+        )
         rid = start.created
         monitors = [r for r in simulator.record.requests if r.path.endswith(f"/MonitorJob/{rid}")]
         figures[duration] = (ended[name] - (start.time + duration), len(monitors))
@@ -108,25 +123,33 @@ def averaged(duration: float, policy: PollPolicy | None) -> tuple[float, float]:
     """Mean lateness and requests over durations spread 0-10% above ``duration``: a policy
     must not look good or bad only because its poll times happen to line up with one length."""
     spread = [duration * (1 + i / 1000) for i in range(100)]
-    runs = [model(d, policy.waits() if policy else vendor_waits(), streams=policy is not None)
-            for d in spread]
+    runs = [
+        model(d, policy.waits() if policy else vendor_waits(), streams=policy is not None)
+        for d in spread
+    ]
     return statistics.mean(r[0] for r in runs), statistics.mean(r[1] for r in runs)
 
 
 def main() -> int:
     policy = PollPolicy()
-    print(f"amtflow policy: first wait {policy.first}s, x{policy.factor} each time, cap "
-          f"{policy.cap}s; vendor: 10s, then every 5s\n")
+    print(
+        f"amtflow policy: first wait {policy.first}s, x{policy.factor} each time, cap "
+        f"{policy.cap}s; vendor: 10s, then every 5s\n"
+    )
     print("measured against the simulator (end seen after / MonitorJob requests):")
     for duration, (delay, requests) in asyncio.run(measure()).items():
         print(f"  {duration:6.0f}s job: amtflow {delay:6.3f}s / {requests:3d} MonitorJob")
-    print("\nmodelled on a simulated clock, mean over lengths spread 0-10% above the nominal"
-          "\n(end seen after / requests incl. GetMessages):")
+    print(
+        "\nmodelled on a simulated clock, mean over lengths spread 0-10% above the nominal"
+        "\n(end seen after / requests incl. GetMessages):"
+    )
     for duration in MODELLED:
         ours, vendor = averaged(duration, policy), averaged(duration, None)
-        print(f"  {duration:6.0f}s job: amtflow {ours[0]:6.2f}s / {ours[1]:6.1f}   "
-              f"vendor {vendor[0]:6.2f}s / {vendor[1]:6.1f}   "
-              f"requests ratio {ours[1] / vendor[1]:.2f}")
+        print(
+            f"  {duration:6.0f}s job: amtflow {ours[0]:6.2f}s / {ours[1]:6.1f}   "
+            f"vendor {vendor[0]:6.2f}s / {vendor[1]:6.1f}   "
+            f"requests ratio {ours[1] / vendor[1]:.2f}"
+        )
     return 0
 
 

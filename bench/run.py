@@ -67,9 +67,18 @@ class Figures:
 
 def start_body(name: str) -> dict[str, Any]:
     """The OpConJobAction Start of a batch job, as amt-api.md spells it."""
-    return {"action": "Start", "taskId": str(uuid.uuid4()), "taskType": "BatchJob",
-            "applicationName": "DEMO2", "amtSubmitUser": "BATCH", "amtUser": None,
-            "amtStation": "OPCON", "amtQueueName": None, "jobName": name, "taskValues": []}
+    return {
+        "action": "Start",
+        "taskId": str(uuid.uuid4()),
+        "taskType": "BatchJob",
+        "applicationName": "DEMO2",
+        "amtSubmitUser": "BATCH",
+        "amtUser": None,
+        "amtStation": "OPCON",
+        "amtQueueName": None,
+        "jobName": name,
+        "taskValues": [],
+    }
 
 
 class RawServer:
@@ -85,8 +94,9 @@ class RawServer:
         self.headers = {"X-AMT-LogonToken": answer["amtLogonToken"]}
 
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        async with self.session.request(method, self.url + path, headers=self.headers,
-                                        **kwargs) as answer:
+        async with self.session.request(
+            method, self.url + path, headers=self.headers, **kwargs
+        ) as answer:
             answer.raise_for_status()
             return await answer.json()
 
@@ -146,15 +156,18 @@ def definitions_yaml(url: str, jobs: int, concurrency: int) -> str:
         "batch_users:",
         f"  - {{name: api, identifier: OPCONAPI, password: {{env: {PASSWORD_ENV}}}}}",
         "agents:",
-        (f'  - {{name: sim, batch_server_url: "{url}", batch_user: api, '
-         f"max_concurrent_jobs: {concurrency}}}"),
+        (
+            f'  - {{name: sim, batch_server_url: "{url}", batch_user: api, '
+            f"max_concurrent_jobs: {concurrency}}}"
+        ),
         "schedules:",
         "  - name: BENCH",
         "    defaults: {agent: sim, application: DEMO2}",
         "    jobs:",
     ]
-    lines += [f"      - {{name: J{i:05d}, task: batch_job, job_name: J{i:05d}}}"
-              for i in range(jobs)]
+    lines += [
+        f"      - {{name: J{i:05d}, task: batch_job, job_name: J{i:05d}}}" for i in range(jobs)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -172,10 +185,23 @@ def measure_amtflow(jobs: int, concurrency: int, amtflow_path: str | None = None
         with start_simulator(ZERO_DURATION, folder) as simulator:
             schedule = folder / "bench.yaml"
             schedule.write_text(definitions_yaml(simulator.url, jobs, concurrency))
-            argv = [sys.executable, "-m", "amtflow", "--traceback", "run", str(schedule),
-                    "--plain", "--max-parallel", str(concurrency),
-                    "--log-dir", str(folder / "logs"), "--state-dir", str(folder / "state"),
-                    "--date", DATE]
+            argv = [
+                sys.executable,
+                "-m",
+                "amtflow",
+                "--traceback",
+                "run",
+                str(schedule),
+                "--plain",
+                "--max-parallel",
+                str(concurrency),
+                "--log-dir",
+                str(folder / "logs"),
+                "--state-dir",
+                str(folder / "state"),
+                "--date",
+                DATE,
+            ]
             with open(folder / "stdout.txt", "w+") as stdout:
                 usage = run_measured(argv, stdout=stdout, cwd=folder, env=child_env(amtflow_path))
                 stdout.seek(0)
@@ -197,10 +223,20 @@ def measure_baseline(jobs: int, concurrency: int) -> Figures:
     with tempfile.TemporaryDirectory(prefix="amtflow-bench-") as tmp:
         folder = Path(tmp)
         with start_simulator(ZERO_DURATION, folder) as simulator:
-            argv = [sys.executable, str(Path(__file__).resolve()), "--as-baseline",
-                    simulator.url, "--jobs", str(jobs),
-                    "--concurrency", str(concurrency), "--first-wait", str(PollPolicy().first),
-                    "--out", str(folder / "logs")]
+            argv = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--as-baseline",
+                simulator.url,
+                "--jobs",
+                str(jobs),
+                "--concurrency",
+                str(concurrency),
+                "--first-wait",
+                str(PollPolicy().first),
+                "--out",
+                str(folder / "logs"),
+            ]
             with open(folder / "stdout.txt", "w+") as stdout:
                 usage = run_measured(argv, stdout=stdout, cwd=folder, env=child_env())
                 stdout.seek(0)
@@ -210,8 +246,11 @@ def measure_baseline(jobs: int, concurrency: int) -> Figures:
     return Figures(usage, requests, logs, in_run)
 
 
-def best_of(rounds: int, jobs: int, contenders: dict[str, Callable[[int], Figures]],
-            ) -> dict[str, Figures]:
+def best_of(
+    rounds: int,
+    jobs: int,
+    contenders: dict[str, Callable[[int], Figures]],
+) -> dict[str, Figures]:
     """Interleaved rounds; per contender the least wall and the least CPU (each a lower bound
     less disturbed by whatever else the box runs) and the highest peak RSS (the cautious one)."""
     best: dict[str, Figures] = {}
@@ -228,8 +267,11 @@ def _better(kept: Figures | None, new: Figures) -> Figures:
     if kept is None:
         return new
     faster = new if new.usage.wall < kept.usage.wall else kept
-    usage = replace(faster.usage, cpu=min(kept.usage.cpu, new.usage.cpu),
-                    peak_rss_mb=max(kept.usage.peak_rss_mb, new.usage.peak_rss_mb))
+    usage = replace(
+        faster.usage,
+        cpu=min(kept.usage.cpu, new.usage.cpu),
+        peak_rss_mb=max(kept.usage.peak_rss_mb, new.usage.peak_rss_mb),
+    )
     return replace(faster, usage=usage)
 
 
@@ -238,8 +280,10 @@ def check(name: str, jobs: int, figures: Figures) -> None:
     if figures.usage.exit_status != 0:
         sys.exit(f"{name}: exit status {figures.usage.exit_status}")
     if figures.logs != jobs or figures.requests.get("Start") != jobs:
-        sys.exit(f"{name}: {figures.logs} log files and {figures.requests.get('Start')} Starts "
-                 f"for {jobs} jobs")
+        sys.exit(
+            f"{name}: {figures.logs} log files and {figures.requests.get('Start')} Starts "
+            f"for {jobs} jobs"
+        )
 
 
 # ---- the report -------------------------------------------------------------------------------
@@ -248,41 +292,56 @@ def check(name: str, jobs: int, figures: Figures) -> None:
 def row(label: str, jobs: int, f: Figures) -> str:
     u = f.usage
     in_run = f"{f.in_run:7.2f}" if f.in_run is not None else "      -"
-    calls = "/".join(str(f.requests.get(k, 0))
-                     for k in ("logon", "Start", "MonitorJob", "GetMessages"))
-    return (f"  {label[-22:]:22s} {jobs:6d} {u.wall:7.2f} {in_run} {u.cpu:7.2f} "
-            f"{u.cpu / jobs * 1e3:8.2f} {u.peak_rss_mb:8.1f} {f.logs:6d}  {calls}")
+    calls = "/".join(
+        str(f.requests.get(k, 0)) for k in ("logon", "Start", "MonitorJob", "GetMessages")
+    )
+    return (
+        f"  {label[-22:]:22s} {jobs:6d} {u.wall:7.2f} {in_run} {u.cpu:7.2f} "
+        f"{u.cpu / jobs * 1e3:8.2f} {u.peak_rss_mb:8.1f} {f.logs:6d}  {calls}"
+    )
 
 
-HEADER = (f"  {'':22s} {'jobs':>6s} {'wall s':>7s} {'in-run':>7s} {'CPU s':>7s} "
-          f"{'CPU ms/job':>8s} {'peak MB':>8s} {'logs':>6s}  logon/Start/MonitorJob/GetMessages")
+HEADER = (
+    f"  {'':22s} {'jobs':>6s} {'wall s':>7s} {'in-run':>7s} {'CPU s':>7s} "
+    f"{'CPU ms/job':>8s} {'peak MB':>8s} {'logs':>6s}  logon/Start/MonitorJob/GetMessages"
+)
 
 
 def report(args: argparse.Namespace, best: dict[str, Figures], big: dict[str, Figures]) -> None:
-    print(f"\n{args.jobs} zero-duration jobs, all independent, concurrency {args.concurrency}, "
-          f"{args.rounds} interleaved rounds (least wall, least CPU, highest peak RSS); "
-          "simulator in its own process")
+    print(
+        f"\n{args.jobs} zero-duration jobs, all independent, concurrency {args.concurrency}, "
+        f"{args.rounds} interleaved rounds (least wall, least CPU, highest peak RSS); "
+        "simulator in its own process"
+    )
     print(HEADER)
     for name, figures in best.items():
         print(row(name, args.jobs, figures))
     for name, figures in big.items():
         print(row(name, args.big, figures))
     amt, raw = best["amtflow run"].usage, best["aiohttp baseline"].usage
-    print(f"\n  ratio amtflow/baseline: wall {amt.wall / raw.wall:.2f} (target <= {WALL_TARGET}), "
-          f"CPU {amt.cpu / raw.cpu:.2f}")
+    print(
+        f"\n  ratio amtflow/baseline: wall {amt.wall / raw.wall:.2f} (target <= {WALL_TARGET}), "
+        f"CPU {amt.cpu / raw.cpu:.2f}"
+    )
     for path in args.compare:
         other = best[f"amtflow {path}"].usage
-        print(f"  ratio {path}: /baseline wall {other.wall / raw.wall:.2f} CPU "
-              f"{other.cpu / raw.cpu:.2f}; /amtflow run wall {other.wall / amt.wall:.2f} "
-              f"CPU {other.cpu / amt.cpu:.2f}")
+        print(
+            f"  ratio {path}: /baseline wall {other.wall / raw.wall:.2f} CPU "
+            f"{other.cpu / raw.cpu:.2f}; /amtflow run wall {other.wall / amt.wall:.2f} "
+            f"CPU {other.cpu / amt.cpu:.2f}"
+        )
     if "amtflow run" in big:
         peak = big["amtflow run"].usage.peak_rss_mb
         verdict = "ok" if peak <= MEMORY_TARGET_MB else "OVER"
-        print(f"  peak RSS for {args.big} jobs through amtflow run: {peak:.1f} MB "
-              f"(target <= {MEMORY_TARGET_MB:.0f} MB: {verdict})")
-    print("  wall = whole child process (interpreter start, imports, validation ... exit); "
-          "in-run = the run as the child reports it\n  (amtflow: its summary line, engine only; "
-          "baseline: logon to last job); CPU = user + system of the child alone")
+        print(
+            f"  peak RSS for {args.big} jobs through amtflow run: {peak:.1f} MB "
+            f"(target <= {MEMORY_TARGET_MB:.0f} MB: {verdict})"
+        )
+    print(
+        "  wall = whole child process (interpreter start, imports, validation ... exit); "
+        "in-run = the run as the child reports it\n  (amtflow: its summary line, engine only; "
+        "baseline: logon to last job); CPU = user + system of the child alone"
+    )
 
 
 def _variant(path: str, concurrency: int) -> Callable[[int], Figures]:
@@ -295,9 +354,14 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--big", type=int, default=10000, help="jobs for the memory run (0: skip)")
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--compare", metavar="PATH", action="append", default=[],
-                        help="also run the amtflow package found in PATH (a scratch copy with a "
-                             "proposed change) as another contender; repeatable")
+    parser.add_argument(
+        "--compare",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="also run the amtflow package found in PATH (a scratch copy with a "
+        "proposed change) as another contender; repeatable",
+    )
     parser.add_argument("--as-baseline", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--first-wait", type=float, default=0.1, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)

@@ -31,19 +31,25 @@ def job(index: int) -> str:
     """One master job, alternating batch jobs and scripts, each depending on the one before."""
     depends = f"\n        depends_on: [JOB{index - 1:05d}]" if index % 10 else ""
     if index % 2:
-        return (f"      - name: JOB{index:05d}\n        task: script\n        script_name: 'F:\\Amt\\S{index}.ps1'\n"
-                f"        script_parameters: {{INPUT: daily{index}.csv, MODE: full}}\n        queue: LOW"
-                f"{depends}\n")
-    return (f"      - name: JOB{index:05d}\n        task: batch_job\n        job_name: REPORT{index}\n"
-            f"        task_values: [\"PERIOD=[[$SCHEDULE DATE]]\", \"APP=[[AMT_APPLICATION]]\"]\n"
-            f"        max_run_time: 1h30m\n        retry: {{attempts: 2, delay: 30s, on_codes: [11, 23]}}{depends}\n")
+        return (
+            f"      - name: JOB{index:05d}\n        task: script\n        script_name: 'F:\\Amt\\S{index}.ps1'\n"
+            f"        script_parameters: {{INPUT: daily{index}.csv, MODE: full}}\n        queue: LOW"
+            f"{depends}\n"
+        )
+    return (
+        f"      - name: JOB{index:05d}\n        task: batch_job\n        job_name: REPORT{index}\n"
+        f'        task_values: ["PERIOD=[[$SCHEDULE DATE]]", "APP=[[AMT_APPLICATION]]"]\n'
+        f"        max_run_time: 1h30m\n        retry: {{attempts: 2, delay: 30s, on_codes: [11, 23]}}{depends}\n"
+    )
 
 
 def schedule_file(number: int, jobs: int) -> str:
     body = "".join(job(number * jobs + i) for i in range(jobs))
-    return (f"include: [common.yaml]\nproperties:\n  AMT_APPLICATION: DEMO2\nschedules:\n"
-            f"  - name: SCHED{number:03d}\n    frequency: {{days: [mon, tue, wed, thu, fri], exclude_calendar: holidays}}\n"
-            f"    defaults: {{agent: amt-demo, application: \"[[AMT_APPLICATION]]\"}}\n    jobs:\n{body}")
+    return (
+        f"include: [common.yaml]\nproperties:\n  AMT_APPLICATION: DEMO2\nschedules:\n"
+        f"  - name: SCHED{number:03d}\n    frequency: {{days: [mon, tue, wed, thu, fri], exclude_calendar: holidays}}\n"
+        f'    defaults: {{agent: amt-demo, application: "[[AMT_APPLICATION]]"}}\n    jobs:\n{body}'
+    )
 
 
 def generate(folder: Path, files: int, jobs: int) -> list[Path]:
@@ -63,7 +69,9 @@ def timed(command: list[str], repeat: int) -> float:
         result = subprocess.run(command, capture_output=True, text=True)
         best = min(best, time.perf_counter() - start)
         if result.returncode != 0:
-            sys.exit(f"{command[0]} failed ({result.returncode}):\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+            sys.exit(
+                f"{command[0]} failed ({result.returncode}):\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+            )
     return best
 
 
@@ -79,7 +87,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = [str(p) for p in generate(Path(tmp), args.files, args.jobs_per_file)]
         ours = timed([sys.executable, "-m", "amtflow", "validate", *paths], args.repeat)
-        theirs = timed([checker, "--schemafile", str(REPO / "schemas/amtflow.schema.json"), *paths], args.repeat)
+        theirs = timed(
+            [checker, "--schemafile", str(REPO / "schemas/amtflow.schema.json"), *paths],
+            args.repeat,
+        )
     jobs = args.files * args.jobs_per_file
     print(f"{jobs} master jobs in {args.files} files (+ common.yaml), best of {args.repeat}")
     print(f"amtflow validate:  {ours:7.3f} s")

@@ -27,8 +27,9 @@ HOLIDAYS = {"holidays": Calendar("holidays", frozenset({CHRISTMAS}))}
 def job(name: str, *deps: str, **fields: object) -> MasterJob:
     values: dict[str, object] = {"agent": "amt", "application": "DEMO2", "job_name": name}
     values.update(fields)
-    return MasterJob(name=name, task=TaskType.BATCH_JOB,
-                     depends_on=tuple(Dependency(d) for d in deps), **values)  # type: ignore[arg-type]
+    return MasterJob(
+        name=name, task=TaskType.BATCH_JOB, depends_on=tuple(Dependency(d) for d in deps), **values
+    )  # type: ignore[arg-type]
 
 
 def defs(*jobs: MasterJob, frequency: Frequency = Frequency(), **props: str) -> Definitions:
@@ -45,7 +46,9 @@ def plan(d: Definitions, date: dt.date = MONDAY, **kwargs: object):  # type: ign
     return make_plan(d, d.schedules["NIGHTLY"], date, **kwargs)  # type: ignore[arg-type]
 
 
-WEEKDAYS = Frequency(days=frozenset({"mon", "tue", "wed", "thu", "fri"}), exclude_calendar="holidays")
+WEEKDAYS = Frequency(
+    days=frozenset({"mon", "tue", "wed", "thu", "fri"}), exclude_calendar="holidays"
+)
 
 
 @pytest.mark.parametrize(
@@ -62,13 +65,18 @@ def test_weekdays_and_holiday_calendar(date: dt.date, reason: str) -> None:
 
 def test_a_week_of_a_weekday_schedule() -> None:
     week = [MONDAY + dt.timedelta(days=n) for n in range(7)]
-    running = [d.isoformat() for d in week if not off_reason(WEEKDAYS, d, HOLIDAYS, requested=False)]
+    running = [
+        d.isoformat() for d in week if not off_reason(WEEKDAYS, d, HOLIDAYS, requested=False)
+    ]
     assert running == ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]
 
 
 def test_extra_dates_exclusions_and_on_request() -> None:
-    freq = Frequency(days=frozenset({"mon"}), dates=frozenset({dt.date(2026, 11, 28)}),
-                     exclude_dates=frozenset({MONDAY}))
+    freq = Frequency(
+        days=frozenset({"mon"}),
+        dates=frozenset({dt.date(2026, 11, 28)}),
+        exclude_dates=frozenset({MONDAY}),
+    )
     assert off_reason(freq, dt.date(2026, 11, 28), {}, requested=False) == ""
     assert off_reason(freq, MONDAY, {}, requested=False) == "2026-11-23 is an excluded date"
     on_request = Frequency(on_request=True)
@@ -108,9 +116,15 @@ def test_unknown_selected_job_is_a_usage_error() -> None:
 
 def test_properties_are_substituted_in_every_field() -> None:
     d = defs(
-        job("REPORT", application="[[APP]]", task_values=("PERIOD=[[$SCHEDULE DATE:%Y%m%d]]",
-                                                           "NEXT=[[$SCHEDULE DATE(+1d)]]",
-                                                           "JOB=[[$JOB NAME]]/[[$SCHEDULE NAME]]")),
+        job(
+            "REPORT",
+            application="[[APP]]",
+            task_values=(
+                "PERIOD=[[$SCHEDULE DATE:%Y%m%d]]",
+                "NEXT=[[$SCHEDULE DATE(+1d)]]",
+                "JOB=[[$JOB NAME]]/[[$SCHEDULE NAME]]",
+            ),
+        ),
         APP="DEMO2",
     )
     request = plan(d, properties={"APP": "PROD"}).jobs[0].request
@@ -119,9 +133,14 @@ def test_properties_are_substituted_in_every_field() -> None:
 
 
 def test_script_parameters_and_env_properties() -> None:
-    script = MasterJob(name="S", task=TaskType.SCRIPT, agent="amt", application="DEMO2",
-                       script_name=r"F:\Amt\[[ENV:SCRIPTS]]\run.ps1",
-                       script_parameters=(("INPUT", "daily.csv"),))
+    script = MasterJob(
+        name="S",
+        task=TaskType.SCRIPT,
+        agent="amt",
+        application="DEMO2",
+        script_name=r"F:\Amt\[[ENV:SCRIPTS]]\run.ps1",
+        script_parameters=(("INPUT", "daily.csv"),),
+    )
     request = plan(defs(script), environ={"SCRIPTS": "Scripts"}).jobs[0].request
     assert request.script_name == r"F:\Amt\Scripts\run.ps1"
     assert request.script_parameters == ("INPUT=daily.csv",)

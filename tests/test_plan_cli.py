@@ -27,8 +27,12 @@ def test_plan_json_gives_waves_resolved_requests_and_what_does_not_run() -> None
     assert jobs["EXTRACTCUST"]["task_values"] == ["PERIOD=2026-11", "SINCE=2026-11-23"]
     assert jobs["INVOICERUN"]["task_values"] == ["RUNDATE=20261124"]
     assert jobs["FILENAMETEST"]["script_parameters"] == [
-        "INPUT=F:\\Amt\\Data\\DEMO2\\in\\daily.csv", "MODE=full"]
-    assert document["not_run"] == [{"name": "MONTHEND", "reason": "2026-11-24 is not one of its dates"}]
+        "INPUT=F:\\Amt\\Data\\DEMO2\\in\\daily.csv",
+        "MODE=full",
+    ]
+    assert document["not_run"] == [
+        {"name": "MONTHEND", "reason": "2026-11-24 is not one of its dates"}
+    ]
 
 
 def test_plan_text_names_each_wave_and_the_month_end_job_on_its_date() -> None:
@@ -45,8 +49,16 @@ def test_plan_on_a_holiday_runs_nothing_and_says_why() -> None:
 
 
 def test_plan_property_override_and_selection() -> None:
-    status, output = plan("--date", "2026-11-24", "--format", "json", "--job", "REPORTTEST02",
-                          "--property", "AMT_APPLICATION=PROD")
+    status, output = plan(
+        "--date",
+        "2026-11-24",
+        "--format",
+        "json",
+        "--job",
+        "REPORTTEST02",
+        "--property",
+        "AMT_APPLICATION=PROD",
+    )
     assert status == 0
     document = json.loads(output)
     assert [job["name"] for job in document["jobs"]] == ["REPORTTEST02"]

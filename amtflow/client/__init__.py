@@ -1,9 +1,9 @@
 """The AMT Batch Server client: the one package that knows the wire format (in ``wire``).
 
-    session = new_session()
-    client = AmtClient(session, agent, batch_user)
-    status = await client.start(request)
-    async for message in iter_messages(client, status.batch_request_id, after=0): ...
+session = new_session()
+client = AmtClient(session, agent, batch_user)
+status = await client.start(request)
+async for message in iter_messages(client, status.batch_request_id, after=0): ...
 """
 
 from __future__ import annotations

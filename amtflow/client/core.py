@@ -140,8 +140,13 @@ class AmtClient:
         return read_secret(self.batch_user.password, f"batch user '{self.batch_user.name}'")
 
     async def _call(
-        self, method: str, path: str, what: str, body: dict[str, Any] | None = None,
-        *, auth: bool = True,
+        self,
+        method: str,
+        path: str,
+        what: str,
+        body: dict[str, Any] | None = None,
+        *,
+        auth: bool = True,
     ) -> Any:
         if not auth:
             return self._checked((await self._send(method, path, what, body, False)).answer, what)
@@ -158,7 +163,12 @@ class AmtClient:
         return self._checked(sent.answer, what)
 
     async def _send(
-        self, method: str, path: str, what: str, body: dict[str, Any] | None, auth: bool,
+        self,
+        method: str,
+        path: str,
+        what: str,
+        body: dict[str, Any] | None,
+        auth: bool,
     ) -> _Sent:
         """One call, repeated on transient faults within the retry budget.
 
@@ -173,8 +183,14 @@ class AmtClient:
             self.requests += 1
             try:
                 answer = await exchange(
-                    self._session, method, url, body=body, headers=headers, ssl=tls,
-                    timeout=self._timeout, max_body=policy.max_body,
+                    self._session,
+                    method,
+                    url,
+                    body=body,
+                    headers=headers,
+                    ssl=tls,
+                    timeout=self._timeout,
+                    max_body=policy.max_body,
                 )
                 return _Sent(answer, token, attempt)
             except Transient as fault:

@@ -120,7 +120,9 @@ def _tls_reason(exc: aiohttp.ClientSSLError) -> str:
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         error = exc.certificate_error
         detail = getattr(error, "verify_message", None) or str(error)
-        return (f"the TLS certificate of {where} is not trusted ({detail}); if the server uses "
-                "a private CA, set the agent's tls.ca_bundle to that CA's certificate (PEM)")
+        return (
+            f"the TLS certificate of {where} is not trusted ({detail}); if the server uses "
+            "a private CA, set the agent's tls.ca_bundle to that CA's certificate (PEM)"
+        )
     detail = getattr(exc.os_error, "reason", None) or str(exc.os_error)
     return f"the TLS handshake with {where} failed ({detail}): does it serve HTTPS on that port?"

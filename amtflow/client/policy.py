@@ -37,8 +37,10 @@ class RetryPolicy:
     def least_span(self) -> float:
         """The shortest time all attempts of one call can take: an outage shorter than this
         is always survived (the budget permitting)."""
-        ceilings = (min(self.max_delay, self.base_delay * 2.0**n)
-                    for n in range(max(0, self.max_attempts - 1)))
+        ceilings = (
+            min(self.max_delay, self.base_delay * 2.0**n)
+            for n in range(max(0, self.max_attempts - 1))
+        )
         return min(self.budget, sum(ceilings) / 2)
 
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:

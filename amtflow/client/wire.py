@@ -128,8 +128,9 @@ def _bounded_text(text: str) -> str:
     return f"{text[:MAX_MESSAGE_CHARS]}... [cut: the message had {len(text)} characters]"
 
 
-def _counter(data: Mapping[str, Any], name: str, what: str, *, least: int = 0,
-             most: int = MAX_ID) -> int:
+def _counter(
+    data: Mapping[str, Any], name: str, what: str, *, least: int = 0, most: int = MAX_ID
+) -> int:
     """An integer id, seq or code within what the journal can store (SQLite: 64 bits)."""
     value: int = _field(data, name, int, what)
     if not least <= value <= most:

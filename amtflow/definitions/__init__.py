@@ -26,7 +26,9 @@ from .sources import SourceFile, Sources, find_roots
 __all__ = ["Diagnostic", "Validation", "load", "schema", "schema_text", "validate"]
 
 
-def validate(paths: Sequence[Path | str], *, properties: Mapping[str, str] | None = None) -> Validation:
+def validate(
+    paths: Sequence[Path | str], *, properties: Mapping[str, str] | None = None
+) -> Validation:
     """Validate the definition files ``paths`` name (files, or folders searched recursively)."""
     extra = dict(properties or {})
     sources, collector = Sources(), Collector()
@@ -52,7 +54,9 @@ def _model(files: list[SourceFile], collector: Collector, extra: Mapping[str, st
     return ModelBuilder(Index.of(files, collector), collector).definitions(extra)
 
 
-def load(paths: Sequence[Path | str], *, properties: Mapping[str, str] | None = None) -> Definitions:
+def load(
+    paths: Sequence[Path | str], *, properties: Mapping[str, str] | None = None
+) -> Definitions:
     """The validated model of ``paths``; raises ``DefinitionError`` with every error if any.
 
     Warnings do not stop loading; use ``validate()`` to see them.

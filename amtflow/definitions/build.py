@@ -14,7 +14,16 @@ from amtflow.model import Location
 from .diagnostics import Collector
 from .entries import Entry, Index, as_text
 
-JOB_DEFAULTS = ("agent", "application", "submit_user", "user", "station", "queue", "max_run_time", "retry")
+JOB_DEFAULTS = (
+    "agent",
+    "application",
+    "submit_user",
+    "user",
+    "station",
+    "queue",
+    "max_run_time",
+    "retry",
+)
 _DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?\Z")
 
 
@@ -36,7 +45,10 @@ class ModelBuilder:
         """The whole model of the indexed files, with ``properties`` over the files' own."""
         sections = self.index.sections
         return model.Definitions(
-            properties={**{name: text for name, (text, _) in self.index.properties.items()}, **properties},
+            properties={
+                **{name: text for name, (text, _) in self.index.properties.items()},
+                **properties,
+            },
             calendars={name: self.calendar(e) for name, e in sections["calendars"].items()},
             batch_users={name: self.batch_user(e) for name, e in sections["batch_users"].items()},
             agents={name: self.agent(e) for name, e in sections["agents"].items()},
@@ -58,12 +70,16 @@ class ModelBuilder:
         if ca_bundle is not None:
             ca_bundle = str((entry.source.path.parent / ca_bundle).resolve())
         return model.Agent(
-            name=entry.name, batch_server_url=data["batch_server_url"], batch_user=data["batch_user"],
-            type=data.get("type", "AsyscoAMT"), retain_log_files=data.get("retain_log_files", 30),
+            name=entry.name,
+            batch_server_url=data["batch_server_url"],
+            batch_user=data["batch_user"],
+            type=data.get("type", "AsyscoAMT"),
+            retain_log_files=data.get("retain_log_files", 30),
             communication=model.Communication(data.get("communication", "enabled")),
             allow_kill_job=data.get("allow_kill_job", False),
             max_concurrent_jobs=data.get("max_concurrent_jobs", 20),
-            tls=model.Tls(tls.get("verify", True), ca_bundle), location=entry.at(),
+            tls=model.Tls(tls.get("verify", True), ca_bundle),
+            location=entry.at(),
         )
 
     def schedule(self, entry: Entry) -> model.Schedule:
@@ -76,17 +92,27 @@ class ModelBuilder:
         data = {**{k: v for k, v in defaults.items() if k in JOB_DEFAULTS}, **entry.data}
         max_run_time = data.get("max_run_time")
         return model.MasterJob(
-            name=entry.name, task=model.TaskType(data["task"]),
-            agent=data.get("agent", ""), application=data.get("application", ""),
-            submit_user=data.get("submit_user", "BATCH"), user=data.get("user"),
-            station=data.get("station", "OPCON"), queue=data.get("queue"),
-            job_name=data.get("job_name"), task_values=tuple(data.get("task_values", ())),
+            name=entry.name,
+            task=model.TaskType(data["task"]),
+            agent=data.get("agent", ""),
+            application=data.get("application", ""),
+            submit_user=data.get("submit_user", "BATCH"),
+            user=data.get("user"),
+            station=data.get("station", "OPCON"),
+            queue=data.get("queue"),
+            job_name=data.get("job_name"),
+            task_values=tuple(data.get("task_values", ())),
             script_name=data.get("script_name"),
-            script_parameters=tuple((k, as_text(v)) for k, v in data.get("script_parameters", {}).items()),
-            depends_on=tuple(self.dependency(entry, i, item) for i, item in enumerate(data.get("depends_on", ()))),
+            script_parameters=tuple(
+                (k, as_text(v)) for k, v in data.get("script_parameters", {}).items()
+            ),
+            depends_on=tuple(
+                self.dependency(entry, i, item) for i, item in enumerate(data.get("depends_on", ()))
+            ),
             max_run_time=seconds(max_run_time) if max_run_time is not None else None,
             retry=self.retry(data.get("retry")),
-            frequency=self.frequency(entry.child("frequency")), location=entry.at(),
+            frequency=self.frequency(entry.child("frequency")),
+            location=entry.at(),
         )
 
     def dependency(self, job: Entry, index: int, item: str | dict[str, str]) -> model.Dependency:
@@ -106,13 +132,17 @@ class ModelBuilder:
             return None
         data = entry.data
         return model.Frequency(
-            days=frozenset(data.get("days", ())), dates=self.dates(entry, "dates"),
+            days=frozenset(data.get("days", ())),
+            dates=self.dates(entry, "dates"),
             exclude_dates=self.dates(entry, "exclude_dates"),
-            exclude_calendar=data.get("exclude_calendar"), on_request=data.get("on_request", False),
+            exclude_calendar=data.get("exclude_calendar"),
+            on_request=data.get("on_request", False),
         )
 
     def dates(self, entry: Entry, key: str) -> frozenset[dt.date]:
-        return frozenset(self.date(text, entry.at(key, i)) for i, text in enumerate(entry.data.get(key, ())))
+        return frozenset(
+            self.date(text, entry.at(key, i)) for i, text in enumerate(entry.data.get(key, ()))
+        )
 
     def date(self, text: str, location: Location) -> dt.date:
         try:

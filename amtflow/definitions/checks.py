@@ -47,7 +47,9 @@ class _Checker:
         name = entry.data.get(key)
         if name is not None and name not in self.names[section]:
             hint = did_you_mean(name, self.names[section])
-            self.collector.error(entry.at(key), f"unknown {kind} '{name}'{hint}", "unknown-reference")
+            self.collector.error(
+                entry.at(key), f"unknown {kind} '{name}'{hint}", "unknown-reference"
+            )
 
     def name_rules(self) -> None:
         for section, kind in SECTIONS.items():
@@ -60,7 +62,9 @@ class _Checker:
     def name(self, entry: Entry, kind: str) -> None:
         problem = name_problem(entry.name)
         if problem:
-            self.collector.error(entry.at("name"), f"{kind} name {shown(entry.name)} {problem}", "name")
+            self.collector.error(
+                entry.at("name"), f"{kind} name {shown(entry.name)} {problem}", "name"
+            )
 
     def agents(self) -> None:
         for agent in self.index.sections["agents"].values():
@@ -99,7 +103,9 @@ class _Checker:
         for key, default in _ROUTING.items():
             value = entry.data.get(key)
             if value is not None and value != default:
-                message = f"{key} is '{value}', not the default '{default}': the server routes on it"
+                message = (
+                    f"{key} is '{value}', not the default '{default}': the server routes on it"
+                )
                 self.collector.warning(entry.at(key), message, "routing")
 
     def secrets(self, job: Entry) -> None:
@@ -116,7 +122,10 @@ class _Checker:
             self.collector.error(job.at(*path), message, "literal-secret")
 
     def cycles(self, schedule: Entry, jobs: dict[str, Entry]) -> None:
-        graph = {name: [_dependency_name(d) for d in job.data.get("depends_on", ())] for name, job in jobs.items()}
+        graph = {
+            name: [_dependency_name(d) for d in job.data.get("depends_on", ())]
+            for name, job in jobs.items()
+        }
         try:
             graphlib.TopologicalSorter(graph).prepare()
         except graphlib.CycleError as exc:

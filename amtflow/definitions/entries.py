@@ -11,7 +11,12 @@ from .diagnostics import Collector
 from .sources import SourceFile
 from .yamlload import Path_
 
-SECTIONS = {"calendars": "calendar", "batch_users": "batch user", "agents": "agent", "schedules": "schedule"}
+SECTIONS = {
+    "calendars": "calendar",
+    "batch_users": "batch user",
+    "agents": "agent",
+    "schedules": "schedule",
+}
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,10 @@ class Entry:
 
     def items(self, section: str) -> list[Entry]:
         """The mappings of the list ``section`` below this entry."""
-        return [Entry(self.source, self.path + (section, i), item)
-                for i, item in enumerate(self.data.get(section, ()))]
+        return [
+            Entry(self.source, self.path + (section, i), item)
+            for i, item in enumerate(self.data.get(section, ()))
+        ]
 
 
 def unique(entries: list[Entry], kind: str, collector: Collector) -> dict[str, Entry]:
@@ -80,7 +87,9 @@ def _properties(tops: list[Entry], collector: Collector) -> dict[str, tuple[str,
             text, location = as_text(value), top.at("properties", name, key=True)
             first = found.setdefault(name, (text, location))
             if first[0] != text:
-                message = f"property '{name}' defined twice with different values (first at {first[1]})"
+                message = (
+                    f"property '{name}' defined twice with different values (first at {first[1]})"
+                )
                 collector.error(location, message, "duplicate-name")
     return found
 

@@ -23,13 +23,32 @@ from .yamlload import Path_
 
 Problem = tuple[Path_, bool, str, str]  # node path, point at the key?, message, rule
 
-_OWNERS = {"schedules": "schedule", "jobs": "job", "agents": "agent", "batch_users": "batch user",
-           "calendars": "calendar"}
+_OWNERS = {
+    "schedules": "schedule",
+    "jobs": "job",
+    "agents": "agent",
+    "batch_users": "batch user",
+    "calendars": "calendar",
+}
 _BOOLEAN_WORDS = frozenset(("yes", "no", "on", "off", "y", "n"))
-_TYPE_NAMES = {"string": "text", "integer": "an integer", "number": "a number", "boolean": "a boolean",
-               "array": "a list", "object": "a mapping", "null": "empty"}
-_ITEM_NAMES = {"days": "day", "dates": "date", "exclude_dates": "date", "task_values": "task value",
-               "on_codes": "completion code", "depends_on": "dependency", "include": "include"}
+_TYPE_NAMES = {
+    "string": "text",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "empty",
+}
+_ITEM_NAMES = {
+    "days": "day",
+    "dates": "date",
+    "exclude_dates": "date",
+    "task_values": "task value",
+    "on_codes": "completion code",
+    "depends_on": "dependency",
+    "include": "include",
+}
 _PATTERN_HINTS = {
     "batch_server_url": "is not a Batch Server URL: write scheme://host:port, e.g. http://batchserver:42000",
     "max_run_time": "is not a duration: write e.g. 90s, 5m, 2h or 1h30m",
@@ -77,7 +96,9 @@ def _unknown_keys(error: ValidationError, path: Path_, data: Any) -> Iterator[Pr
     allowed = sorted(error.schema.get("properties", {}))
     for key in error.instance:
         if key not in allowed:
-            message = f"unknown key {_show(key)}{_owner(data, path)}{_did_you_mean(key[:100], allowed)}"
+            message = (
+                f"unknown key {_show(key)}{_owner(data, path)}{_did_you_mean(key[:100], allowed)}"
+            )
             yield path + (key,), True, message, "unknown-key"
 
 
@@ -91,7 +112,12 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 def _required(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     for key in error.validator_value:
         if key not in error.instance:
-            yield path, False, f"missing required key '{key}'{_owner(data, path)}{_task_note(error)}", "schema"
+            yield (
+                path,
+                False,
+                f"missing required key '{key}'{_owner(data, path)}{_task_note(error)}",
+                "schema",
+            )
 
 
 def _task_note(error: ValidationError) -> str:
@@ -118,11 +144,18 @@ def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     expected = error.validator_value
     value = error.instance
     if _field(path) == "password":
-        yield path, False, "a password must be {env: NAME} or {file: PATH}, never a literal", "literal-secret"
+        yield (
+            path,
+            False,
+            "a password must be {env: NAME} or {file: PATH}, never a literal",
+            "literal-secret",
+        )
     elif expected == "boolean" and isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
         yield path, False, f"'{value}' is not a boolean (YAML 1.2: write true or false)", "yaml-1.2"
     else:
-        wanted = " or ".join(_TYPE_NAMES[t] for t in ([expected] if isinstance(expected, str) else expected))
+        wanted = " or ".join(
+            _TYPE_NAMES[t] for t in ([expected] if isinstance(expected, str) else expected)
+        )
         hint = " (quote it to use it as text)" if expected == "string" and _is_number(value) else ""
         message = f"{_label(path)}{_owner(data, path)} must be {wanted}, not {_show(value)}{hint}"
         yield path, False, message, "schema"
@@ -151,7 +184,12 @@ def _too_many(error: ValidationError, path: Path_, data: Any) -> Iterator[Proble
 
 def _too_few(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     if _field(path) == "password":
-        yield path, False, "a password must be exactly one of {env: NAME} or {file: PATH}", "literal-secret"
+        yield (
+            path,
+            False,
+            "a password must be exactly one of {env: NAME} or {file: PATH}",
+            "literal-secret",
+        )
     else:
         yield path, False, f"{_label(path)}{_owner(data, path)} must not be empty", "schema"
 
@@ -176,7 +214,12 @@ def _pattern(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem
 
 def _minimum(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     subject = f"{_label(path)}{_owner(data, path)}"
-    yield path, False, f"{subject} must be at least {error.validator_value}, not {error.instance}", "schema"
+    yield (
+        path,
+        False,
+        f"{subject} must be at least {error.validator_value}, not {error.instance}",
+        "schema",
+    )
 
 
 def _any_of(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
@@ -214,7 +257,12 @@ def _owner(data: Any, path: Path_) -> str:
     label, node = "", data
     for index, part in enumerate(path):
         parent, node = node, _child(node, part)
-        if isinstance(part, int) and index and path[index - 1] in _OWNERS and isinstance(node, dict):
+        if (
+            isinstance(part, int)
+            and index
+            and path[index - 1] in _OWNERS
+            and isinstance(node, dict)
+        ):
             name = node.get("name")
             if isinstance(name, str):
                 label = f" in {_OWNERS[path[index - 1]]} '{name}'"

@@ -23,7 +23,9 @@ from .schema import schema_problems
 from .yamlload import Path_, YamlDocument, YamlProblem, read_document
 
 SUFFIXES = (".yaml", ".yml")
-MAX_SCHEMA_PROBLEMS = 200  # per file: a file of 40,000 unknown keys says so in 200 lines, not 40,000
+MAX_SCHEMA_PROBLEMS = (
+    200  # per file: a file of 40,000 unknown keys says so in 200 lines, not 40,000
+)
 MAX_INCLUDE_DEPTH = 32  # files in one include chain; deeper is refused, not a RecursionError
 
 
@@ -86,8 +88,10 @@ def _folder_roots(folder: Path) -> list[Root]:
     top = folder.resolve()
     boundary = repository(top) or top
     found = sorted(
-        path for path in folder.rglob("*")
-        if path.suffix in SUFFIXES and path.is_file()
+        path
+        for path in folder.rglob("*")
+        if path.suffix in SUFFIXES
+        and path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )
     if not found:
@@ -130,8 +134,12 @@ class Sources:
         return list(seen.values())
 
     def _visit(
-        self, source: SourceFile, boundary: Path, chain: tuple[SourceFile, ...],
-        seen: dict[Path, SourceFile], collector: Collector,
+        self,
+        source: SourceFile,
+        boundary: Path,
+        chain: tuple[SourceFile, ...],
+        seen: dict[Path, SourceFile],
+        collector: Collector,
     ) -> None:
         seen[source.path] = source
         chain = (*chain, source)
@@ -145,7 +153,9 @@ class Sources:
             elif target not in seen:
                 self._visit(self.read(target), boundary, chain, seen, collector)
 
-    def _includes(self, source: SourceFile, boundary: Path, collector: Collector) -> list[tuple[Path, Location]]:
+    def _includes(
+        self, source: SourceFile, boundary: Path, collector: Collector
+    ) -> list[tuple[Path, Location]]:
         targets = []
         raw = source.document.data if source.document else None
         includes = raw.get("include") if isinstance(raw, dict) else None
@@ -189,7 +199,9 @@ def _load(path: Path, display: str) -> SourceFile:
     for count, (node_path, key, message, rule) in enumerate(problems):
         shown = (message, rule)
         if count == MAX_SCHEMA_PROBLEMS:
-            shown = (f"more errors in this file (only the first {MAX_SCHEMA_PROBLEMS} are shown)",
-                     "limit")
+            shown = (
+                f"more errors in this file (only the first {MAX_SCHEMA_PROBLEMS} are shown)",
+                "limit",
+            )
         source.problems.append(Diagnostic(source.location(node_path, key=key), "error", *shown))
     return source

@@ -28,7 +28,12 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
 MAX_NODES = 250_000  # ~18,000 jobs in one file; a hostile file is refused in about a second
-_BOMS = {b"\xff\xfe\0\0": "UTF-32", b"\0\0\xfe\xff": "UTF-32", b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
+_BOMS = {
+    b"\xff\xfe\0\0": "UTF-32",
+    b"\0\0\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
 
 Path_ = tuple[Any, ...]
 Position = tuple[int, int]
@@ -74,7 +79,9 @@ def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise YamlProblem(f"file too large ({size} bytes; the limit is {MAX_BYTES})", rule="limit")
+            raise YamlProblem(
+                f"file too large ({size} bytes; the limit is {MAX_BYTES})", rule="limit"
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise YamlProblem(f"cannot read file: {exc.strerror or exc}", rule="file") from exc
@@ -106,7 +113,12 @@ _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fals
 _INT = re.compile(r"[-+]?[0-9]+\Z")
 _INT_BASE = re.compile(r"0o[0-7]+\Z|0x[0-9a-fA-F]+\Z")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
-_SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+_SPECIAL_FLOAT = {
+    ".inf": float("inf"),
+    "+.inf": float("inf"),
+    "-.inf": float("-inf"),
+    ".nan": float("nan"),
+}
 _MAYBE_TYPED = frozenset("0123456789+-.~nNtTfF")
 
 
@@ -177,7 +189,9 @@ class _Builder:
         except yaml.YAMLError as exc:
             raise YamlProblem(f"YAML syntax: {exc}") from None
 
-    def _node(self, events: Iterator[yaml.Event], event: yaml.Event, path: Path_, depth: int) -> Any:
+    def _node(
+        self, events: Iterator[yaml.Event], event: yaml.Event, path: Path_, depth: int
+    ) -> Any:
         if depth > MAX_DEPTH:
             raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event), "limit")
         self.document.positions[path] = _mark(event)
@@ -187,8 +201,12 @@ class _Builder:
         self.nodes += 1  # with aliases expanded: an anchor's size
         self.parsed += 1  # as written: the parser's work
         if self.parsed > MAX_NODES:
-            raise YamlProblem(f"more than {MAX_NODES} YAML nodes in one file (refused): split it into "
-                              "files joined by include", *_mark(event), "limit")
+            raise YamlProblem(
+                f"more than {MAX_NODES} YAML nodes in one file (refused): split it into "
+                "files joined by include",
+                *_mark(event),
+                "limit",
+            )
         if isinstance(event, yaml.ScalarEvent):
             value = self._scalar(event)
         elif isinstance(event, yaml.MappingStartEvent):
@@ -211,7 +229,9 @@ class _Builder:
         self.nodes += size
         if self.alias_nodes > MAX_ALIAS_NODES:
             raise YamlProblem(
-                f"aliases expand to more than {MAX_ALIAS_NODES} nodes (refused)", *_mark(event), "limit"
+                f"aliases expand to more than {MAX_ALIAS_NODES} nodes (refused)",
+                *_mark(event),
+                "limit",
             )
         return value
 
@@ -226,7 +246,9 @@ class _Builder:
         try:
             return convert(event.value)
         except (ValueError, KeyError):
-            raise YamlProblem(f"{event.value!r} is not a valid {event.tag}", *_mark(event)) from None
+            raise YamlProblem(
+                f"{event.value!r} is not a valid {event.tag}", *_mark(event)
+            ) from None
 
     def _check_tag(self, event: yaml.CollectionStartEvent, kind: str) -> None:
         if event.tag not in (None, "!", _TAG + kind):
@@ -242,7 +264,9 @@ class _Builder:
             child = path + (key,)
             if key in mapping:
                 first = key_positions[child][0]
-                raise YamlProblem(f"duplicate key '{key}' (first at line {first})", *_mark(event), "duplicate-key")
+                raise YamlProblem(
+                    f"duplicate key '{key}' (first at line {first})", *_mark(event), "duplicate-key"
+                )
             key_positions[child] = _mark(event)
             mapping[key] = self._node(events, next(events), child, depth + 1)
         raise YamlProblem("unexpected end of file")  # pragma: no cover

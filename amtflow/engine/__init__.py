@@ -53,7 +53,8 @@ class Engine:
     ) -> None:
         self.ctx, self.plan, self.agents, self.clients = ctx, plan, agents, clients
         self.resume = {
-            name: record for name, record in (resume or {}).items()
+            name: record
+            for name, record in (resume or {}).items()
             # a job never started is decided again: its dependencies give the same answer
             if record.state not in (JobState.NOT_RUN, JobState.SKIPPED)
         }
@@ -176,8 +177,9 @@ class Engine:
         agent = self.agents[planned.job.agent]
         async with self.per_agent[agent.name], self.overall:
             task_id = record.task_id if record else None
-            attempt = Attempt(self.ctx, planned, number, agent, self.clients[agent.name],
-                              task_id=task_id)
+            attempt = Attempt(
+                self.ctx, planned, number, agent, self.clients[agent.name], task_id=task_id
+            )
             if record and record.batch_request_id is not None and record.log_path:
                 return await attempt.reattach(record.batch_request_id, Path(record.log_path))
             return await attempt.run()
@@ -202,8 +204,13 @@ class Engine:
 
 def _outcome_of(record: JobRunRecord) -> JobOutcome:
     return JobOutcome(
-        record.job, record.state, record.attempt, record.completion_code, record.reason,
-        record.batch_request_id, record.log_path,
+        record.job,
+        record.state,
+        record.attempt,
+        record.completion_code,
+        record.reason,
+        record.batch_request_id,
+        record.log_path,
     )
 
 

@@ -262,13 +262,19 @@ class Attempt:
             self._note(reason)
             self._emit(JobState.RUNNING, None, reason)
             return AttemptResult(
-                JobState.RUNNING, None, reason, self.batch_request_id,
-                str(self.log.path) if self.log else None, interrupted=True,
+                JobState.RUNNING,
+                None,
+                reason,
+                self.batch_request_id,
+                str(self.log.path) if self.log else None,
+                interrupted=True,
             )
         await self._request_kill("run interrupted")
         status = await self._await_killed()
         if status is not None and status.completion_code == batch.KILLED:
-            return self._finish(JobState.KILLED, batch.KILLED, "killed: run interrupted", interrupted=True)
+            return self._finish(
+                JobState.KILLED, batch.KILLED, "killed: run interrupted", interrupted=True
+            )
         code = status.completion_code if status else None
         state = _state_of(status) if status and status.terminal else JobState.RUNNING
         reason = "run interrupted; the server did not confirm the kill"

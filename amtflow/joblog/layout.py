@@ -83,22 +83,37 @@ def field(key: str, value: object) -> str:
     return f"{key:<16}: {one_line(str(value))}"
 
 
-def header_lines(header: JobLogHeader, batch_request_id: int, started_at: dt.datetime,
-                 ending: Ending | None = None) -> list[str]:
+def header_lines(
+    header: JobLogHeader,
+    batch_request_id: int,
+    started_at: dt.datetime,
+    ending: Ending | None = None,
+) -> list[str]:
     """Every line above the messages, for a running (``ending=None``) or finished job."""
-    return [*_amtflow_block(header, batch_request_id, started_at, ending),
-            *_information_block(header),
-            RULE, field("Completion Code", ending.code_name if ending else RUNNING),
-            RULE, JOB_LOG]
+    return [
+        *_amtflow_block(header, batch_request_id, started_at, ending),
+        *_information_block(header),
+        RULE,
+        field("Completion Code", ending.code_name if ending else RUNNING),
+        RULE,
+        JOB_LOG,
+    ]
 
 
-def _amtflow_block(header: JobLogHeader, batch_request_id: int, started_at: dt.datetime,
-                   ending: Ending | None) -> Iterator[str]:
+def _amtflow_block(
+    header: JobLogHeader, batch_request_id: int, started_at: dt.datetime, ending: Ending | None
+) -> Iterator[str]:
     yield from (RULE, AMTFLOW_TITLE)
-    yield from (field("Run Id", header.run_id), field("Schedule", header.schedule),
-                field("Job", header.job), field("Agent", header.agent),
-                field("Attempt", header.attempt), field("Batch Request Id", batch_request_id),
-                field("Run As User", header.user or ""), field("Start", timestamp(started_at)))
+    yield from (
+        field("Run Id", header.run_id),
+        field("Schedule", header.schedule),
+        field("Job", header.job),
+        field("Agent", header.agent),
+        field("Attempt", header.attempt),
+        field("Batch Request Id", batch_request_id),
+        field("Run As User", header.user or ""),
+        field("Start", timestamp(started_at)),
+    )
     yield from end_lines(started_at, ending)
 
 
@@ -106,16 +121,22 @@ def end_lines(started_at: dt.datetime, ending: Ending | None) -> tuple[str, str]
     """The End and Duration lines (empty while the job runs)."""
     if ending is None:
         return field("End", ""), field("Duration", "")
-    return field("End", timestamp(ending.ended_at)), field("Duration",
-                                                           duration(started_at, ending.ended_at))
+    return field("End", timestamp(ending.ended_at)), field(
+        "Duration", duration(started_at, ending.ended_at)
+    )
 
 
 def _information_block(header: JobLogHeader) -> Iterator[str]:
     kind = "Script Job" if header.task_type == "script" else "Batch Job"
     yield from (RULE, JOB_INFORMATION)
-    yield from (field("Server", header.server), field("Application", header.application),
-                field("Submit User", header.submit_user), field("Station", header.station),
-                field("Queue Name", header.queue or ""), field(kind, header.target))
+    yield from (
+        field("Server", header.server),
+        field("Application", header.application),
+        field("Submit User", header.submit_user),
+        field("Station", header.station),
+        field("Queue Name", header.queue or ""),
+        field(kind, header.target),
+    )
     yield "Parameters      :"
     yield from (f"  {one_line(parameter)}" for parameter in header.parameters)
 
@@ -179,7 +200,7 @@ def read_field(lines: Iterable[str], key: str) -> str | None:
         if line == JOB_LOG:
             return None
         if line.startswith(prefix):
-            return line[len(prefix):]
+            return line[len(prefix) :]
     return None
 
 

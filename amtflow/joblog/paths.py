@@ -32,8 +32,9 @@ def default_log_dir(environ: dict[str, str] | None = None) -> Path:
     return Path(env.get("AMTFLOW_LOG_DIR") or ".amtflow/logs")
 
 
-def log_path(log_dir: Path, schedule: str, date: dt.date, job: str,
-             batch_request_id: int | str) -> Path:
+def log_path(
+    log_dir: Path, schedule: str, date: dt.date, job: str, batch_request_id: int | str
+) -> Path:
     """The log file of one job run; always inside ``log_dir``, even through symlinks.
 
     Raises ``StateError`` if a symlink planted inside the log dir would lead outside it.

@@ -45,12 +45,19 @@ class _Purge:
     problems: list[str] = field(default_factory=list)
 
     def result(self) -> PurgeResult:
-        return PurgeResult(tuple(self.removed), tuple(self.removed_dirs), self.kept,
-                           tuple(self.problems))
+        return PurgeResult(
+            tuple(self.removed), tuple(self.removed_dirs), self.kept, tuple(self.problems)
+        )
 
 
-def purge(log_dir: Path, retention_days: Mapping[str, int], *, default_days: int = 30,
-          now: dt.datetime | None = None, dry_run: bool = False) -> PurgeResult:
+def purge(
+    log_dir: Path,
+    retention_days: Mapping[str, int],
+    *,
+    default_days: int = 30,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> PurgeResult:
     """Remove job logs older (by mtime) than their agent's retention, then empty folders.
 
     ``retention_days`` maps agent names to days; agents not in it get ``default_days``. A
@@ -71,8 +78,11 @@ def retention_of(agents: Mapping[str, Agent]) -> dict[str, int]:
 
 
 def _purge_schedule(state: _Purge, schedule_dir: Path) -> None:
-    emptied = [d for d in _real_dirs(schedule_dir) if _DATE_FOLDER.fullmatch(d.name)
-               and _purge_date(state, d)]
+    emptied = [
+        d
+        for d in _real_dirs(schedule_dir)
+        if _DATE_FOLDER.fullmatch(d.name) and _purge_date(state, d)
+    ]
     if emptied and _empty_after(schedule_dir, emptied):
         _remove_dir(state, schedule_dir)
 

@@ -26,8 +26,9 @@ DIR_MODE = 0o700
 class JobLog:
     """The log file of one job run (one attempt, one batch request id)."""
 
-    def __init__(self, path: Path, stream: IO[str] | None, batch_request_id: int,
-                 started_at: dt.datetime) -> None:
+    def __init__(
+        self, path: Path, stream: IO[str] | None, batch_request_id: int, started_at: dt.datetime
+    ) -> None:
         self.path = path
         self._stream = stream  # None once finished
         self._batch_request_id = batch_request_id
@@ -35,8 +36,9 @@ class JobLog:
         self.messages_written = 0  # server messages in the file (counted again on reopen)
 
     @classmethod
-    def create(cls, path: Path, header: JobLogHeader, *, batch_request_id: int,
-               started_at: dt.datetime) -> JobLog:
+    def create(
+        cls, path: Path, header: JobLogHeader, *, batch_request_id: int, started_at: dt.datetime
+    ) -> JobLog:
         """Create the log (dirs 0700, file 0600) with its running header.
 
         If ``path`` exists already (an earlier run of the same day), the new log goes beside it
@@ -78,8 +80,10 @@ class JobLog:
 
     def append(self, messages: Iterable[Message]) -> None:
         """Write the messages, quoted, one per line, then flush once."""
-        lines = [layout.message_line(m.text, m.batch_request_id, self._batch_request_id)
-                 for m in messages]
+        lines = [
+            layout.message_line(m.text, m.batch_request_id, self._batch_request_id)
+            for m in messages
+        ]
         self._add(lines)
         self.messages_written += len(lines)
 
@@ -189,15 +193,18 @@ def _finished(lines: list[str]) -> bool:
 
 def _messages(lines: list[str]) -> list[str]:
     """The lines below ``Job Log``, without the closing rule of an earlier finish."""
-    body = lines[lines.index(layout.JOB_LOG) + 1:] if layout.JOB_LOG in lines else []
+    body = lines[lines.index(layout.JOB_LOG) + 1 :] if layout.JOB_LOG in lines else []
     return body[:-1] if body and body[-1] == layout.RULE else body
 
 
 def _final_header(lines: list[str], started_at: dt.datetime, ending: Ending) -> list[str]:
     head = lines[: lines.index(layout.JOB_LOG) + 1]
     end, duration = layout.end_lines(started_at, ending)
-    replacements = {"End": end, "Duration": duration,
-                    "Completion Code": layout.field("Completion Code", ending.code_name)}
+    replacements = {
+        "End": end,
+        "Duration": duration,
+        "Completion Code": layout.field("Completion Code", ending.code_name),
+    }
     return [_replaced(line, replacements) for line in head]
 
 

@@ -15,7 +15,9 @@ from rich.markup import escape
 stdout = Console(soft_wrap=True, highlight=False)
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
 
-_UNSAFE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))  # escapes, bidi overrides, invisibles
+_UNSAFE = frozenset(
+    ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+)  # escapes, bidi overrides, invisibles
 
 
 def terminal_safe(text: str) -> str:

@@ -13,6 +13,8 @@ from amtflow.report import terminal_safe
 
 FORMATS = ("text", "json", "github")
 _COLOURS = {"error": "bold red", "warning": "yellow"}
+
+
 def show(validation: Validation, output_format: str = "text") -> None:
     """Print every diagnostic of ``validation`` in ``output_format``, then (text) a count."""
     if output_format == "json":
@@ -39,8 +41,10 @@ def _markup(text: str) -> str:
 
 def summary(validation: Validation) -> str:
     """``2 errors, 1 warning in 5 files``."""
-    return (f"{_count(len(validation.errors), 'error')}, {_count(len(validation.warnings), 'warning')}"
-            f" in {_count(len(validation.files), 'file')}")
+    return (
+        f"{_count(len(validation.errors), 'error')}, {_count(len(validation.warnings), 'warning')}"
+        f" in {_count(len(validation.files), 'file')}"
+    )
 
 
 def _count(number: int, noun: str) -> str:
@@ -49,11 +53,20 @@ def _count(number: int, noun: str) -> str:
 
 def as_json(diagnostics: Sequence[Diagnostic]) -> str:
     """A JSON list of objects: path, line, column, severity, message, rule."""
-    return json.dumps([
-        {"path": d.location.path, "line": d.location.line, "column": d.location.column,
-         "severity": d.severity, "message": d.message, "rule": d.rule}
-        for d in diagnostics
-    ], indent=2)
+    return json.dumps(
+        [
+            {
+                "path": d.location.path,
+                "line": d.location.line,
+                "column": d.location.column,
+                "severity": d.severity,
+                "message": d.message,
+                "rule": d.rule,
+            }
+            for d in diagnostics
+        ],
+        indent=2,
+    )
 
 
 def as_github(diagnostic: Diagnostic) -> str:

@@ -48,14 +48,17 @@ def purged_before_run(result: PurgeResult, log_dir: Path) -> None:
     for problem in result.problems:
         warning(problem)
     if result.removed:
-        stderr.print(escape(f"removed {_count(len(result.removed), 'expired log file')} "
-                            f"from {log_dir}"))
+        stderr.print(
+            escape(f"removed {_count(len(result.removed), 'expired log file')} from {log_dir}")
+        )
 
 
 def show_job_logs(files: Sequence[JobLogFile]) -> None:
     """Each log file as it is, under a line naming job, attempt and path."""
     for log in files:
-        stdout.print(f"[bold]== {escape(log.job)}[/] attempt {log.attempt}: {escape(str(log.path))}")
+        stdout.print(
+            f"[bold]== {escape(log.job)}[/] attempt {log.attempt}: {escape(str(log.path))}"
+        )
         if log.text is None:
             stdout.print("[yellow](the file is gone: purged or moved)[/]")
         else:

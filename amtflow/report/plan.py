@@ -36,8 +36,9 @@ def show(plan: Plan, fmt: str) -> None:
 def _add_job(branch: Tree, job: PlannedJob) -> None:
     request = job.request
     kind = "batch job" if request.task_type is TaskType.BATCH_JOB else "script"
-    node = branch.add(f"[bold]{escape(job.name)}[/] ({kind} {escape(request.target)} "
-                      f"on {escape(job.job.agent)})")
+    node = branch.add(
+        f"[bold]{escape(job.name)}[/] ({kind} {escape(request.target)} on {escape(job.job.agent)})"
+    )
     node.add(
         f"application {escape(request.application)}, submit user {escape(request.submit_user)}, "
         f"station {escape(request.station)}, queue {escape(request.queue or '(default)')}, "

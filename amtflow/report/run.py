@@ -139,8 +139,10 @@ def run_header(run_id: str, plan: Plan, *, simulated: str, resumed: bool) -> Non
     verb = "resuming run" if resumed else "run"
     jobs = len(plan.jobs)
     off = f" ({len(plan.skipped)} more not on this date)" if plan.skipped else ""
-    stdout.print(f"{verb} [bold]{escape(run_id)}[/]: schedule {escape(plan.schedule.name)} for "
-                 f"{plan.date}, {jobs} job{'s' if jobs != 1 else ''}{off}{escape(where)}")
+    stdout.print(
+        f"{verb} [bold]{escape(run_id)}[/]: schedule {escape(plan.schedule.name)} for "
+        f"{plan.date}, {jobs} job{'s' if jobs != 1 else ''}{off}{escape(where)}"
+    )
 
 
 def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> None:
@@ -152,7 +154,7 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
     listed = outcomes if len(outcomes) <= SUMMARY_ROWS else [o for o in outcomes if not o.ok]
     if len(listed) < len(outcomes):
         table.caption = f"{len(outcomes) - len(listed)} jobs that ended OK are not listed"
-    for o in listed[:SUMMARY_ROWS * 10]:
+    for o in listed[: SUMMARY_ROWS * 10]:
         table.add_row(
             escape(o.name),
             Text(o.state.value, style=_STYLE[o.state]),
@@ -176,7 +178,9 @@ def outcome_dict(o: JobOutcome) -> dict[str, object]:
         "name": o.name,
         "state": o.state.value,
         "completion_code": o.completion_code,
-        "completion_name": None if o.completion_code is None else completion_code(o.completion_code).name,
+        "completion_name": None
+        if o.completion_code is None
+        else completion_code(o.completion_code).name,
         "attempts": o.attempts,
         "batch_request_id": o.batch_request_id,
         "log_path": o.log_path,

@@ -16,8 +16,15 @@ from amtflow.runs import JobRunRecord, JobState
 from amtflow.state.status import RunDetail, RunSummary, StatusReport, duration_seconds
 
 _STYLE = {
-    "ok": "green", "failed": "red", "killed": "red", "not_run": "yellow", "skipped": "dim",
-    "running": "cyan", "starting": "cyan", "pending": "dim", "interrupted": "magenta",
+    "ok": "green",
+    "failed": "red",
+    "killed": "red",
+    "not_run": "yellow",
+    "skipped": "dim",
+    "running": "cyan",
+    "starting": "cyan",
+    "pending": "dim",
+    "interrupted": "magenta",
 }
 _WIDE = 120  # narrower terminals get reasons under the table, not squeezed into a column
 _FAILED = (JobState.FAILED.value, JobState.KILLED.value)
@@ -50,10 +57,17 @@ def status_json(status: StatusReport) -> dict[str, Any]:
 def _run_json(summary: RunSummary) -> dict[str, Any]:
     run = summary.run
     return {
-        "run_id": run.run_id, "schedule": run.schedule, "date": run.date,
-        "state": run.state.value, "stale": summary.stale, "started_at": run.started_at,
-        "ended_at": run.ended_at, "duration_seconds": summary.duration_s,
-        "definitions": run.definitions, "digest": run.digest, "pid": run.pid,
+        "run_id": run.run_id,
+        "schedule": run.schedule,
+        "date": run.date,
+        "state": run.state.value,
+        "stale": summary.stale,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "duration_seconds": summary.duration_s,
+        "definitions": run.definitions,
+        "digest": run.digest,
+        "pid": run.pid,
         "jobs": dict(sorted(summary.counts.items())),
     }
 
@@ -61,26 +75,46 @@ def _run_json(summary: RunSummary) -> dict[str, Any]:
 def _job_json(job: JobRunRecord) -> dict[str, Any]:
     code = job.completion_code
     return {
-        "job": job.job, "state": job.state.value, "attempt": job.attempt,
+        "job": job.job,
+        "state": job.state.value,
+        "attempt": job.attempt,
         "completion_code": code,
         "completion_name": None if code is None else completion_code(code).name,
-        "task_id": job.task_id or None, "batch_request_id": job.batch_request_id,
-        "started_at": job.started_at, "ended_at": job.ended_at,
-        "duration_seconds": duration_seconds(job), "log_path": job.log_path,
-        "last_seq": job.last_seq, "reason": job.reason,
+        "task_id": job.task_id or None,
+        "batch_request_id": job.batch_request_id,
+        "started_at": job.started_at,
+        "ended_at": job.ended_at,
+        "duration_seconds": duration_seconds(job),
+        "log_path": job.log_path,
+        "last_seq": job.last_seq,
+        "reason": job.reason,
     }
 
 
 def _runs_table(runs: tuple[RunSummary, ...]) -> Table:
-    table = Table("run", "schedule", "date", "state", "ok", "failed", "not run", "skipped",
-                  "duration", box=box.SIMPLE_HEAD)
+    table = Table(
+        "run",
+        "schedule",
+        "date",
+        "state",
+        "ok",
+        "failed",
+        "not run",
+        "skipped",
+        "duration",
+        box=box.SIMPLE_HEAD,
+    )
     for summary in runs:
         counts = summary.counts
         table.add_row(
-            escape(summary.run.run_id), escape(summary.run.schedule), summary.run.date,
-            _run_state(summary), str(counts.get("ok", 0)),
+            escape(summary.run.run_id),
+            escape(summary.run.schedule),
+            summary.run.date,
+            _run_state(summary),
+            str(counts.get("ok", 0)),
             str(sum(counts.get(state, 0) for state in _FAILED)),
-            str(counts.get("not_run", 0)), str(counts.get("skipped", 0)),
+            str(counts.get("not_run", 0)),
+            str(counts.get("skipped", 0)),
             format_duration(summary.duration_s),
         )
     return table
@@ -126,8 +160,12 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
     day = detail.summary.run.started_at[:10]
     for job in detail.jobs:
         cells = [
-            escape(job.job), _styled(job.state.value), _code(job.completion_code),
-            str(job.attempt), _text(job.batch_request_id), _clock(job.started_at, day=day),
+            escape(job.job),
+            _styled(job.state.value),
+            _code(job.completion_code),
+            str(job.attempt),
+            _text(job.batch_request_id),
+            _clock(job.started_at, day=day),
             _clock(job.ended_at, day=day),
         ]
         table.add_row(*cells, *([escape(job.reason)] if with_reason else []))

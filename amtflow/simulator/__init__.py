@@ -14,6 +14,13 @@ SIMULATED_PASSWORD = "simulated"
 """What amtflow logs on with to its own simulator, which takes any password: no secret is read."""
 
 __all__ = [
-    "SIMULATED_PASSWORD", "ChildScript", "Faults", "JobScript", "Record", "RecordedRequest", "Scenario", "Simulator",
+    "SIMULATED_PASSWORD",
+    "ChildScript",
+    "Faults",
+    "JobScript",
+    "Record",
+    "RecordedRequest",
+    "Scenario",
+    "Simulator",
     "TimedMessage",
 ]

@@ -1,9 +1,9 @@
 """The simulated AMT Batch Server: an ``aiohttp.web`` application speaking amt-api.md exactly.
 
-    sim = Simulator(Scenario.from_mapping({...}), users={"OPCONAPI": "secret"})
-    async with sim.running() as url:          # a free loopback port
-        ...                                   # point an agent at url
-    sim.record.starts_by_job()                # what the server received
+sim = Simulator(Scenario.from_mapping({...}), users={"OPCONAPI": "secret"})
+async with sim.running() as url:          # a free loopback port
+    ...                                   # point an agent at url
+sim.record.starts_by_job()                # what the server received
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ class Simulator:
         finally:
             await runner.cleanup()
 
-    def restart(self, down_for: float = 0.0, *, forget_jobs: bool = False,
-                forget_tokens: bool = False) -> None:
+    def restart(
+        self, down_for: float = 0.0, *, forget_jobs: bool = False, forget_tokens: bool = False
+    ) -> None:
         """Simulate a restart: down (every call dropped) for ``down_for`` seconds.
 
         ``forget_jobs`` loses every job and taskId (MonitorJob then answers 404 for known ids).
@@ -154,8 +155,9 @@ class Simulator:
 
     def _faulty(self, entry: RecordedRequest, status: int) -> web.Response:
         entry.fault, entry.answer = f"http{status}", status
-        response = _error(status, "TOO_MANY_REQUESTS" if status == 429 else "SERVER_ERROR",
-                          "simulated fault")
+        response = _error(
+            status, "TOO_MANY_REQUESTS" if status == 429 else "SERVER_ERROR", "simulated fault"
+        )
         if self.faults.retry_after is not None and status in (429, 503):
             response.headers["Retry-After"] = f"{self.faults.retry_after:g}"
         return response
@@ -196,8 +198,9 @@ class Simulator:
         job = self._known(validate.batch_request_id(body.get("batchRequestId")))
         return web.json_response(self._end(job, name))
 
-    def _start(self, request: web.Request, entry: RecordedRequest,
-               body: dict[str, Any]) -> web.Response:
+    def _start(
+        self, request: web.Request, entry: RecordedRequest, body: dict[str, Any]
+    ) -> web.Response:
         name = validate.start(body)
         first = self.tasks.get(body["taskId"])
         if first is not None:
@@ -218,13 +221,21 @@ class Simulator:
     def _launch(self, name: str, body: dict[str, Any]) -> SimJob:
         run_as = body.get("amtUser") or body["amtSubmitUser"]
         launch = Launch(
-            name=name, label=_label(name), run_as=run_as,
+            name=name,
+            label=_label(name),
+            run_as=run_as,
             parameters=tuple(body.get("taskValues") or body.get("scriptParameters") or ()),
             invalid_user=body.get("amtUser") in self.scenario.invalid_users,
         )
         rid = next(self._ids)
-        job = SimJob(rid, launch, self.scenario.script_for(name), started=self.clock(),
-                     version=self.scenario.version, child_ids=self._ids)
+        job = SimJob(
+            rid,
+            launch,
+            self.scenario.script_for(name),
+            started=self.clock(),
+            version=self.scenario.version,
+            child_ids=self._ids,
+        )
         self.jobs[rid] = job
         return job
 
@@ -268,8 +279,12 @@ async def _body(request: web.Request) -> Any:
 
 def _recorded(request: web.Request, body: Any) -> RecordedRequest:
     return RecordedRequest(
-        method=request.method, path=request.path, query=dict(request.query),
-        body=_redacted(body), time=time.monotonic(), token=request.headers.get(TOKEN_HEADER),
+        method=request.method,
+        path=request.path,
+        query=dict(request.query),
+        body=_redacted(body),
+        time=time.monotonic(),
+        token=request.headers.get(TOKEN_HEADER),
     )
 
 

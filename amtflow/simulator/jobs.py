@@ -38,8 +38,14 @@ class SimJob:
     """A job the simulator started; ``status(now)`` and ``messages(now)`` follow its script."""
 
     def __init__(
-        self, batch_request_id: int, launch: Launch, script: JobScript, *,
-        started: float, version: str, child_ids: Iterator[int],
+        self,
+        batch_request_id: int,
+        launch: Launch,
+        script: JobScript,
+        *,
+        started: float,
+        version: str,
+        child_ids: Iterator[int],
     ) -> None:
         self.batch_request_id, self.launch, self.script = batch_request_id, launch, script
         self.started = started
@@ -77,7 +83,8 @@ class SimJob:
         code = self.code(now)
         described = self.description if code == self.end_code and self.description else ""
         return {
-            "batchRequestId": self.batch_request_id, "completionCode": code,
+            "batchRequestId": self.batch_request_id,
+            "completionCode": code,
             "status": completion_code(code).name,
             "description": described or _describe(code),
             "startTime": None if code == QUEUED else self._iso(0.0),
@@ -111,8 +118,12 @@ class SimJob:
 
     def _message(self, seq: int) -> dict[str, Any]:
         line = self.lines[seq - 1]
-        return {"seq": seq, "batchRequestId": line.batch_request_id,
-                "time": self._iso(line.offset), "text": line.text}
+        return {
+            "seq": seq,
+            "batchRequestId": line.batch_request_id,
+            "time": self._iso(line.offset),
+            "text": line.text,
+        }
 
     def _iso(self, offset: float) -> str:
         moment = self.wall + dt.timedelta(seconds=self.queued + offset)
@@ -150,8 +161,10 @@ def _missing_lines(launch: Launch) -> list[str]:
 
 
 def _started(batch_request_id: int, version: str) -> str:
-    return (f"Started Rev: 1.3 AMT: {version}. Params: LOADINBATCHCONTROLLER "
-            f"/R:{batch_request_id} /USEWORKINGDIR")
+    return (
+        f"Started Rev: 1.3 AMT: {version}. Params: LOADINBATCHCONTROLLER "
+        f"/R:{batch_request_id} /USEWORKINGDIR"
+    )
 
 
 def _own_lines(job: SimJob, version: str) -> list[Line]:

@@ -48,7 +48,8 @@ class Record:
     def count(self, path_prefix: str = "", method: str | None = None) -> int:
         """How many requests had a path starting with ``path_prefix`` (and ``method``)."""
         return sum(
-            1 for r in self.requests
+            1
+            for r in self.requests
             if r.path.startswith(path_prefix) and (method is None or r.method == method)
         )
 

@@ -1,20 +1,20 @@
 """Scripted job behaviours for the simulator, from YAML or a mapping.
 
-    version: 8.0.24223.0          # what /api/status answers
-    users: {OPCONAPI: secret}     # optional: apiUser -> password (default: any password)
-    applications: [DEMO2]         # optional: other application names answer 404
-    invalid_users: [BADUSER]      # RunAs users that end a job with 99 INVALID AMT USER
-    token_lifetime: 3600          # expiresIn of a logon, seconds
-    default: {duration: 0.2}      # for names not listed below
-    jobs:
-      REPORTTEST01:
-        duration: 30              # seconds running (after the queued phase)
-        queued: 1                 # seconds QUEUED before it runs
-        end_code: 4               # any completion code
-        ignores_kill: false       # a kill is answered but changes nothing
-        messages: ["step 1", {at: 12, text: "step 2"}]   # spread over the run unless 'at'
-        children: [{name: CHILD1, at: 5, duration: 10, messages: [...]}]
-      'F:\\Amt\\Scripts\\GONE.ps1': {missing: true}        # ends 11 "File not found"
+version: 8.0.24223.0          # what /api/status answers
+users: {OPCONAPI: secret}     # optional: apiUser -> password (default: any password)
+applications: [DEMO2]         # optional: other application names answer 404
+invalid_users: [BADUSER]      # RunAs users that end a job with 99 INVALID AMT USER
+token_lifetime: 3600          # expiresIn of a logon, seconds
+default: {duration: 0.2}      # for names not listed below
+jobs:
+  REPORTTEST01:
+    duration: 30              # seconds running (after the queued phase)
+    queued: 1                 # seconds QUEUED before it runs
+    end_code: 4               # any completion code
+    ignores_kill: false       # a kill is answered but changes nothing
+    messages: ["step 1", {at: 12, text: "step 2"}]   # spread over the run unless 'at'
+    children: [{name: CHILD1, at: 5, duration: 10, messages: [...]}]
+  'F:\\Amt\\Scripts\\GONE.ps1': {missing: true}        # ends 11 "File not found"
 """
 
 from __future__ import annotations
@@ -96,8 +96,19 @@ class Scenario:
     def from_mapping(cls, data: Mapping[str, Any]) -> Scenario:
         """Build a scenario from plain data (as in the YAML file)."""
         _require(isinstance(data, Mapping), "a scenario is a mapping")
-        _known(data, {"version", "users", "applications", "invalid_users", "token_lifetime",
-                      "default", "jobs"}, "scenario")
+        _known(
+            data,
+            {
+                "version",
+                "users",
+                "applications",
+                "invalid_users",
+                "token_lifetime",
+                "default",
+                "jobs",
+            },
+            "scenario",
+        )
         jobs = data.get("jobs") or {}
         _require(isinstance(jobs, Mapping), "'jobs' is a mapping of name -> behaviour")
         apps = data.get("applications")
@@ -155,8 +166,10 @@ def _message(item: Any, name: str) -> TimedMessage:
 
 
 def _code(value: Any, name: str) -> int:
-    _require(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-             f"job {name}: end_code must be a completion code (an integer)")
+    _require(
+        isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+        f"job {name}: end_code must be a completion code (an integer)",
+    )
     return int(value)
 
 
@@ -168,8 +181,10 @@ def _users(users: Any) -> Mapping[str, str] | None:
 
 
 def _number(value: Any, what: str) -> float:
-    _require(isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
-             f"{what} must be a number >= 0")
+    _require(
+        isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0,
+        f"{what} must be a number >= 0",
+    )
     return float(value)
 
 

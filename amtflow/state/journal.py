@@ -31,7 +31,6 @@ from amtflow.state.schema import connect
 DB_NAME = "journal.db"
 
 
-
 def utc_now() -> str:
     """Now as ISO-8601 UTC with its zone, to the millisecond (sortable as text)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
@@ -122,8 +121,18 @@ class Journal:
         try:
             self._conn.execute(
                 f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (r.run_id, r.schedule, r.date, r.state.value, r.started_at, r.ended_at,
-                 r.definitions, r.digest, r.pid, r.options),
+                (
+                    r.run_id,
+                    r.schedule,
+                    r.date,
+                    r.state.value,
+                    r.started_at,
+                    r.ended_at,
+                    r.definitions,
+                    r.digest,
+                    r.pid,
+                    r.options,
+                ),
             )
         except sqlite3.IntegrityError:
             return False
@@ -168,7 +177,9 @@ class Journal:
         """Commit the batchRequestId the Start answered (the attempt is now RUNNING)."""
         self._sync(full=False)  # lost to a power cut: resume repeats the Start, same taskId
         self._update_attempt(
-            run_id, job, attempt,
+            run_id,
+            job,
+            attempt,
             "state = ?, batch_request_id = ?, log_path = ?",
             (JobState.RUNNING.value, batch_request_id, log_path),
         )
@@ -193,7 +204,9 @@ class Journal:
             raise ValueError(f"finish_attempt needs a finished state, not {state.value}")
         self._sync(full=False)  # lost to a power cut: resume re-monitors the job
         self._update_attempt(
-            run_id, job, attempt,
+            run_id,
+            job,
+            attempt,
             "state = ?, completion_code = ?, reason = ?, ended_at = ?",
             (state.value, completion_code, reason, utc_now()),
         )

@@ -33,8 +33,9 @@ def free_port() -> int:
 
 
 async def check(*agents: Agent, users: tuple[BatchUser, ...] = (USER,)) -> list[AgentCheck]:
-    definitions = Definitions(agents={a.name: a for a in agents},
-                              batch_users={u.name: u for u in users})
+    definitions = Definitions(
+        agents={a.name: a for a in agents}, batch_users={u.name: u for u in users}
+    )
     async with new_session() as session:
         return await check_agents(definitions, session)
 
@@ -59,8 +60,7 @@ async def test_missing_env_var_is_named(url: str, monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("AMT_CHECK_PW", raising=False)
     [result] = await check(Agent("noenv", url, "amt-api"))
     assert not result.ok
-    assert result.problem == ("batch user 'amt-api': environment variable AMT_CHECK_PW "
-                              "is not set")
+    assert result.problem == ("batch user 'amt-api': environment variable AMT_CHECK_PW is not set")
 
 
 async def test_server_down_says_so() -> None:
@@ -79,16 +79,22 @@ async def test_disabled_agent_is_skipped_and_several_agents_are_checked(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AMT_CHECK_PW", "right")
-    results = await check(Agent("b-off", "http://127.0.0.1:1", "amt-api",
-                                communication=Communication.DISABLED),
-                          Agent("a-on", url, "amt-api"))
+    results = await check(
+        Agent("b-off", "http://127.0.0.1:1", "amt-api", communication=Communication.DISABLED),
+        Agent("a-on", url, "amt-api"),
+    )
     assert [(r.agent, r.ok, r.skipped) for r in results] == [
-        ("a-on", True, False), ("b-off", True, True)]
+        ("a-on", True, False),
+        ("b-off", True, True),
+    ]
 
 
 def test_command_prints_a_line_per_agent_and_exits_1_on_failure(tmp_path: Path) -> None:
-    server = subprocess.Popen([sys.executable, "-m", "amtflow", "simulator", "--port", "0"],
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "amtflow", "simulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = (server.stdout.readline() if server.stdout else "").split(" on ")[1].split()[0]
         definitions = tmp_path / "agents.yaml"
@@ -99,27 +105,36 @@ def test_command_prints_a_line_per_agent_and_exits_1_on_failure(tmp_path: Path) 
             "agents:\n"
             f"  - {{name: sim, batch_server_url: '{url}', batch_user: amt-api}}\n"
             f"  - {{name: gone, batch_server_url: 'http://127.0.0.1:{free_port()}', "
-            "batch_user: amt-api}\n")
+            "batch_user: amt-api}\n"
+        )
         env = {**os.environ, "AMT_CHECK_PW": "anything"}
-        result = subprocess.run([sys.executable, "-m", "amtflow", "agents", "check",
-                                 str(definitions)], capture_output=True, text=True, env=env,
-                                timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "amtflow", "agents", "check", str(definitions)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert any(line.startswith("OK") and "sim" in line and "8.0.24223.0" in line
-               for line in lines)
-    assert any(line.startswith("FAIL") and "gone" in line and "not reachable" in line
-               for line in lines)
+    assert any(line.startswith("OK") and "sim" in line and "8.0.24223.0" in line for line in lines)
+    assert any(
+        line.startswith("FAIL") and "gone" in line and "not reachable" in line for line in lines
+    )
     assert "1 of 2 agent(s) failed" in result.stderr
 
 
 def test_command_with_invalid_definitions_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("agents: [{name: x}]\n")
-    result = subprocess.run([sys.executable, "-m", "amtflow", "agents", "check", str(bad)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "amtflow", "agents", "check", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

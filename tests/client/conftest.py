@@ -16,16 +16,24 @@ BASE = "http://amt.test:42000"
 PASSWORD = "s3cr3t-Pa55"
 TOKEN = "tok-ABCDEF-123456"
 
-FAST = RetryPolicy(max_attempts=4, budget=5.0, base_delay=0.001, max_delay=0.005,
-                   retry_after_cap=0.05, request_timeout=2.0, connect_timeout=1.0)
+FAST = RetryPolicy(
+    max_attempts=4,
+    budget=5.0,
+    base_delay=0.001,
+    max_delay=0.005,
+    retry_after_cap=0.05,
+    request_timeout=2.0,
+    connect_timeout=1.0,
+)
 
 
 def make_agent(url: str = BASE, **kwargs: Any) -> Agent:
     return Agent(name="amt-demo", batch_server_url=url, batch_user="amt-api", **kwargs)
 
 
-BATCH_USER = BatchUser(name="amt-api", identifier="OPCONAPI",
-                       password=SecretRef(env="AMT_TEST_PASSWORD"))
+BATCH_USER = BatchUser(
+    name="amt-api", identifier="OPCONAPI", password=SecretRef(env="AMT_TEST_PASSWORD")
+)
 
 
 class _CompatResponse(aiohttp.ClientResponse):
@@ -54,16 +62,22 @@ def client(session: aiohttp.ClientSession) -> AmtClient:
     return AmtClient(session, make_agent(), BATCH_USER, password=lambda: PASSWORD, policy=FAST)
 
 
-def logon_ok(mock: aioresponses, token: str = TOKEN, expires: float = 3600, times: int = 1,
-             base: str = BASE) -> None:
+def logon_ok(
+    mock: aioresponses, token: str = TOKEN, expires: float = 3600, times: int = 1, base: str = BASE
+) -> None:
     for _ in range(times):
         mock.post(f"{base}/api/logon", payload={"amtLogonToken": token, "expiresIn": expires})
 
 
 def status_body(rid: int = 4280, code: int = 2, status: str = "RUNNING") -> dict[str, Any]:
-    return {"batchRequestId": rid, "completionCode": code, "status": status,
-            "description": "Job was started", "startTime": "2026-11-24T06:00:01+00:00",
-            "endTime": None}
+    return {
+        "batchRequestId": rid,
+        "completionCode": code,
+        "status": status,
+        "description": "Job was started",
+        "startTime": "2026-11-24T06:00:01+00:00",
+        "endTime": None,
+    }
 
 
 def calls(mock: aioresponses, method: str, url: str) -> list[Any]:

@@ -8,22 +8,43 @@ from aioresponses import aioresponses
 from amtflow.batch import StartRequest
 from amtflow.client import AmtClient, iter_messages
 from tests.client.conftest import (
-    BASE, BATCH_USER, FAST, PASSWORD, TOKEN, calls, logon_ok, make_agent, status_body,
+    BASE,
+    BATCH_USER,
+    FAST,
+    PASSWORD,
+    TOKEN,
+    calls,
+    logon_ok,
+    make_agent,
+    status_body,
 )
 
-BATCH_JOB = StartRequest(task_id="task-1", task_type="BatchJob", application="DEMO2",
-                         job_name="REPORTTEST01", task_values=("PERIOD=2026-11",))
-SCRIPT = StartRequest(task_id="task-2", task_type="Script", application="DEMO2",
-                      user="NIGHTOPS", queue="LOW", script_name="F:\\Amt\\RUN.ps1",
-                      script_parameters=("INPUT=daily.csv",))
+BATCH_JOB = StartRequest(
+    task_id="task-1",
+    task_type="BatchJob",
+    application="DEMO2",
+    job_name="REPORTTEST01",
+    task_values=("PERIOD=2026-11",),
+)
+SCRIPT = StartRequest(
+    task_id="task-2",
+    task_type="Script",
+    application="DEMO2",
+    user="NIGHTOPS",
+    queue="LOW",
+    script_name="F:\\Amt\\RUN.ps1",
+    script_parameters=("INPUT=daily.csv",),
+)
 
 
 async def test_start_batch_job_sends_the_contract_body_with_the_token(
     client: AmtClient, mocked: aioresponses
 ) -> None:
     logon_ok(mocked)
-    mocked.post(f"{BASE}/api/OpConJobAction",
-                payload={"batchRequestId": 4280, "completionCode": 1, "status": "QUEUED"})
+    mocked.post(
+        f"{BASE}/api/OpConJobAction",
+        payload={"batchRequestId": 4280, "completionCode": 1, "status": "QUEUED"},
+    )
     answer = await client.start(BATCH_JOB)
     assert (answer.batch_request_id, answer.completion_code, answer.terminal) == (4280, 1, False)
     [logon] = calls(mocked, "POST", f"{BASE}/api/logon")
@@ -31,17 +52,25 @@ async def test_start_batch_job_sends_the_contract_body_with_the_token(
     [start] = calls(mocked, "POST", f"{BASE}/api/OpConJobAction")
     assert start.kwargs["headers"] == {"X-AMT-LogonToken": TOKEN}
     assert start.kwargs["json"] == {
-        "action": "Start", "taskId": "task-1", "taskType": "BatchJob",
-        "applicationName": "DEMO2", "amtSubmitUser": "BATCH", "amtUser": None,
-        "amtStation": "OPCON", "amtQueueName": None, "jobName": "REPORTTEST01",
+        "action": "Start",
+        "taskId": "task-1",
+        "taskType": "BatchJob",
+        "applicationName": "DEMO2",
+        "amtSubmitUser": "BATCH",
+        "amtUser": None,
+        "amtStation": "OPCON",
+        "amtQueueName": None,
+        "jobName": "REPORTTEST01",
         "taskValues": ["PERIOD=2026-11"],
     }
 
 
 async def test_start_script_sends_script_fields(client: AmtClient, mocked: aioresponses) -> None:
     logon_ok(mocked)
-    mocked.post(f"{BASE}/api/OpConJobAction",
-                payload={"batchRequestId": 7, "completionCode": 1, "status": "QUEUED"})
+    mocked.post(
+        f"{BASE}/api/OpConJobAction",
+        payload={"batchRequestId": 7, "completionCode": 1, "status": "QUEUED"},
+    )
     await client.start(SCRIPT)
     body = calls(mocked, "POST", f"{BASE}/api/OpConJobAction")[0].kwargs["json"]
     assert body["taskType"] == "Script"
@@ -70,8 +99,10 @@ async def test_unknown_completion_code_is_not_terminal(
 
 async def test_kill_returns_the_answers_status(client: AmtClient, mocked: aioresponses) -> None:
     logon_ok(mocked)
-    mocked.post(f"{BASE}/api/OpConJobAction",
-                payload={"batchRequestId": 4280, "completionCode": 3, "status": "KILLED"})
+    mocked.post(
+        f"{BASE}/api/OpConJobAction",
+        payload={"batchRequestId": 4280, "completionCode": 3, "status": "KILLED"},
+    )
     status = await client.kill(4280)
     assert status.completion_code == 3
     body = calls(mocked, "POST", f"{BASE}/api/OpConJobAction")[0].kwargs["json"]
@@ -92,20 +123,27 @@ async def test_status_needs_no_token_and_one_logon_serves_many_calls(
     assert client.requests == 5  # status, logon, 3 monitors
 
 
-async def test_url_path_prefix_is_kept(session: aiohttp.ClientSession,
-                                       mocked: aioresponses) -> None:
+async def test_url_path_prefix_is_kept(
+    session: aiohttp.ClientSession, mocked: aioresponses
+) -> None:
     base = "https://amt.example.com:4004/amt"
-    client = AmtClient(session, make_agent(base + "/"), BATCH_USER, password=lambda: "x",
-                       policy=FAST)
+    client = AmtClient(
+        session, make_agent(base + "/"), BATCH_USER, password=lambda: "x", policy=FAST
+    )
     logon_ok(mocked, base=base)
     mocked.get(f"{base}/api/MonitorJob/5", payload=status_body(rid=5))
     assert (await client.monitor(5)).batch_request_id == 5
 
 
 def _page(seqs: range, more: bool) -> dict[str, object]:
-    return {"batchRequestId": 9, "more": more, "messages": [
-        {"seq": s, "batchRequestId": 9, "time": "2026-11-24T06:00:01+00:00", "text": f"m{s}"}
-        for s in seqs]}
+    return {
+        "batchRequestId": 9,
+        "more": more,
+        "messages": [
+            {"seq": s, "batchRequestId": 9, "time": "2026-11-24T06:00:01+00:00", "text": f"m{s}"}
+            for s in seqs
+        ],
+    }
 
 
 async def test_iter_messages_follows_more_without_reading_twice(
@@ -118,12 +156,13 @@ async def test_iter_messages_follows_more_without_reading_twice(
     assert texts == ["m1", "m2", "m3", "m4"]
 
 
-async def test_iter_messages_stops_on_endless_more(client: AmtClient,
-                                                   mocked: aioresponses) -> None:
+async def test_iter_messages_stops_on_endless_more(client: AmtClient, mocked: aioresponses) -> None:
     logon_ok(mocked)
     for after in range(0, 20):
-        mocked.get(f"{BASE}/api/GetMessages/9?after={after}",
-                   payload=_page(range(after + 1, after + 2), True))
+        mocked.get(
+            f"{BASE}/api/GetMessages/9?after={after}",
+            payload=_page(range(after + 1, after + 2), True),
+        )
     seqs = [m.seq async for m in iter_messages(client, 9, max_pages=5)]
     assert seqs == [1, 2, 3, 4, 5]
 
@@ -132,7 +171,6 @@ async def test_iter_messages_stops_on_a_page_without_progress(
     client: AmtClient, mocked: aioresponses
 ) -> None:
     logon_ok(mocked)
-    mocked.get(f"{BASE}/api/GetMessages/9?after=3", payload=_page(range(1, 4), True),
-               repeat=True)
+    mocked.get(f"{BASE}/api/GetMessages/9?after=3", payload=_page(range(1, 4), True), repeat=True)
     assert [m async for m in iter_messages(client, 9, after=3)] == []
     assert len(calls(mocked, "GET", f"{BASE}/api/GetMessages/9?after=3")) == 1

@@ -11,10 +11,23 @@ from aioresponses import CallbackResult, aioresponses
 
 from amtflow.client import AmtClient, RetryPolicy
 from amtflow.errors import (
-    AuthenticationError, Conflict, NotFound, ProtocolError, RequestRejected, ServerUnavailable,
+    AuthenticationError,
+    Conflict,
+    NotFound,
+    ProtocolError,
+    RequestRejected,
+    ServerUnavailable,
 )
 from tests.client.conftest import (
-    BASE, BATCH_USER, FAST, PASSWORD, TOKEN, calls, logon_ok, make_agent, status_body,
+    BASE,
+    BATCH_USER,
+    FAST,
+    PASSWORD,
+    TOKEN,
+    calls,
+    logon_ok,
+    make_agent,
+    status_body,
 )
 from tests.client.test_calls import BATCH_JOB
 
@@ -54,16 +67,15 @@ async def test_404_is_not_found(client: AmtClient, mocked: aioresponses) -> None
     assert caught.value.agent == "amt-demo"
 
 
-async def test_404_without_json_hints_at_a_wrong_url(client: AmtClient,
-                                                     mocked: aioresponses) -> None:
-    mocked.get(f"{BASE}/api/status", status=404, body="<html>nope</html>",
-               content_type="text/html")
+async def test_404_without_json_hints_at_a_wrong_url(
+    client: AmtClient, mocked: aioresponses
+) -> None:
+    mocked.get(f"{BASE}/api/status", status=404, body="<html>nope</html>", content_type="text/html")
     with pytest.raises(NotFound, match="an AMT Batch Server"):
         await client.status()
 
 
-async def test_kill_of_an_ended_job_is_a_conflict(client: AmtClient,
-                                                  mocked: aioresponses) -> None:
+async def test_kill_of_an_ended_job_is_a_conflict(client: AmtClient, mocked: aioresponses) -> None:
     logon_ok(mocked)
     mocked.post(ACTION, status=409, payload=error("CONFLICT", "job 4280 already ended with DONE"))
     with pytest.raises(Conflict, match="already ended with DONE"):
@@ -97,8 +109,11 @@ async def test_second_401_is_an_authentication_error_code_24(
 async def test_refused_logon_says_what_to_fix_and_never_shows_the_password(
     client: AmtClient, mocked: aioresponses
 ) -> None:
-    mocked.post(f"{BASE}/api/logon", status=401,
-                payload=error("AUTHENTICATION_ERROR", "invalid credentials"))
+    mocked.post(
+        f"{BASE}/api/logon",
+        status=401,
+        payload=error("AUTHENTICATION_ERROR", "invalid credentials"),
+    )
     with pytest.raises(AuthenticationError) as caught:
         await client.monitor(1)
     message = str(caught.value)
@@ -129,12 +144,15 @@ async def test_spent_retry_budget_raises_server_unavailable_code_23(
     assert len(calls(mocked, "GET", MONITOR)) == FAST.max_attempts
 
 
-@pytest.mark.parametrize("fault", [
-    asyncio.TimeoutError(),
-    aiohttp.ServerDisconnectedError(),
-    aiohttp.ClientPayloadError("Response payload is not completed"),
-    aiohttp.ClientOSError(104, "Connection reset by peer"),
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        asyncio.TimeoutError(),
+        aiohttp.ServerDisconnectedError(),
+        aiohttp.ClientPayloadError("Response payload is not completed"),
+        aiohttp.ClientOSError(104, "Connection reset by peer"),
+    ],
+)
 async def test_connection_faults_are_retried(
     client: AmtClient, mocked: aioresponses, sleeps: list[float], fault: Exception
 ) -> None:
@@ -158,8 +176,12 @@ async def test_retry_after_is_honoured(
     client: AmtClient, mocked: aioresponses, sleeps: list[float]
 ) -> None:
     logon_ok(mocked)
-    mocked.get(MONITOR, status=429, payload=error("TOO_MANY_REQUESTS", "slow down"),
-               headers={"Retry-After": "0.04"})
+    mocked.get(
+        MONITOR,
+        status=429,
+        payload=error("TOO_MANY_REQUESTS", "slow down"),
+        headers={"Retry-After": "0.04"},
+    )
     mocked.get(MONITOR, payload=status_body())
     await client.monitor(4280)
     assert sleeps == [pytest.approx(0.04)] or sleeps[0] >= 0.04
@@ -169,8 +191,12 @@ async def test_hostile_retry_after_is_capped(
     client: AmtClient, mocked: aioresponses, sleeps: list[float]
 ) -> None:
     logon_ok(mocked)
-    mocked.get(MONITOR, status=429, payload=error("TOO_MANY_REQUESTS", "go away"),
-               headers={"Retry-After": "999999"})
+    mocked.get(
+        MONITOR,
+        status=429,
+        payload=error("TOO_MANY_REQUESTS", "go away"),
+        headers={"Retry-After": "999999"},
+    )
     mocked.get(MONITOR, payload=status_body())
     await client.monitor(4280)
     assert sleeps == [FAST.retry_after_cap]
@@ -199,13 +225,16 @@ async def test_start_is_repeated_with_the_same_task_id(
     assert task_ids == ["task-1", "task-1"]
 
 
-@pytest.mark.parametrize("body", [
-    {"batchRequestId": "4280", "completionCode": 2, "status": "RUNNING"},
-    {"batchRequestId": 4280, "completionCode": True, "status": "RUNNING"},
-    {"batchRequestId": 4280, "status": "RUNNING"},
-    {"batchRequestId": 4280, "completionCode": 2, "status": "RUNNING", "startTime": 5},
-    [1, 2, 3],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"batchRequestId": "4280", "completionCode": 2, "status": "RUNNING"},
+        {"batchRequestId": 4280, "completionCode": True, "status": "RUNNING"},
+        {"batchRequestId": 4280, "status": "RUNNING"},
+        {"batchRequestId": 4280, "completionCode": 2, "status": "RUNNING", "startTime": 5},
+        [1, 2, 3],
+    ],
+)
 async def test_answers_that_break_the_contract_are_protocol_errors(
     client: AmtClient, mocked: aioresponses, body: Any
 ) -> None:
@@ -219,9 +248,14 @@ async def test_message_with_wrong_types_is_a_protocol_error(
     client: AmtClient, mocked: aioresponses
 ) -> None:
     logon_ok(mocked)
-    mocked.get(f"{BASE}/api/GetMessages/1?after=0", payload={
-        "batchRequestId": 1, "more": False,
-        "messages": [{"seq": 1, "batchRequestId": 1, "time": "t", "text": None}]})
+    mocked.get(
+        f"{BASE}/api/GetMessages/1?after=0",
+        payload={
+            "batchRequestId": 1,
+            "more": False,
+            "messages": [{"seq": 1, "batchRequestId": 1, "time": "t", "text": None}],
+        },
+    )
     with pytest.raises(ProtocolError, match="'text'"):
         await client.messages(1)
 
@@ -251,8 +285,7 @@ async def test_single_flight_logon_under_50_concurrent_calls(
     assert len(calls(mocked, "GET", MONITOR)) == 50
 
 
-async def test_concurrent_401s_trigger_one_relogon(client: AmtClient,
-                                                   mocked: aioresponses) -> None:
+async def test_concurrent_401s_trigger_one_relogon(client: AmtClient, mocked: aioresponses) -> None:
     logon_ok(mocked, token="old")
     await client.logon()
 
@@ -261,18 +294,20 @@ async def test_concurrent_401s_trigger_one_relogon(client: AmtClient,
             return CallbackResult(status=401, payload=error("AUTHENTICATION_ERROR", "expired"))
         return CallbackResult(payload=status_body())
 
-    mocked.post(f"{BASE}/api/logon", payload={"amtLogonToken": "new", "expiresIn": 3600},
-                repeat=True)
+    mocked.post(
+        f"{BASE}/api/logon", payload={"amtLogonToken": "new", "expiresIn": 3600}, repeat=True
+    )
     mocked.get(MONITOR, callback=by_token, repeat=True)
     await asyncio.gather(*(client.monitor(4280) for _ in range(20)))
     assert client.logons == 2
 
 
-async def test_failed_logon_is_shared_by_all_waiters(client: AmtClient,
-                                                     mocked: aioresponses) -> None:
-    mocked.post(f"{BASE}/api/logon", status=401, payload=error("AUTHENTICATION_ERROR", "no"),
-                repeat=True)
-    results = await asyncio.gather(*(client.monitor(1) for _ in range(10)),
-                                   return_exceptions=True)
+async def test_failed_logon_is_shared_by_all_waiters(
+    client: AmtClient, mocked: aioresponses
+) -> None:
+    mocked.post(
+        f"{BASE}/api/logon", status=401, payload=error("AUTHENTICATION_ERROR", "no"), repeat=True
+    )
+    results = await asyncio.gather(*(client.monitor(1) for _ in range(10)), return_exceptions=True)
     assert all(isinstance(r, AuthenticationError) for r in results)
     assert len(calls(mocked, "POST", f"{BASE}/api/logon")) == 1

@@ -27,7 +27,8 @@ def test_missing_env_var_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SecretError) as caught:
         read_secret(SecretRef(env="AMT_API_PASSWORD"), "batch user 'amt-api'")
     assert str(caught.value) == (
-        "batch user 'amt-api': environment variable AMT_API_PASSWORD is not set")
+        "batch user 'amt-api': environment variable AMT_API_PASSWORD is not set"
+    )
     assert caught.value.exit_status == 2
 
 
@@ -51,9 +52,9 @@ def test_unreadable_secret_file(tmp_path: Path) -> None:
         read_secret(SecretRef(file=str(tmp_path)), "batch user 'x'")  # a directory
 
 
-async def test_password_is_read_only_at_logon(session: aiohttp.ClientSession,
-                                              mocked: aioresponses,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_password_is_read_only_at_logon(
+    session: aiohttp.ClientSession, mocked: aioresponses, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AMT_TEST_PASSWORD", raising=False)
     client = AmtClient(session, make_agent(), BATCH_USER, policy=FAST)  # no error yet
     mocked.get(f"{BASE}/api/status", payload={"version": "8", "batchServer": "RUNNING"})
@@ -70,24 +71,27 @@ async def test_repr_and_errors_never_show_password_or_token(
 ) -> None:
     logon_ok(mocked)
     await client.logon()
-    mocked.post(f"{BASE}/api/OpConJobAction", exception=aiohttp.ClientOSError(104, "reset"),
-                repeat=True)
+    mocked.post(
+        f"{BASE}/api/OpConJobAction", exception=aiohttp.ClientOSError(104, "reset"), repeat=True
+    )
     with pytest.raises(ServerUnavailable) as caught:
         await client.kill(1)
-    shown = " ".join([repr(client), str(caught.value), repr(caught.value),
-                      repr(client._tokens)])
+    shown = " ".join([repr(client), str(caught.value), repr(caught.value), repr(client._tokens)])
     assert PASSWORD not in shown and TOKEN not in shown
     assert caught.value.__cause__ is None  # the aiohttp error (and its request) is not chained
 
 
-async def test_unverified_tls_warns_once(session: aiohttp.ClientSession, mocked: aioresponses,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+async def test_unverified_tls_warns_once(
+    session: aiohttp.ClientSession, mocked: aioresponses, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = "https://amt.insecure:4004"
-    agent = Agent(name="insecure", batch_server_url=base, batch_user="amt-api",
-                  tls=Tls(verify=False))
+    agent = Agent(
+        name="insecure", batch_server_url=base, batch_user="amt-api", tls=Tls(verify=False)
+    )
     client = AmtClient(session, agent, BATCH_USER, password=lambda: "x", policy=FAST)
-    mocked.get(f"{base}/api/status", payload={"version": "8", "batchServer": "RUNNING"},
-               repeat=True)
+    mocked.get(
+        f"{base}/api/status", payload={"version": "8", "batchServer": "RUNNING"}, repeat=True
+    )
     for _ in range(3):
         await client.status()
     AmtClient(session, agent, BATCH_USER, policy=FAST)._tls()
@@ -102,8 +106,7 @@ def test_ca_bundle_gives_a_verifying_context(session: aiohttp.ClientSession) -> 
     assert isinstance(context, ssl.SSLContext) and context.verify_mode == ssl.CERT_REQUIRED
 
 
-def test_missing_ca_bundle_is_a_clear_error(session: aiohttp.ClientSession,
-                                            tmp_path: Path) -> None:
+def test_missing_ca_bundle_is_a_clear_error(session: aiohttp.ClientSession, tmp_path: Path) -> None:
     agent = make_agent("https://amt:1", tls=Tls(ca_bundle=str(tmp_path / "none.pem")))
     with pytest.raises(AmtError, match="tls.ca_bundle .*none.pem cannot be used"):
         AmtClient(session, agent, BATCH_USER)._tls()

@@ -45,20 +45,27 @@ def test_invalid_file_reports_its_error(path: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit)
     shown = Path(target).resolve()
     hits = [
-        text for text in result.output.splitlines()
-        if ": error: " in text and fragment in text
-        and Path(text.split(":")[0]).resolve() == shown and int(text.split(":")[1]) == line
+        text
+        for text in result.output.splitlines()
+        if ": error: " in text
+        and fragment in text
+        and Path(text.split(":")[0]).resolve() == shown
+        and int(text.split(":")[1]) == line
     ]
     assert hits, f"expected {shown.name}:{line}: {fragment!r} in:\n{result.output}"
 
 
 def test_invalid_messages_never_show_the_literal_password() -> None:
-    result = run_cli("validate", "--format", "json", str(DATA / "invalid" / "literal_password.yaml"))
+    result = run_cli(
+        "validate", "--format", "json", str(DATA / "invalid" / "literal_password.yaml")
+    )
     assert "hunter2" not in result.output
     assert json.loads(result.output)[0]["rule"] == "literal-secret"
 
 
-@pytest.mark.parametrize("folder", [DATA / "valid", REPO / "definitions"], ids=["tests-data-valid", "definitions"])
+@pytest.mark.parametrize(
+    "folder", [DATA / "valid", REPO / "definitions"], ids=["tests-data-valid", "definitions"]
+)
 def test_valid_definitions_pass(folder: Path) -> None:
     result = run_cli("validate", str(folder))
     assert result.exit_code == 0, result.output
@@ -73,7 +80,11 @@ def test_default_path_is_definitions_folder(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def schema_level() -> list[Path]:
-    return [p for p in INVALID if p.name not in SIDE_TABLE and "# schema-level" in p.read_text().splitlines()[1]]
+    return [
+        p
+        for p in INVALID
+        if p.name not in SIDE_TABLE and "# schema-level" in p.read_text().splitlines()[1]
+    ]
 
 
 def check_jsonschema(*paths: Path) -> subprocess.CompletedProcess[str]:
@@ -84,7 +95,9 @@ def check_jsonschema(*paths: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_independent_validator_accepts_every_valid_example() -> None:
-    files = sorted((DATA / "valid").rglob("*.yaml")) + sorted((REPO / "definitions").rglob("*.yaml"))
+    files = sorted((DATA / "valid").rglob("*.yaml")) + sorted(
+        (REPO / "definitions").rglob("*.yaml")
+    )
     result = check_jsonschema(*files)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -94,6 +107,10 @@ def test_independent_validator_rejects_each_schema_level_invalid_file() -> None:
     assert len(files) >= 25
     result = check_jsonschema(*files)
     assert result.returncode == 1
-    rejected = {Path(line.split("::")[0].strip()).name for line in result.stdout.splitlines() if "::" in line}
+    rejected = {
+        Path(line.split("::")[0].strip()).name
+        for line in result.stdout.splitlines()
+        if "::" in line
+    }
     missed = sorted(p.name for p in files if p.name not in rejected and str(p) not in result.stdout)
     assert not missed, f"check-jsonschema accepted: {missed}\n{result.stdout}"

@@ -20,9 +20,17 @@ from .conftest import DATA, REPO, run_cli
 
 def test_yaml_12_plain_types(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
-    path.write_text("on: NO\nd: 2026-12-25\noctal: 0777\nflag: TRUE\nyes: yes\nnull_: ~\nhex: 0x1F\n")
+    path.write_text(
+        "on: NO\nd: 2026-12-25\noctal: 0777\nflag: TRUE\nyes: yes\nnull_: ~\nhex: 0x1F\n"
+    )
     assert read_document(path).data == {
-        "on": "NO", "d": "2026-12-25", "octal": 777, "flag": True, "yes": "yes", "null_": None, "hex": 31,
+        "on": "NO",
+        "d": "2026-12-25",
+        "octal": 777,
+        "flag": True,
+        "yes": "yes",
+        "null_": None,
+        "hex": 31,
     }
 
 
@@ -41,7 +49,9 @@ def test_billion_laughs_is_refused_fast() -> None:
     assert time.perf_counter() - start < 1.0  # a guard against hanging, not a benchmark
 
 
-def test_oversized_file_is_refused_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oversized_file_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from amtflow.definitions import yamlload
 
     monkeypatch.setattr(yamlload, "MAX_BYTES", 10)
@@ -55,13 +65,24 @@ def test_model_applies_defaults_and_converts_values() -> None:
     definitions = load([DATA / "valid" / "spec_example.yaml"])
     nightly = definitions.schedules["NIGHTLY"]
     report, script, recover = nightly.jobs
-    assert (report.agent, report.application, report.queue) == ("amt-demo", "[[AMT_APPLICATION]]", "NORMAL")
+    assert (report.agent, report.application, report.queue) == (
+        "amt-demo",
+        "[[AMT_APPLICATION]]",
+        "NORMAL",
+    )
     assert (report.submit_user, report.station, report.max_run_time) == ("BATCH", "OPCON", 5400.0)
     assert (report.retry.attempts, report.retry.delay) == (1, 90.0)
-    assert script.task is TaskType.SCRIPT and script.agent == "amt-ipv6" and script.max_run_time == 7200.0
+    assert (
+        script.task is TaskType.SCRIPT
+        and script.agent == "amt-ipv6"
+        and script.max_run_time == 7200.0
+    )
     assert script.script_parameters == (("INPUT", "daily.csv"), ("COUNT", "3"), ("FLAG", "true"))
     assert script.retry.on_codes == frozenset({11, 23}) and script.retry.delay == 300.0
-    assert [(d.job, d.on) for d in recover.depends_on] == [("FILENAMETEST", Condition.FAILED), ("REPORTTEST01", Condition.OK)]
+    assert [(d.job, d.on) for d in recover.depends_on] == [
+        ("FILENAMETEST", Condition.FAILED),
+        ("REPORTTEST01", Condition.OK),
+    ]
     assert definitions.calendars["holidays"].dates == {dt.date(2026, 12, 25), dt.date(2027, 1, 1)}
     assert nightly.frequency.exclude_dates == {dt.date(2026, 11, 11)}
     agent = definitions.agents["amt-demo"]
@@ -87,7 +108,10 @@ def test_diamond_include_loads_the_shared_file_once() -> None:
 
 
 def test_a_file_included_twice_reports_its_problem_once(write) -> None:  # type: ignore[no-untyped-def]
-    write("common.yaml", "agents:\n  - {name: a, batch_server_url: 'http://h:1', batch_user: nobody}\n")
+    write(
+        "common.yaml",
+        "agents:\n  - {name: a, batch_server_url: 'http://h:1', batch_user: nobody}\n",
+    )
     one = write("one.yaml", "include: [common.yaml]\n")
     write("two.yaml", "include: [common.yaml]\n")
     validation = validate([one.parent])
@@ -105,18 +129,24 @@ def test_include_outside_the_given_top_folder_is_refused(tmp_path: Path) -> None
 
 
 def test_warnings_do_not_fail_validation(write) -> None:  # type: ignore[no-untyped-def]
-    path = write("w.yaml", """\
+    path = write(
+        "w.yaml",
+        """\
         batch_users: [{name: u, identifier: I, password: {env: P}}]
         agents: [{name: a, batch_server_url: "https://h:1", batch_user: u, tls: {verify: false}}]
         schedules:
           - name: S
             defaults: {agent: a, application: APP, submit_user: OTHER}
             jobs: [{name: J, task: batch_job, job_name: J}]
-        """)
+        """,
+    )
     result = run_cli("validate", str(path))
     assert result.exit_code == 0, result.output
     assert "w.yaml:2:82: warning: TLS verification is off" in result.output
-    assert "warning: submit_user is 'OTHER', not the default 'BATCH': the server routes on it" in result.output
+    assert (
+        "warning: submit_user is 'OTHER', not the default 'BATCH': the server routes on it"
+        in result.output
+    )
     assert "0 errors, 2 warnings in 1 file" in result.output
 
 
@@ -135,10 +165,19 @@ def test_json_and_github_formats() -> None:
     result = run_cli("validate", "--format", "json", str(path))
     assert result.exit_code == 2
     [item] = json.loads(result.output)
-    assert item == {"path": str(path), "line": 18, "column": 16, "severity": "error",
-                    "message": "unknown agent 'amt-dmeo' (did you mean 'amt-demo'?)", "rule": "unknown-reference"}
+    assert item == {
+        "path": str(path),
+        "line": 18,
+        "column": 16,
+        "severity": "error",
+        "message": "unknown agent 'amt-dmeo' (did you mean 'amt-demo'?)",
+        "rule": "unknown-reference",
+    }
     github = run_cli("validate", "--format", "github", str(path))
-    assert github.output.strip() == f"::error file={path},line=18,col=16::unknown agent 'amt-dmeo' (did you mean 'amt-demo'?)"
+    assert (
+        github.output.strip()
+        == f"::error file={path},line=18,col=16::unknown agent 'amt-dmeo' (did you mean 'amt-demo'?)"
+    )
 
 
 def test_missing_path_is_a_usage_error() -> None:
@@ -149,7 +188,9 @@ def test_missing_path_is_a_usage_error() -> None:
 def test_schema_command_prints_the_schema_file() -> None:
     result = run_cli("schema")
     assert result.exit_code == 0
-    assert json.loads(result.output) == json.loads((REPO / "schemas" / "amtflow.schema.json").read_text())
+    assert json.loads(result.output) == json.loads(
+        (REPO / "schemas" / "amtflow.schema.json").read_text()
+    )
 
 
 def _walk_properties(schema: object) -> list[dict[str, object]]:
@@ -157,12 +198,16 @@ def _walk_properties(schema: object) -> list[dict[str, object]]:
     found: list[dict[str, object]] = []
     if not isinstance(schema, dict):
         return found
-    for name, sub in schema.get("properties", {}).items():
+    for sub in schema.get("properties", {}).values():
         found.append(sub)
         found.extend(_walk_properties(sub))
     for key in ("items", "additionalProperties", "then"):
         found.extend(_walk_properties(schema.get(key)))
-    for sub in [*schema.get("$defs", {}).values(), *schema.get("allOf", []), *schema.get("anyOf", [])]:
+    for sub in [
+        *schema.get("$defs", {}).values(),
+        *schema.get("allOf", []),
+        *schema.get("anyOf", []),
+    ]:
         found.extend(_walk_properties(sub))
     return found
 
@@ -175,31 +220,44 @@ def test_every_schema_property_has_a_description() -> None:
 
 
 CONTEXT = props.PropertyContext(
-    properties={"PERIOD": "[[$SCHEDULE DATE:%Y-%m]]", "OUT": "/data/[[PERIOD]]", "LOOP": "[[LOOP]]"},
-    environ={"HOME_DIR": "/home/amt"}, schedule_name="NIGHTLY", job_name="REPORT", date=dt.date(2026, 12, 31),
+    properties={
+        "PERIOD": "[[$SCHEDULE DATE:%Y-%m]]",
+        "OUT": "/data/[[PERIOD]]",
+        "LOOP": "[[LOOP]]",
+    },
+    environ={"HOME_DIR": "/home/amt"},
+    schedule_name="NIGHTLY",
+    job_name="REPORT",
+    date=dt.date(2026, 12, 31),
 )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("[[$SCHEDULE DATE]]", "2026-12-31"),
-    ("[[$SCHEDULE DATE(+1d)]]", "2027-01-01"),
-    ("[[$SCHEDULE DATE(-2d):%Y%m%d]]", "20261229"),
-    ("[[$SCHEDULE NAME]]/[[$JOB NAME]]", "NIGHTLY/REPORT"),
-    ("[[OUT]]", "/data/2026-12"),
-    ("[[ENV:HOME_DIR]]", "/home/amt"),
-    ("no references", "no references"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[[$SCHEDULE DATE]]", "2026-12-31"),
+        ("[[$SCHEDULE DATE(+1d)]]", "2027-01-01"),
+        ("[[$SCHEDULE DATE(-2d):%Y%m%d]]", "20261229"),
+        ("[[$SCHEDULE NAME]]/[[$JOB NAME]]", "NIGHTLY/REPORT"),
+        ("[[OUT]]", "/data/2026-12"),
+        ("[[ENV:HOME_DIR]]", "/home/amt"),
+        ("no references", "no references"),
+    ],
+)
 def test_substitute(text: str, expected: str) -> None:
     assert props.substitute(text, CONTEXT) == expected
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[[MISSING]]", "unknown property [[MISSING]]"),
-    ("[[ENV:UNSET]]", "environment variable UNSET is not set"),
-    ("[[LOOP]]", "property loop: LOOP -> LOOP"),
-    ("[[$SCHEDULE TIME]]", "unknown built-in property"),
-    ("[[bad name]]", "malformed property reference"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[MISSING]]", "unknown property [[MISSING]]"),
+        ("[[ENV:UNSET]]", "environment variable UNSET is not set"),
+        ("[[LOOP]]", "property loop: LOOP -> LOOP"),
+        ("[[$SCHEDULE TIME]]", "unknown built-in property"),
+        ("[[bad name]]", "malformed property reference"),
+    ],
+)
 def test_substitute_errors(text: str, message: str) -> None:
     with pytest.raises(DefinitionError, match=message.replace("[", "\\[").replace("]", "\\]")):
         props.substitute(text, CONTEXT)
@@ -208,4 +266,7 @@ def test_substitute_errors(text: str, message: str) -> None:
 def test_references() -> None:
     refs = props.references("a [[X]] b [[ENV:Y]] [[$SCHEDULE DATE(+1d):%d]]")
     assert [(r.kind, r.name, r.offset_days, r.format) for r in refs] == [
-        ("property", "X", 0, None), ("env", "Y", 0, None), ("builtin", "$SCHEDULE DATE", 1, "%d")]
+        ("property", "X", 0, None),
+        ("env", "Y", 0, None),
+        ("builtin", "$SCHEDULE DATE", 1, "%d"),
+    ]

@@ -10,13 +10,23 @@ import pytest
 
 from .conftest import DATA, REPO
 
-GIT = ["git", "-c", "user.name=amtflow-test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
+GIT = [
+    "git",
+    "-c",
+    "user.name=amtflow-test",
+    "-c",
+    "user.email=test@example.invalid",
+    "-c",
+    "commit.gpgsign=false",
+]
 VALID = (REPO / "definitions" / "common" / "amt.yaml").read_text()
 INVALID = (DATA / "invalid" / "unknown_key_misspelt.yaml").read_text()
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run([*GIT, *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        [*GIT, *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +34,19 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A committed copy of this working tree, as pre-commit wants a hook repository."""
     copy = tmp_path_factory.mktemp("hook") / "amtflow"
     ignore = shutil.ignore_patterns(
-        ".git", "__pycache__", "*.egg-info", ".amtflow", ".pytest_cache", "tests", ".venv", "venv",
-        ".mypy_cache", ".ruff_cache", ".hypothesis", "build", "dist",
+        ".git",
+        "__pycache__",
+        "*.egg-info",
+        ".amtflow",
+        ".pytest_cache",
+        "tests",
+        ".venv",
+        "venv",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        "build",
+        "dist",
     )
     shutil.copytree(REPO, copy, ignore=ignore)
     git(copy, "init", "-q")
@@ -39,7 +60,9 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def run_hook(tmp_path: Path, hook: tuple[Path, str], home: Path, definition: str) -> subprocess.CompletedProcess[str]:
+def run_hook(
+    tmp_path: Path, hook: tuple[Path, str], home: Path, definition: str
+) -> subprocess.CompletedProcess[str]:
     repo, rev = hook
     project = tmp_path / "project"
     (project / "jobs").mkdir(parents=True)
@@ -50,18 +73,32 @@ def run_hook(tmp_path: Path, hook: tuple[Path, str], home: Path, definition: str
     git(project, "add", "-A")
     pre_commit = shutil.which("pre-commit")
     assert pre_commit, "pre-commit is not installed"
-    env = {"PRE_COMMIT_HOME": str(home), "PATH": str(Path(pre_commit).parent) + ":/usr/bin:/bin", "HOME": str(home)}
-    return subprocess.run([pre_commit, "run", "--all-files"], cwd=project, capture_output=True, text=True,
-                          env=env, timeout=600)
+    env = {
+        "PRE_COMMIT_HOME": str(home),
+        "PATH": str(Path(pre_commit).parent) + ":/usr/bin:/bin",
+        "HOME": str(home),
+    }
+    return subprocess.run(
+        [pre_commit, "run", "--all-files"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
 
 
-def test_hook_passes_valid_definitions(tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path) -> None:
+def test_hook_passes_valid_definitions(
+    tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
     result = run_hook(tmp_path, hook_repo, pre_commit_home, VALID)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "amtflow validate" in result.stdout and "Passed" in result.stdout
 
 
-def test_hook_fails_invalid_definitions(tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path) -> None:
+def test_hook_fails_invalid_definitions(
+    tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
     result = run_hook(tmp_path, hook_repo, pre_commit_home, INVALID)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Failed" in result.stdout

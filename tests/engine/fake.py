@@ -63,8 +63,9 @@ class FakeServer:
             raise ServerUnavailable("server down", agent="fake")
         self.starts[name] += 1
         self.next_id += 1
-        job = FakeJob(request, self.behaviours.get(name, Behaviour()), self.next_id,
-                      time.monotonic())
+        job = FakeJob(
+            request, self.behaviours.get(name, Behaviour()), self.next_id, time.monotonic()
+        )
         self.jobs[job.batch_request_id] = job
         self.by_task[request.task_id] = job.batch_request_id
         return JobStatus(job.batch_request_id, 1, "QUEUED")

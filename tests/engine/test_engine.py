@@ -38,8 +38,9 @@ def job(name: str, *deps: str | Dependency, **fields: object) -> MasterJob:
 
 
 def definitions(*jobs: MasterJob, **agent_fields: object) -> Definitions:
-    agent = Agent(name="amt", batch_server_url="http://127.0.0.1:1", batch_user="api",
-                  **agent_fields)  # type: ignore[arg-type]
+    agent = Agent(
+        name="amt", batch_server_url="http://127.0.0.1:1", batch_user="api", **agent_fields
+    )  # type: ignore[arg-type]
     return Definitions(
         batch_users={"api": BatchUser("api", "OPCONAPI", SecretRef(env="PW"))},
         agents={"amt": agent},
@@ -48,13 +49,25 @@ def definitions(*jobs: MasterJob, **agent_fields: object) -> Definitions:
 
 
 async def run(
-    server: FakeServer, defs: Definitions, tmp_path: Path, *, max_parallel: int = 50,
+    server: FakeServer,
+    defs: Definitions,
+    tmp_path: Path,
+    *,
+    max_parallel: int = 50,
     interrupt_after: float | None = None,
 ) -> tuple[dict[str, JobOutcome], list[JobEvent]]:
     events: list[JobEvent] = []
     plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
-    ctx = RunContext(run_id="r1", schedule="NIGHTLY", date=DATE, log_dir=tmp_path / "logs",
-                     observe=events.append, poll=FAST, messages_every=0.0, kill_grace=1.0)
+    ctx = RunContext(
+        run_id="r1",
+        schedule="NIGHTLY",
+        date=DATE,
+        log_dir=tmp_path / "logs",
+        observe=events.append,
+        poll=FAST,
+        messages_every=0.0,
+        kill_grace=1.0,
+    )
     engine = Engine(ctx, plan, defs.agents, {"amt": server.client()}, max_parallel=max_parallel)
     if interrupt_after is not None:
         asyncio.get_running_loop().call_later(interrupt_after, engine.interrupt)
@@ -67,8 +80,9 @@ def states(outcomes: dict[str, JobOutcome]) -> dict[str, str]:
 
 async def test_chain_runs_in_dependency_order_and_each_job_starts_once(tmp_path: Path) -> None:
     server = FakeServer()
-    outcomes, events = await run(server, definitions(job("A"), job("B", "A"), job("C", "B")),
-                                 tmp_path)
+    outcomes, events = await run(
+        server, definitions(job("A"), job("B", "A"), job("C", "B")), tmp_path
+    )
     assert states(outcomes) == {"A": "ok", "B": "ok", "C": "ok"}
     assert server.starts == {"A": 1, "B": 1, "C": 1}
     started = [e.job for e in events if e.state is JobState.STARTING]
@@ -87,8 +101,11 @@ async def test_failure_stops_dependents_and_triggers_recovery(tmp_path: Path) ->
     )
     outcomes, _ = await run(server, defs, tmp_path)
     assert states(outcomes) == {
-        "LOAD": "failed", "REPORT": "not_run", "MAIL": "not_run",
-        "RECOVER": "ok", "CLEANUP": "ok",
+        "LOAD": "failed",
+        "REPORT": "not_run",
+        "MAIL": "not_run",
+        "RECOVER": "ok",
+        "CLEANUP": "ok",
     }
     assert outcomes["LOAD"].completion_code == 11
     assert outcomes["REPORT"].reason == "depends on LOAD ending OK; it ended failed"
@@ -114,7 +131,10 @@ async def test_a_skipped_recovery_branch_does_not_fail_the_run(tmp_path: Path) -
     )
     outcomes, _ = await run(server, defs, tmp_path)
     assert states(outcomes) == {
-        "LOAD": "ok", "RECOVER": "skipped", "NOTIFY": "skipped", "DAYEND": "ok"
+        "LOAD": "ok",
+        "RECOVER": "skipped",
+        "NOTIFY": "skipped",
+        "DAYEND": "ok",
     }
     assert outcomes["NOTIFY"].reason == "depends on RECOVER, which was skipped"
     assert all(o.state.acceptable for o in outcomes.values())
@@ -130,8 +150,9 @@ async def test_agent_limit_bounds_jobs_running_at_once(tmp_path: Path) -> None:
 
 async def test_max_parallel_bounds_jobs_running_at_once(tmp_path: Path) -> None:
     server = FakeServer(behaviours={f"J{i}": Behaviour(duration=0.05) for i in range(8)})
-    outcomes, _ = await run(server, definitions(*(job(f"J{i}") for i in range(8))), tmp_path,
-                            max_parallel=3)
+    outcomes, _ = await run(
+        server, definitions(*(job(f"J{i}") for i in range(8))), tmp_path, max_parallel=3
+    )
     assert all(o.ok for o in outcomes.values())
     assert server.peak_running == 3
 
@@ -246,16 +267,24 @@ async def test_a_journal_failure_stops_the_run_cleanly(tmp_path: Path) -> None:
     from amtflow.errors import StateError
 
     class FailingRecorder(NullRecorder):
-        def set_batch_request_id(self, run_id: str, job: str, attempt: int,
-                                 batch_request_id: int, log_path: str) -> None:
+        def set_batch_request_id(
+            self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
+        ) -> None:
             if job == "B":
                 raise StateError("cannot write the journal: disk full")
 
     server = FakeServer(behaviours={"A": Behaviour(duration=5), "B": Behaviour(duration=0.05)})
     defs = definitions(job("A"), job("B"), allow_kill_job=True)
     plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
-    ctx = RunContext(run_id="r1", schedule="NIGHTLY", date=DATE, log_dir=tmp_path / "logs",
-                     recorder=FailingRecorder(), poll=FAST, kill_grace=1.0)
+    ctx = RunContext(
+        run_id="r1",
+        schedule="NIGHTLY",
+        date=DATE,
+        log_dir=tmp_path / "logs",
+        recorder=FailingRecorder(),
+        poll=FAST,
+        kill_grace=1.0,
+    )
     engine = Engine(ctx, plan, defs.agents, {"amt": server.client()})
     with pytest.raises(StateError, match="disk full"):
         await engine.run()
@@ -277,12 +306,20 @@ async def test_resuming_an_unanswered_start_reuses_its_task_id_and_restarts_a_to
     torn = tmp_path / "logs" / "NIGHTLY" / "2026-11-24" / f"A.{first.batch_request_id}.log"
     torn.parent.mkdir(parents=True)
     torn.write_text("")  # killed between creating the log and writing its header
-    record = JobRunRecord(run_id="r1", job="A", attempt=1, task_id="task-1",
-                          state=JobState.STARTING)
-    ctx = RunContext(run_id="r1", schedule="NIGHTLY", date=DATE, log_dir=tmp_path / "logs",
-                     poll=FAST, messages_every=0.0)
-    outcomes = await Engine(ctx, plan, defs.agents, {"amt": server.client()},
-                            resume={"A": record}).run()
+    record = JobRunRecord(
+        run_id="r1", job="A", attempt=1, task_id="task-1", state=JobState.STARTING
+    )
+    ctx = RunContext(
+        run_id="r1",
+        schedule="NIGHTLY",
+        date=DATE,
+        log_dir=tmp_path / "logs",
+        poll=FAST,
+        messages_every=0.0,
+    )
+    outcomes = await Engine(
+        ctx, plan, defs.agents, {"amt": server.client()}, resume={"A": record}
+    ).run()
     assert outcomes["A"].state is JobState.OK
     assert server.starts["A"] == 1
     assert sorted(p.name for p in torn.parent.iterdir()) == [torn.name]
@@ -301,8 +338,9 @@ async def test_an_interrupt_before_jobs_take_their_first_step_leaves_them_not_ru
     server = FakeServer()
     defs = definitions(job("A"), job("B"), job("C", "A"))
     plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
-    ctx = RunContext(run_id="r1", schedule="NIGHTLY", date=DATE, log_dir=tmp_path / "logs",
-                     poll=FAST)
+    ctx = RunContext(
+        run_id="r1", schedule="NIGHTLY", date=DATE, log_dir=tmp_path / "logs", poll=FAST
+    )
     engine = Engine(ctx, plan, defs.agents, {"amt": server.client()})
     asyncio.get_running_loop().call_soon(engine.interrupt)  # before the tasks' first step
     outcomes = await engine.run()

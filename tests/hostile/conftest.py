@@ -38,8 +38,12 @@ class Harness:
         env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb"}
         env.pop("AMTFLOW_TRACEBACK", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.hostile.harness"], cwd=REPO, env=env, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "tests.hostile.harness"],
+            cwd=REPO,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
         self.figures: list[tuple[str, float, float]] = []
 
@@ -67,7 +71,10 @@ def tree(folder: Path) -> Tree:
     for dirpath, dirnames, filenames in os.walk(folder):
         for name in dirnames + filenames:
             info = os.lstat(os.path.join(dirpath, name))
-            found[os.path.relpath(os.path.join(dirpath, name), folder)] = (info.st_size, info.st_mtime_ns)
+            found[os.path.relpath(os.path.join(dirpath, name), folder)] = (
+                info.st_size,
+                info.st_mtime_ns,
+            )
     return found
 
 
@@ -91,5 +98,7 @@ def _print_figures(figures: list[tuple[str, float, float]]) -> None:
         return
     slowest = max(figures, key=lambda f: f[1])
     hungriest = max(figures, key=lambda f: f[2])
-    print(f"\nhostile inputs run: {len(figures)}; slowest {slowest[1]:.3f} s ({slowest[0]}); "
-          f"highest memory +{hungriest[2]:.1f} MB ({hungriest[0]})")
+    print(
+        f"\nhostile inputs run: {len(figures)}; slowest {slowest[1]:.3f} s ({slowest[0]}); "
+        f"highest memory +{hungriest[2]:.1f} MB ({hungriest[0]})"
+    )

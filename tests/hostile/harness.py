@@ -22,7 +22,9 @@ from amtflow.cli import main
 
 MAX_OUTPUT = 60_000  # characters of stdout/stderr sent back: enough to judge, never megabytes
 HANG_SECONDS = 30  # a child still running then is killed: a hang, reported as such
-MEMORY_CAP = 2 * 1024**3  # address space a child may map: a runaway fails instead of eating the host
+MEMORY_CAP = (
+    2 * 1024**3
+)  # address space a child may map: a runaway fails instead of eating the host
 
 
 def _child(request: dict[str, Any], out: int, err: int, answer: int) -> None:
@@ -38,14 +40,18 @@ def _child(request: dict[str, Any], out: int, err: int, answer: int) -> None:
         main(request["argv"])
     except SystemExit as exc:
         status = exc.code
-    except BaseException as exc:  # noqa: BLE001 - the harness reports it, the test fails
+    except BaseException as exc:
         status = f"escaped: {type(exc).__name__}"
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sys.stdout.flush()
     sys.stderr.flush()
-    os.write(answer, json.dumps({"status": status, "seconds": seconds,
-                                 "rss_mb": (peak - before) / 1024}).encode())
+    os.write(
+        answer,
+        json.dumps(
+            {"status": status, "seconds": seconds, "rss_mb": (peak - before) / 1024}
+        ).encode(),
+    )
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +69,11 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         with os.fdopen(reader, "rb") as answer_pipe:
             raw = answer_pipe.read()
         _, wait_status = os.waitpid(pid, 0)
-        answer = json.loads(raw) if raw else {"status": f"child died ({wait_status})", "seconds": 0, "rss_mb": 0}
+        answer = (
+            json.loads(raw)
+            if raw
+            else {"status": f"child died ({wait_status})", "seconds": 0, "rss_mb": 0}
+        )
         for name, stream in (("stdout", out), ("stderr", err)):
             stream.seek(0)
             answer[name] = stream.read(MAX_OUTPUT * 4).decode("utf-8", "replace")[:MAX_OUTPUT]

@@ -38,8 +38,11 @@ def assert_clean_failure(outcome: Outcome) -> None:
 
 
 def error_lines(outcome: Outcome) -> list[str]:
-    return [line for line in outcome.output.splitlines()
-            if ": error: " in line or line.startswith("amtflow: error: ")]
+    return [
+        line
+        for line in outcome.output.splitlines()
+        if ": error: " in line or line.startswith("amtflow: error: ")
+    ]
 
 
 @pytest.mark.parametrize("source", COMMITTED, ids=lambda p: p.stem)
@@ -52,8 +55,9 @@ def test_committed_hostile_file(harness: Harness, repo: Path, source: Path) -> N
     outcome = harness.amtflow("validate", path.name, cwd=repo, label=source.stem)
     assert_clean_failure(outcome)
     wanted = f"{source.name}:{match['line']}:"
-    assert any(line.startswith(wanted) and match["fragment"] in line for line in error_lines(outcome)), (
-        f"expected {wanted} ... {match['fragment']!r} in:\n{outcome.output[:3000]}")
+    assert any(
+        line.startswith(wanted) and match["fragment"] in line for line in error_lines(outcome)
+    ), f"expected {wanted} ... {match['fragment']!r} in:\n{outcome.output[:3000]}"
     assert tree(repo.parent) == before
 
 

@@ -15,10 +15,25 @@ from hypothesis import strategies as st
 
 from amtflow.definitions import Validation, validate
 
-FUZZ = settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow],
-                derandomize=True)
-TOKENS = [*"-:[]{},&*!|>'\"%@`#?~. \n\t\r\\aZ09_é", "\u202e", "\x00", "\ufeff",
-          "version", "include", "jobs", "name", "<<", "!!", "---", "...", "  ", "\n  - "]
+FUZZ = settings(
+    max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+TOKENS = [
+    *"-:[]{},&*!|>'\"%@`#?~. \n\t\r\\aZ09_é",
+    "\u202e",
+    "\x00",
+    "\ufeff",
+    "version",
+    "include",
+    "jobs",
+    "name",
+    "<<",
+    "!!",
+    "---",
+    "...",
+    "  ",
+    "\n  - ",
+]
 YAMLISH = st.lists(st.sampled_from(TOKENS), max_size=120).map("".join)
 NEAR_VALID: dict[str, Any] = {
     "version": 1,
@@ -26,17 +41,39 @@ NEAR_VALID: dict[str, Any] = {
     "calendars": [{"name": "holidays", "dates": ["2026-12-25"]}],
     "batch_users": [{"name": "u", "identifier": "U", "password": {"env": "P"}}],
     "agents": [{"name": "a", "batch_server_url": "http://h:42000", "batch_user": "u"}],
-    "schedules": [{"name": "S", "frequency": {"days": ["mon"], "exclude_calendar": "holidays"},
-                   "defaults": {"agent": "a", "application": "[[APP]]"},
-                   "jobs": [{"name": "J1", "task": "batch_job", "job_name": "J1", "task_values": ["X=1"]},
-                            {"name": "J2", "task": "script", "script_name": "s.ps1", "depends_on": ["J1"],
-                             "retry": {"attempts": 2, "delay": "5m", "on_codes": [11]}}]}],
+    "schedules": [
+        {
+            "name": "S",
+            "frequency": {"days": ["mon"], "exclude_calendar": "holidays"},
+            "defaults": {"agent": "a", "application": "[[APP]]"},
+            "jobs": [
+                {"name": "J1", "task": "batch_job", "job_name": "J1", "task_values": ["X=1"]},
+                {
+                    "name": "J2",
+                    "task": "script",
+                    "script_name": "s.ps1",
+                    "depends_on": ["J1"],
+                    "retry": {"attempts": 2, "delay": "5m", "on_codes": [11]},
+                },
+            ],
+        }
+    ],
 }
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-                    st.text(max_size=20), st.sampled_from(["J1", "a", "u", "[[APP]]", "[[NOPE]]", "5m", "2026-02-30"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                        st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                      max_leaves=12)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.sampled_from(["J1", "a", "u", "[[APP]]", "[[NOPE]]", "5m", "2026-02-30"]),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +128,9 @@ def _node(draw: st.DrawFn, document: dict[str, Any]) -> tuple[Any, Any]:
     key: Any = draw(st.sampled_from(sorted(document)))
     while isinstance(parent[key], (dict, list)) and parent[key] and draw(st.booleans()):
         parent = parent[key]
-        key = draw(st.sampled_from(sorted(parent) if isinstance(parent, dict) else range(len(parent))))
+        key = draw(
+            st.sampled_from(sorted(parent) if isinstance(parent, dict) else range(len(parent)))
+        )
     return parent, key
 
 

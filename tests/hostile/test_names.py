@@ -14,11 +14,42 @@ from amtflow.joblog import safe_component
 from .conftest import Harness, tree
 
 ODD_BUT_ALLOWED = [
-    ".hidden", "-rf", "~", "x..y", "trailing.", "DAILY RUN", "LÖHNE", "ПРОВЕРКА", "日本語ジョブ",
-    "$HOME", "%s%n", "J#1@all", "{x}", "'quoted'", "é" * 100, "CONSOLE", "COM10", "a.b.c.log",
+    ".hidden",
+    "-rf",
+    "~",
+    "x..y",
+    "trailing.",
+    "DAILY RUN",
+    "LÖHNE",
+    "ПРОВЕРКА",
+    "日本語ジョブ",
+    "$HOME",
+    "%s%n",
+    "J#1@all",
+    "{x}",
+    "'quoted'",
+    "é" * 100,
+    "CONSOLE",
+    "COM10",
+    "a.b.c.log",
 ]
-REFUSED = ["../x", "/etc/passwd", "a\\b", "CON", "nul.txt", "COM1", "a\u200db", "\u202eX", "REPORTа",
-           "x" * 101, "..", " pad", "\x00", "ＣＯＮ", "C:x"]
+REFUSED = [
+    "../x",
+    "/etc/passwd",
+    "a\\b",
+    "CON",
+    "nul.txt",
+    "COM1",
+    "a\u200db",
+    "\u202eX",
+    "REPORTа",
+    "x" * 101,
+    "..",
+    " pad",
+    "\x00",
+    "ＣＯＮ",
+    "C:x",
+]
 
 
 def definition(schedule: str, jobs: list[str]) -> str:
@@ -26,8 +57,13 @@ def definition(schedule: str, jobs: list[str]) -> str:
         "version": 1,
         "batch_users": [{"name": "u", "identifier": "U", "password": {"env": "HOSTILE_PW"}}],
         "agents": [{"name": "a", "batch_server_url": "http://127.0.0.1:1", "batch_user": "u"}],
-        "schedules": [{"name": schedule, "defaults": {"agent": "a", "application": "APP"},
-                       "jobs": [{"name": job, "task": "batch_job", "job_name": "J"} for job in jobs]}],
+        "schedules": [
+            {
+                "name": schedule,
+                "defaults": {"agent": "a", "application": "APP"},
+                "jobs": [{"name": job, "task": "batch_job", "job_name": "J"} for job in jobs],
+            }
+        ],
     }
     return json.dumps(body, ensure_ascii=False)  # JSON is YAML
 
@@ -43,13 +79,25 @@ def test_the_rules_refuse(name: str) -> None:
 
 
 def test_odd_names_run_with_every_log_inside_the_log_dir(
-        harness: Harness, repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness: Harness, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = repo / "odd.yaml"
     path.write_text(definition("..x y", ODD_BUT_ALLOWED), encoding="utf-8")
     before = tree(repo)
-    outcome = harness.amtflow("run", str(path), "--simulate", "--plain", "--date", "2026-03-02",
-                              "--log-dir", str(repo / "D"), "--state-dir", str(repo / "S"),
-                              cwd=repo, label="run odd names")
+    outcome = harness.amtflow(
+        "run",
+        str(path),
+        "--simulate",
+        "--plain",
+        "--date",
+        "2026-03-02",
+        "--log-dir",
+        str(repo / "D"),
+        "--state-dir",
+        str(repo / "S"),
+        cwd=repo,
+        label="run odd names",
+    )
     assert outcome.status == 0, outcome.output
     logs = sorted((repo / "D").rglob("*.log"))
     assert len(logs) == len(ODD_BUT_ALLOWED)
@@ -61,12 +109,16 @@ def test_odd_names_run_with_every_log_inside_the_log_dir(
 
 
 @pytest.mark.parametrize("command", ["plan", "run"])
-def test_refused_names_stop_plan_and_run_before_any_write(harness: Harness, repo: Path, command: str) -> None:
+def test_refused_names_stop_plan_and_run_before_any_write(
+    harness: Harness, repo: Path, command: str
+) -> None:
     path = repo / "bad.yaml"
     path.write_text(definition("../../escape", ["../../../x", "CON", "a\u202eb"]), encoding="utf-8")
     before = tree(repo.parent)
     extra = ["--simulate", "--log-dir", "D", "--state-dir", "S"] if command == "run" else []
-    outcome = harness.amtflow(command, str(path), *extra, cwd=repo, label=f"{command} refused names")
+    outcome = harness.amtflow(
+        command, str(path), *extra, cwd=repo, label=f"{command} refused names"
+    )
     assert outcome.status == 2, outcome.output
     assert "schedule name '../../escape' holds '/'" in outcome.output
     assert "job name 'a\\u202eb' holds an invisible" in outcome.output

@@ -11,10 +11,20 @@ END = START + dt.timedelta(seconds=30.229)
 
 def header(**changes: object) -> JobLogHeader:
     fields: dict[str, object] = dict(
-        server="http://10.1.29.5:9001", agent="amt-demo", application="DEMO2",
-        submit_user="BATCH", station="OPCON", queue=None, task_type="batch_job",
-        target="REPORTTEST01", parameters=(), user=None, run_id="20260301-020000-ab12",
-        schedule="NIGHTLY", job="REPORTTEST01", attempt=1,
+        server="http://10.1.29.5:9001",
+        agent="amt-demo",
+        application="DEMO2",
+        submit_user="BATCH",
+        station="OPCON",
+        queue=None,
+        task_type="batch_job",
+        target="REPORTTEST01",
+        parameters=(),
+        user=None,
+        run_id="20260301-020000-ab12",
+        schedule="NIGHTLY",
+        job="REPORTTEST01",
+        attempt=1,
     )
     fields.update(changes)
     return JobLogHeader(**fields)  # type: ignore[arg-type]

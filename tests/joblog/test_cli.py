@@ -16,6 +16,7 @@ def make_log(log_dir: Path, age_days: float, **options: Any) -> Path:
     now = dt.datetime.now(dt.timezone.utc)
     return test_retention.make_log(log_dir, age_days, now=now, **options)
 
+
 DEFINITIONS = """\
 version: 1
 batch_users:
@@ -96,7 +97,8 @@ def test_nothing_to_purge_is_fine(project: Path) -> None:
 
 
 def test_invalid_definitions_exit_2_with_one_message_and_remove_nothing(
-        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old = make_log(project / "logs", 400)
     bad = "agents: [{name: x, retain_log_files: soon}]\n"
     (project / "definitions" / "agents.yaml").write_text(bad)
@@ -116,7 +118,8 @@ def test_missing_definitions_exit_2(project: Path, capsys: pytest.CaptureFixture
 
 
 def test_a_log_that_cannot_be_removed_exits_1_with_a_warning(
-        project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     old = make_log(project / "logs", 400)
 
     def refuse(self: Path, missing_ok: bool = False) -> None:

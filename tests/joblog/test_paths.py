@@ -15,10 +15,39 @@ from amtflow.joblog.paths import MAX_COMPONENT_BYTES
 DATE = dt.date(2026, 3, 1)
 
 HOSTILE = [
-    "../x", "../../../../etc/passwd", "/etc/passwd", "a\\b", "..\\..\\windows", "C:\\x", "CON",
-    "con", "nul.txt", "COM1", "lpt9.log", "COM¹", "CON .txt", "\x00", "a\x00b", "a\nb", "\x1b[31m",
-    "x" * 300, "é" * 300, ".", "..", "", " ", "...", ".hidden", "trailing.", "trailing ",
-    "\uff0e\uff0e", "\uff0e\uff0e\uff0fx", "\u2215etc\u2215passwd", "a/../../b", "~", "-rf",
+    "../x",
+    "../../../../etc/passwd",
+    "/etc/passwd",
+    "a\\b",
+    "..\\..\\windows",
+    "C:\\x",
+    "CON",
+    "con",
+    "nul.txt",
+    "COM1",
+    "lpt9.log",
+    "COM¹",
+    "CON .txt",
+    "\x00",
+    "a\x00b",
+    "a\nb",
+    "\x1b[31m",
+    "x" * 300,
+    "é" * 300,
+    ".",
+    "..",
+    "",
+    " ",
+    "...",
+    ".hidden",
+    "trailing.",
+    "trailing ",
+    "\uff0e\uff0e",
+    "\uff0e\uff0e\uff0fx",
+    "\u2215etc\u2215passwd",
+    "a/../../b",
+    "~",
+    "-rf",
 ]
 
 
@@ -59,8 +88,20 @@ def test_the_usual_path_layout(tmp_path: Path) -> None:
 
 
 def test_distinct_names_stay_distinct() -> None:
-    names = ["a/b", "a\\b", "a_b", "a:b", "a?b", "x" * 300, "x" * 299 + "y",
-             ".", "..", "", "CON", "_CON"]
+    names = [
+        "a/b",
+        "a\\b",
+        "a_b",
+        "a:b",
+        "a?b",
+        "x" * 300,
+        "x" * 299 + "y",
+        ".",
+        "..",
+        "",
+        "CON",
+        "_CON",
+    ]
     components = [safe_component(n) for n in names]
     assert len(set(components)) == len(names)
 
@@ -101,7 +142,8 @@ def test_default_log_dir_follows_the_environment() -> None:
 @settings(max_examples=300, deadline=None)
 @given(schedule=st.text(), job=st.text(), request=st.one_of(st.integers(), st.text()))
 def test_any_name_gives_one_safe_component_inside_the_log_dir(
-        schedule: str, job: str, request: int | str) -> None:
+    schedule: str, job: str, request: int | str
+) -> None:
     log_dir = Path("/srv/logs")
     path = log_path(log_dir, schedule, DATE, job, request)
     assert path.parent.parent.parent == log_dir

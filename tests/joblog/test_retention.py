@@ -13,9 +13,17 @@ NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
 DAY = 86_400
 
 
-def make_log(log_dir: Path, age_days: float, *, agent: str = "amt-demo", schedule: str = "NIGHTLY",
-             date: str = "2026-03-01", job: str = "A", request: int = 1,
-             now: dt.datetime = NOW) -> Path:
+def make_log(
+    log_dir: Path,
+    age_days: float,
+    *,
+    agent: str = "amt-demo",
+    schedule: str = "NIGHTLY",
+    date: str = "2026-03-01",
+    job: str = "A",
+    request: int = 1,
+    now: dt.datetime = NOW,
+) -> Path:
     """A finished amtflow log last written ``age_days`` before ``now``."""
     path = log_path(log_dir, schedule, dt.date.fromisoformat(date), job, request)
     log = JobLog.create(path, header(agent=agent), batch_request_id=request, started_at=START)
@@ -72,8 +80,11 @@ def test_emptied_date_and_schedule_folders_are_removed(tmp_path: Path) -> None:
     make_log(tmp_path, 40, schedule="WEEKLY", date="2026-03-01", request=2)
     make_log(tmp_path, 1, schedule="WEEKLY", date="2026-05-31", request=3)
     result = purge(tmp_path, {"amt-demo": 30}, now=NOW)
-    assert set(result.removed_dirs) == {tmp_path / "NIGHTLY" / "2026-03-01", tmp_path / "NIGHTLY",
-                                        tmp_path / "WEEKLY" / "2026-03-01"}
+    assert set(result.removed_dirs) == {
+        tmp_path / "NIGHTLY" / "2026-03-01",
+        tmp_path / "NIGHTLY",
+        tmp_path / "WEEKLY" / "2026-03-01",
+    }
     assert files(tmp_path) == {"WEEKLY", "WEEKLY/2026-05-31", "WEEKLY/2026-05-31/A.3.log"}
 
 
@@ -87,8 +98,12 @@ def test_folders_it_did_not_empty_are_left_alone(tmp_path: Path) -> None:
 
 def test_files_amtflow_did_not_write_are_never_touched(tmp_path: Path) -> None:
     log = make_log(tmp_path, 40)
-    others = [log.parent / "notes.log", log.parent / "data.txt", tmp_path / "top.log",
-              log.parent.parent / "loose.log"]
+    others = [
+        log.parent / "notes.log",
+        log.parent / "data.txt",
+        tmp_path / "top.log",
+        log.parent.parent / "loose.log",
+    ]
     for other in others:
         other.write_text("not an amtflow log\n")
         set_age(other, 400)
@@ -117,7 +132,8 @@ def test_a_missing_log_dir_is_nothing_to_purge(tmp_path: Path) -> None:
 
 
 def test_a_file_that_cannot_be_removed_is_a_problem_not_a_crash(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stuck = make_log(tmp_path, 40, request=1)
     other = make_log(tmp_path, 40, date="2026-03-02", request=2)
     real_unlink = Path.unlink

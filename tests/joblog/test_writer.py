@@ -79,15 +79,21 @@ def test_finished_log_is_the_vendor_layout_below_the_amtflow_block(tmp_path: Pat
 
 
 def test_script_job_queue_user_and_parameters(tmp_path: Path) -> None:
-    log = new_log(tmp_path, task_type="script", target="F:\\Amt\\Scripts\\DEMO2\\RUN.ps1",
-                  queue="LOW", user="NIGHTOPS", parameters=("INPUT=daily.csv", "MODE=full"))
+    log = new_log(
+        tmp_path,
+        task_type="script",
+        target="F:\\Amt\\Scripts\\DEMO2\\RUN.ps1",
+        queue="LOW",
+        user="NIGHTOPS",
+        parameters=("INPUT=daily.csv", "MODE=full"),
+    )
     log.finish(11, ended_at=END)
     lines = log.path.read_text().splitlines()
     assert "Script Job      : F:\\Amt\\Scripts\\DEMO2\\RUN.ps1" in lines
     assert "Queue Name      : LOW" in lines
     assert "Run As User     : NIGHTOPS" in lines
     at = lines.index("Parameters      :")
-    assert lines[at + 1: at + 4] == ["  INPUT=daily.csv", "  MODE=full", "-" * 75]
+    assert lines[at + 1 : at + 4] == ["  INPUT=daily.csv", "  MODE=full", "-" * 75]
     assert "Completion Code : ERROR" in lines
 
 
@@ -118,14 +124,19 @@ def test_child_messages_are_marked_with_their_request_id(tmp_path: Path) -> None
     assert log.path.read_text().splitlines()[-2:] == ['"parent"', '"[R:4281] child"']
 
 
-@pytest.mark.parametrize(("text", "line"), [
-    ('say "hi"', '"say \\"hi\\""'),
-    ("F:\\AMT\\SCRIPTS", '"F:\\\\AMT\\\\SCRIPTS"'),
-    ("two\nlines\r", '"two\\nlines\\r"'),
-    ("bell\x07 nul\x00 sep\u2028", '"bell\\x07 nul\\x00 sep\\u2028"'),
-    ('"\n---------------------------------------------------------------------------',
-     '"\\"\\n---------------------------------------------------------------------------"'),
-])
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('say "hi"', '"say \\"hi\\""'),
+        ("F:\\AMT\\SCRIPTS", '"F:\\\\AMT\\\\SCRIPTS"'),
+        ("two\nlines\r", '"two\\nlines\\r"'),
+        ("bell\x07 nul\x00 sep\u2028", '"bell\\x07 nul\\x00 sep\\u2028"'),
+        (
+            '"\n---------------------------------------------------------------------------',
+            '"\\"\\n---------------------------------------------------------------------------"',
+        ),
+    ],
+)
 def test_messages_are_one_quoted_line_each(tmp_path: Path, text: str, line: str) -> None:
     log = new_log(tmp_path)
     log.append(messages(text))
@@ -139,8 +150,10 @@ def test_notes_are_unquoted_amtflow_lines(tmp_path: Path) -> None:
     log.note("amtflow: kill requested")
     log.note('"forged" message\nCompletion Code : DONE')
     lines = log.path.read_text().splitlines()
-    assert lines[-2:] == ["amtflow: kill requested",
-                          'amtflow: "forged" message\\nCompletion Code : DONE']
+    assert lines[-2:] == [
+        "amtflow: kill requested",
+        'amtflow: "forged" message\\nCompletion Code : DONE',
+    ]
     assert lines.count("Completion Code : RUNNING") == 1
 
 
@@ -207,11 +220,15 @@ def test_lines_after_finish_go_above_the_closing_rule(tmp_path: Path) -> None:
     log.note("late note")
     log.append(messages("late message"))
     assert log.path.read_text().splitlines()[-3:] == [
-        "amtflow: late note", '"late message"', "-" * 75]
+        "amtflow: late note",
+        '"late message"',
+        "-" * 75,
+    ]
 
 
 def test_finish_is_atomic_a_failed_replace_leaves_the_running_log(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = new_log(tmp_path)
     log.append(messages("kept"))
     before = log.path.read_text()
@@ -277,7 +294,8 @@ def test_an_unwritable_log_dir_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_appending_many_messages_keeps_one_file_handle(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = new_log(tmp_path)
     opens: list[object] = []
     real_open = os.open

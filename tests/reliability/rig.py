@@ -1,7 +1,7 @@
 """An in-process rig: the real engine and client against the real simulator on loopback.
 
-    rig = LoadRig(jobs=500, waves=5)
-    result = await rig.run(faults=..., during=...)   # outcomes, the simulator's record, logs
+rig = LoadRig(jobs=500, waves=5)
+result = await rig.run(faults=..., during=...)   # outcomes, the simulator's record, logs
 """
 
 from __future__ import annotations
@@ -39,8 +39,15 @@ FAILING_EVERY = 97  # every 97th job ends 11 ERROR (its dependents are not run)
 
 # Small delays so that the tests take seconds; enough attempts that 35 % faulty calls in a row
 # do not exhaust them: 0.35 ** 12 ~ 3e-6 per call.
-FAST_RETRIES = RetryPolicy(max_attempts=12, budget=30.0, base_delay=0.1, max_delay=1.0,
-                           retry_after_cap=2.0, request_timeout=5.0, connect_timeout=2.0)
+FAST_RETRIES = RetryPolicy(
+    max_attempts=12,
+    budget=30.0,
+    base_delay=0.1,
+    max_delay=1.0,
+    retry_after_cap=2.0,
+    request_timeout=5.0,
+    connect_timeout=2.0,
+)
 FAST_POLL = PollPolicy(first=0.05, factor=1.5, cap=0.5)
 
 During = Callable[[Simulator], Awaitable[None]]
@@ -83,33 +90,53 @@ class RigResult:
 class LoadRig:
     """``jobs`` jobs in ``waves`` waves: job i depends on job i - jobs/waves."""
 
-    def __init__(self, jobs: int = 500, waves: int = 5, *, duration: float = 0.2,
-                 max_parallel: int = 100, failing_every: int = FAILING_EVERY) -> None:
+    def __init__(
+        self,
+        jobs: int = 500,
+        waves: int = 5,
+        *,
+        duration: float = 0.2,
+        max_parallel: int = 100,
+        failing_every: int = FAILING_EVERY,
+    ) -> None:
         self.count, self.width = jobs, max(1, jobs // waves)
         self.duration, self.max_parallel = duration, max_parallel
-        self.failing = frozenset(job_name(i) for i in range(jobs) if failing_every
-                                 and i % failing_every == failing_every - 1)
+        self.failing = frozenset(
+            job_name(i)
+            for i in range(jobs)
+            if failing_every and i % failing_every == failing_every - 1
+        )
 
     def scenario(self) -> Scenario:
         messages = tuple(TimedMessage(f"step {n} of {MESSAGES}") for n in range(1, MESSAGES + 1))
         normal = JobScript(duration=self.duration, messages=messages)
         failing = JobScript(duration=self.duration, end_code=11, messages=messages)
-        return Scenario(jobs={name: failing for name in self.failing}, default=normal,
-                        users={"OPCONAPI": PASSWORD}, token_lifetime=3600)
+        return Scenario(
+            jobs={name: failing for name in self.failing},
+            default=normal,
+            users={"OPCONAPI": PASSWORD},
+            token_lifetime=3600,
+        )
 
     def definitions(self, url: str) -> Definitions:
         jobs = tuple(self._job(i) for i in range(self.count))
-        agent = Agent("sim", url, "api", max_concurrent_jobs=self.max_parallel,
-                      allow_kill_job=True)
+        agent = Agent("sim", url, "api", max_concurrent_jobs=self.max_parallel, allow_kill_job=True)
         return Definitions(
             batch_users={"api": BatchUser("api", "OPCONAPI", SecretRef(env="RIG_UNUSED"))},
-            agents={"sim": agent}, schedules={"LOAD": Schedule("LOAD", jobs)},
+            agents={"sim": agent},
+            schedules={"LOAD": Schedule("LOAD", jobs)},
         )
 
     def _job(self, index: int) -> MasterJob:
         deps = (Dependency(job_name(index - self.width)),) if index >= self.width else ()
-        return MasterJob(name=job_name(index), task=TaskType.BATCH_JOB, agent="sim",
-                         application="DEMO2", job_name=job_name(index), depends_on=deps)
+        return MasterJob(
+            name=job_name(index),
+            task=TaskType.BATCH_JOB,
+            agent="sim",
+            application="DEMO2",
+            job_name=job_name(index),
+            depends_on=deps,
+        )
 
     def not_run_without_faults(self) -> frozenset[str]:
         """Jobs downstream of a failing job: what a fault-free run leaves not run."""
@@ -120,21 +147,38 @@ class LoadRig:
                 blocked.add(job_name(index))
         return frozenset(blocked)
 
-    async def run(self, tmp: Path, *, simulator: Simulator | None = None,
-                  policy: RetryPolicy = FAST_RETRIES, during: During | None = None) -> RigResult:
+    async def run(
+        self,
+        tmp: Path,
+        *,
+        simulator: Simulator | None = None,
+        policy: RetryPolicy = FAST_RETRIES,
+        during: During | None = None,
+    ) -> RigResult:
         """Run every job once through the engine; ``during`` runs alongside (fault triggers)."""
         simulator = simulator or Simulator(self.scenario(), seed=7)
         loop = asyncio.get_running_loop()
         async with simulator.running() as url, new_session() as session:
             defs = self.definitions(url)
             plan = make_plan(defs, defs.schedules["LOAD"], DATE)
-            client = AmtClient(session, defs.agents["sim"], defs.batch_users["api"],
-                               password=lambda: PASSWORD, policy=policy)
-            ctx = RunContext(run_id="rig", schedule="LOAD", date=DATE, log_dir=tmp / "logs",
-                             poll=FAST_POLL, messages_every=0.2, messages_cap=1.0,
-                             kill_grace=1.0)
-            engine = Engine(ctx, plan, defs.agents, {"sim": client},
-                            max_parallel=self.max_parallel)
+            client = AmtClient(
+                session,
+                defs.agents["sim"],
+                defs.batch_users["api"],
+                password=lambda: PASSWORD,
+                policy=policy,
+            )
+            ctx = RunContext(
+                run_id="rig",
+                schedule="LOAD",
+                date=DATE,
+                log_dir=tmp / "logs",
+                poll=FAST_POLL,
+                messages_every=0.2,
+                messages_cap=1.0,
+                kill_grace=1.0,
+            )
+            engine = Engine(ctx, plan, defs.agents, {"sim": client}, max_parallel=self.max_parallel)
             side = asyncio.ensure_future(during(simulator)) if during else None
             began = loop.time()
             try:
@@ -142,5 +186,6 @@ class LoadRig:
             finally:
                 if side is not None:
                     side.cancel()
-            return RigResult(outcomes, simulator, client, tmp / "logs", loop.time() - began,
-                             self.failing)
+            return RigResult(
+                outcomes, simulator, client, tmp / "logs", loop.time() - began, self.failing
+            )

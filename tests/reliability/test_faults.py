@@ -31,8 +31,11 @@ def expected_states(rig: LoadRig) -> dict[str, tuple[str, int | None]]:
     """How every job ends on a healthy server."""
     blocked = rig.not_run_without_faults()
     return {
-        name: ("not_run", None) if name in blocked else
-        ("failed", 11) if name in rig.failing else ("ok", 4)
+        name: ("not_run", None)
+        if name in blocked
+        else ("failed", 11)
+        if name in rig.failing
+        else ("ok", 4)
         for name in (f"J{i:04d}" for i in range(rig.count))
     }
 
@@ -79,8 +82,9 @@ async def test_500_jobs_end_as_without_faults_each_started_once(tmp_path: Path) 
     healthy = await rig.run(tmp_path / "healthy")
     assert states(healthy) == expected_states(rig)
 
-    faulty = await rig.run(tmp_path / "faulty", simulator=faulty_simulator(rig),
-                           during=restart_midway)
+    faulty = await rig.run(
+        tmp_path / "faulty", simulator=faulty_simulator(rig), during=restart_midway
+    )
 
     assert states(faulty) == expected_states(rig)
     assert faulty.run_state is RunState.FAILED and faulty.exit_status == 1
@@ -97,12 +101,14 @@ async def test_500_jobs_end_as_without_faults_each_started_once(tmp_path: Path) 
     assert faulty.client.logons <= faulty.elapsed / TOKEN_LIFETIME + 5  # single flight
 
     healthy_rate, faulty_rate = per_job(healthy, len(started)), per_job(faulty, len(started))
-    print(f"\n{len(started)} jobs started of {rig.count}; requests per started job: healthy "
-          f"{healthy_rate:.2f}, under faults {faulty_rate:.2f} (ratio "
-          f"{faulty_rate / healthy_rate:.2f}; bound {STORM_RATIO} and {MAX_PER_JOB}); "
-          f"faults injected {dict(injected)}; 401s {unauthorised}; logons "
-          f"{faulty.client.logons}; run took {healthy.elapsed:.1f}s healthy, "
-          f"{faulty.elapsed:.1f}s under faults")
+    print(
+        f"\n{len(started)} jobs started of {rig.count}; requests per started job: healthy "
+        f"{healthy_rate:.2f}, under faults {faulty_rate:.2f} (ratio "
+        f"{faulty_rate / healthy_rate:.2f}; bound {STORM_RATIO} and {MAX_PER_JOB}); "
+        f"faults injected {dict(injected)}; 401s {unauthorised}; logons "
+        f"{faulty.client.logons}; run took {healthy.elapsed:.1f}s healthy, "
+        f"{faulty.elapsed:.1f}s under faults"
+    )
     assert faulty_rate <= min(STORM_RATIO * healthy_rate, MAX_PER_JOB)
 
 
@@ -140,14 +146,21 @@ async def go_down_for_good(simulator: Simulator, count: int) -> None:
 async def test_server_down_after_start_fails_every_job_23_in_bounded_time(
     tmp_path: Path,
 ) -> None:
-    policy = RetryPolicy(max_attempts=4, budget=2.0, base_delay=0.1, max_delay=0.4,
-                         retry_after_cap=1.0, request_timeout=1.0, connect_timeout=0.5)
+    policy = RetryPolicy(
+        max_attempts=4,
+        budget=2.0,
+        base_delay=0.1,
+        max_delay=0.4,
+        retry_after_cap=1.0,
+        request_timeout=1.0,
+        connect_timeout=0.5,
+    )
     rig = LoadRig(jobs=30, waves=1, duration=5.0, max_parallel=10, failing_every=0)
-    result = await rig.run(tmp_path, policy=policy,
-                           during=lambda sim: go_down_for_good(sim, 10))
+    result = await rig.run(tmp_path, policy=policy, during=lambda sim: go_down_for_good(sim, 10))
 
     assert {(o.state, o.completion_code) for o in result.outcomes.values()} == {
-        (JobState.FAILED, WEB_SERVER_ERROR)}
+        (JobState.FAILED, WEB_SERVER_ERROR)
+    }
     # 3 rounds of 10 jobs, each round given up within the budget of a call or two.
     assert result.elapsed < 3 * 2 * policy.budget + 5
     attempts = re.compile(r"unavailable after [1-4] attempt\(s\)")
@@ -161,14 +174,25 @@ async def test_server_down_after_start_fails_every_job_23_in_bounded_time(
 
 
 def test_server_down_from_the_start_fails_the_preflight_in_one_line(
-    tmp_path: Path, start_simulator,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    start_simulator,  # type: ignore[no-untyped-def]
 ) -> None:
     live = start_simulator({"users": {"OPCONAPI": "s3cr3t-Pa55word-for-tests"}})
     live.simulator.restart(down_for=3600)
     jobs = [{"name": f"J{i}", "task": "batch_job", "job_name": f"J{i}"} for i in range(5)]
     schedule = write_definitions(tmp_path, live.url, jobs)
-    result = amtflow("run", schedule, "--date", "2026-11-24", "--log-dir", tmp_path / "logs",
-                     "--state-dir", tmp_path / "state", cwd=tmp_path, timeout=60)
+    result = amtflow(
+        "run",
+        schedule,
+        "--date",
+        "2026-11-24",
+        "--log-dir",
+        tmp_path / "logs",
+        "--state-dir",
+        tmp_path / "state",
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -19,8 +19,10 @@ from amtflow.simulator import Scenario, Simulator
 from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, serve_in_thread, write_definitions
 
 DATE = "2026-11-24"
-JOBS: list[dict[str, Any]] = [{"name": "EXTRACT", "task": "batch_job", "job_name": "EXTRACT"},
-        {"name": "REPORT", "task": "batch_job", "job_name": "REPORT", "depends_on": ["EXTRACT"]}]
+JOBS: list[dict[str, Any]] = [
+    {"name": "EXTRACT", "task": "batch_job", "job_name": "EXTRACT"},
+    {"name": "REPORT", "task": "batch_job", "job_name": "REPORT", "depends_on": ["EXTRACT"]},
+]
 
 
 @pytest.fixture
@@ -34,13 +36,26 @@ def permissive_umask() -> Iterator[None]:
 
 
 def test_logs_and_state_are_0600_in_0700_folders(
-    tmp_path: Path, start_simulator, permissive_umask: None,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    start_simulator,
+    permissive_umask: None,  # type: ignore[no-untyped-def]
 ) -> None:
-    live = start_simulator({"default": {"duration": 0.1, "messages": ["hello"]}},
-                           users={"OPCONAPI": PASSWORD})
+    live = start_simulator(
+        {"default": {"duration": 0.1, "messages": ["hello"]}}, users={"OPCONAPI": PASSWORD}
+    )
     schedule = write_definitions(tmp_path, live.url, JOBS)
-    result = amtflow("run", schedule, "--date", DATE, "--plain", "--log-dir", tmp_path / "logs",
-                     "--state-dir", tmp_path / "state", cwd=tmp_path)
+    result = amtflow(
+        "run",
+        schedule,
+        "--date",
+        DATE,
+        "--plain",
+        "--log-dir",
+        tmp_path / "logs",
+        "--state-dir",
+        tmp_path / "state",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     files = [p for folder in ("logs", "state") for p in (tmp_path / folder).rglob("*")]
     assert sum(p.suffix == ".log" for p in files) == 2
@@ -58,9 +73,28 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     except ImportError:
         if shutil.which("openssl") is None:
             pytest.skip("neither the cryptography package nor the openssl command is available")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ],
+            check=True,
+            capture_output=True,
+        )
     return cert, key
 
 
@@ -74,18 +108,28 @@ def _with_cryptography(cert_path: Path, key_path: Path) -> None:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.timezone.utc)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 @pytest.fixture
@@ -100,12 +144,21 @@ def https_simulator(tmp_path: Path) -> Iterator[tuple[LiveSimulator, Path]]:
 
 
 def test_self_signed_server_is_refused_then_trusted_with_ca_bundle(
-    tmp_path: Path, https_simulator: tuple[LiveSimulator, Path],
+    tmp_path: Path,
+    https_simulator: tuple[LiveSimulator, Path],
 ) -> None:
     live, cert = https_simulator
     assert live.url.startswith("https://")
-    run = ("run", "--date", DATE, "--plain", "--log-dir", tmp_path / "logs",
-           "--state-dir", tmp_path / "state")
+    run = (
+        "run",
+        "--date",
+        DATE,
+        "--plain",
+        "--log-dir",
+        tmp_path / "logs",
+        "--state-dir",
+        tmp_path / "state",
+    )
 
     refused = amtflow(run[0], write_definitions(tmp_path, live.url, JOBS), *run[1:], cwd=tmp_path)
     assert refused.returncode == 1

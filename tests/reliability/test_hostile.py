@@ -29,13 +29,16 @@ LIMIT = HOSTILE_POLICY.max_body
 
 def raw(body: bytes, status: int = 200, **headers: str) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
-        return web.Response(body=body, status=status, headers=headers,
-                            content_type="application/json")
+        return web.Response(
+            body=body, status=status, headers=headers, content_type="application/json"
+        )
+
     return handle
 
 
 def endless_stream() -> Handler:
     """A 200 whose chunked body never ends."""
+
     async def handle(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()
         response.enable_chunked_encoding()
@@ -43,14 +46,17 @@ def endless_stream() -> Handler:
         chunk = b'{"messages": [' + b" " * 65536
         for _ in itertools.count():
             await response.write(chunk)
+
     return handle
 
 
 def fresh_page_forever() -> Handler:
     """``more: true`` forever, each page with new seqs."""
+
     async def handle(request: web.Request) -> web.StreamResponse:
         after = int(request.query.get("after", "0"))
         return web.json_response(messages("again", first=after + 1, more=True))
+
     return handle
 
 
@@ -58,32 +64,62 @@ def fresh_page_forever() -> Handler:
 REFUSED: dict[str, tuple[Callable[[], HostileServer], str, str, int]] = {
     "non-JSON status": (
         lambda: HostileServer(monitor=raw(b"<html>Service Unavailable</html>")),
-        MONITOR, "answer is not valid JSON", HOSTILE_POLICY.max_attempts),
+        MONITOR,
+        "answer is not valid JSON",
+        HOSTILE_POLICY.max_attempts,
+    ),
     "wrong types": (
         lambda: HostileServer(monitor=answer({**job_status(), "completionCode": "4"})),
-        MONITOR, "'completionCode' has the wrong type (str)", 1),
+        MONITOR,
+        "'completionCode' has the wrong type (str)",
+        1,
+    ),
     "not an object": (
         lambda: HostileServer(monitor=answer([job_status()])),
-        MONITOR, "expected a JSON object, got list", 1),
+        MONITOR,
+        "expected a JSON object, got list",
+        1,
+    ),
     "negative batchRequestId": (
         lambda: HostileServer(start=answer(job_status(1, rid=-5))),
-        START, "'batchRequestId' is out of range (-5)", 1),
+        START,
+        "'batchRequestId' is out of range (-5)",
+        1,
+    ),
     "enormous batchRequestId": (
         lambda: HostileServer(start=answer(job_status(1, rid=10**30))),
-        START, "'batchRequestId' is out of range", 1),
+        START,
+        "'batchRequestId' is out of range",
+        1,
+    ),
     "negative seq": (
         lambda: HostileServer(messages_=answer(messages("x", first=-3))),
-        MESSAGES, "'seq' is out of range (-3)", 1),
+        MESSAGES,
+        "'seq' is out of range (-3)",
+        1,
+    ),
     "page over the size limit": (
         lambda: HostileServer(messages_=raw(b" " * (LIMIT + 1))),
-        MESSAGES, f"over the {LIMIT}-byte limit", 1),
+        MESSAGES,
+        f"over the {LIMIT}-byte limit",
+        1,
+    ),
     "endless chunked page": (
         lambda: HostileServer(messages_=endless_stream()),
-        MESSAGES, f"over the {LIMIT}-byte limit", 1),
+        MESSAGES,
+        f"over the {LIMIT}-byte limit",
+        1,
+    ),
     "Retry-After: 999999": (
-        lambda: HostileServer(monitor=raw(b'{"error": "TOO_MANY_REQUESTS", "message": "x"}',
-                                          429, **{"Retry-After": "999999"})),
-        MONITOR, "unavailable after", HOSTILE_POLICY.max_attempts),
+        lambda: HostileServer(
+            monitor=raw(
+                b'{"error": "TOO_MANY_REQUESTS", "message": "x"}', 429, **{"Retry-After": "999999"}
+            )
+        ),
+        MONITOR,
+        "unavailable after",
+        HOSTILE_POLICY.max_attempts,
+    ),
 }
 
 
@@ -127,7 +163,8 @@ async def test_more_true_forever_without_progress_stops_at_once(tmp_path: Path) 
 
 
 async def test_more_true_forever_with_new_messages_is_bounded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(attempt, "MAX_PAGES_PER_READ", 25)
     server = HostileServer(messages_=fresh_page_forever())
@@ -135,5 +172,3 @@ async def test_more_true_forever_with_new_messages_is_bounded(
     assert outcome.state is JobState.OK  # the server's completion code stays the truth
     assert "stopped reading messages: the server kept saying there were more" in log
     assert server.calls[MESSAGES] <= 2 * 25
-
-

@@ -24,14 +24,20 @@ DATE = "2026-11-24"
 SCENARIO = {
     "users": {"OPCONAPI": PASSWORD},
     "default": {"duration": 0.2, "messages": ["working"]},
-    "jobs": {"FAILS": {"duration": 0.1, "end_code": 11, "messages": ["no data"]},
-             "LONG": {"duration": 30}},
+    "jobs": {
+        "FAILS": {"duration": 0.1, "end_code": 11, "messages": ["no data"]},
+        "LONG": {"duration": 30},
+    },
 }
 JOBS: list[dict[str, Any]] = [
     {"name": "EXTRACT", "task": "batch_job", "job_name": "EXTRACT"},
     {"name": "FAILS", "task": "batch_job", "job_name": "FAILS", "depends_on": ["EXTRACT"]},
-    {"name": "SCRIPT", "task": "script", "script_name": "F:\\Amt\\run.ps1",
-     "script_parameters": {"MODE": "full"}},
+    {
+        "name": "SCRIPT",
+        "task": "script",
+        "script_name": "F:\\Amt\\run.ps1",
+        "script_parameters": {"MODE": "full"},
+    },
 ]
 
 
@@ -60,8 +66,9 @@ def live() -> Iterator[LiveSimulator]:
     yield from serve_in_thread(simulator)
 
 
-def command(tmp: Path, outputs: list[str], *args: str | Path,
-            password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
+def command(
+    tmp: Path, outputs: list[str], *args: str | Path, password: str = PASSWORD
+) -> subprocess.CompletedProcess[str]:
     result = amtflow(*args, cwd=tmp, env=_env(tmp, password), timeout=90)
     outputs += [result.stdout, result.stderr]
     assert "Traceback" not in result.stderr or "--traceback" in map(str, args)
@@ -69,8 +76,11 @@ def command(tmp: Path, outputs: list[str], *args: str | Path,
 
 
 def _env(tmp: Path, password: str) -> dict[str, str]:
-    return {"AMT_TEST_PASSWORD": password, "AMTFLOW_STATE_DIR": str(tmp / "state"),
-            "AMTFLOW_LOG_DIR": str(tmp / "logs")}
+    return {
+        "AMT_TEST_PASSWORD": password,
+        "AMTFLOW_STATE_DIR": str(tmp / "state"),
+        "AMTFLOW_LOG_DIR": str(tmp / "logs"),
+    }
 
 
 def run_id_of(tmp: Path, outputs: list[str]) -> str:
@@ -78,13 +88,27 @@ def run_id_of(tmp: Path, outputs: list[str]) -> str:
     return str(runs[0]["run_id"])
 
 
-def kill_a_running_job(tmp: Path, schedule: Path, live: LiveSimulator,
-                       outputs: list[str]) -> None:
+def kill_a_running_job(tmp: Path, schedule: Path, live: LiveSimulator, outputs: list[str]) -> None:
     """Run LONG in the background, kill it with ``amtflow kill`` from "another terminal"."""
     runner = subprocess.Popen(
-        [sys.executable, "-m", "amtflow", "run", str(schedule), "--date", DATE,
-         "--job", "LONG", "--plain"], cwd=tmp, env={**os.environ, **_env(tmp, PASSWORD)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "amtflow",
+            "run",
+            str(schedule),
+            "--date",
+            DATE,
+            "--job",
+            "LONG",
+            "--plain",
+        ],
+        cwd=tmp,
+        env={**os.environ, **_env(tmp, PASSWORD)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not any(j.launch.name == "LONG" for j in list(live.simulator.jobs.values())):
@@ -112,16 +136,23 @@ def test_no_secret_anywhere_after_every_command(tmp_path: Path, live: LiveSimula
     assert command(tmp_path, out, "validate", schedule).returncode == 0
     assert command(tmp_path, out, "plan", schedule, "--date", DATE).returncode == 0
     assert command(tmp_path, out, "agents", "check", schedule).returncode == 0
-    run = command(tmp_path, out, "run", schedule, "--date", DATE, "--plain",
-                  *[a for j in JOBS for a in ("--job", j["name"])])
+    run = command(
+        tmp_path,
+        out,
+        "run",
+        schedule,
+        "--date",
+        DATE,
+        "--plain",
+        *[a for j in JOBS for a in ("--job", j["name"])],
+    )
     assert run.returncode == 1, run.stderr  # FAILS fails
     run_id = run_id_of(tmp_path, out)
     assert command(tmp_path, out, "status", run_id).returncode == 0
     assert command(tmp_path, out, "logs", "show", run_id).returncode == 0
     assert command(tmp_path, out, "resume", run_id).returncode == 2  # it ended: nothing to do
     kill_a_running_job(tmp_path, schedule, live, out)
-    refused = command(tmp_path, out, "--traceback", "run", schedule, "--date", DATE,
-                      password=WRONG)
+    refused = command(tmp_path, out, "--traceback", "run", schedule, "--date", DATE, password=WRONG)
     assert refused.returncode == 1 and "Traceback" in refused.stderr
     assert "refused" in refused.stderr
     assert command(tmp_path, out, "logs", "purge", schedule, "--dry-run").returncode == 0

@@ -18,7 +18,8 @@ def tokens_sent(mocked: aioresponses) -> list[str]:
 
 
 async def test_token_expiring_during_retries_is_renewed(
-    client: AmtClient, mocked: aioresponses,
+    client: AmtClient,
+    mocked: aioresponses,
 ) -> None:
     for token in ("t1", "t2", "t3"):
         logon_ok(mocked, token=token)
@@ -31,7 +32,8 @@ async def test_token_expiring_during_retries_is_renewed(
 
 
 async def test_a_retry_uses_the_token_another_call_renewed(
-    client: AmtClient, mocked: aioresponses,
+    client: AmtClient,
+    mocked: aioresponses,
 ) -> None:
     logon_ok(mocked, token="t1")
     mocked.get(MONITOR, status=503)
@@ -53,7 +55,8 @@ async def test_a_retry_uses_the_token_another_call_renewed(
 
 
 async def test_tokens_refused_after_every_retry_give_up_after_three_renewals(
-    client: AmtClient, mocked: aioresponses,
+    client: AmtClient,
+    mocked: aioresponses,
 ) -> None:
     logon_ok(mocked, times=4)
     for _ in range(4):

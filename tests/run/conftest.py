@@ -73,23 +73,41 @@ def write_definitions(folder: Path, url: str, jobs: list[dict[str, Any]], **agen
         "batch_users": [
             {"name": "api", "identifier": "OPCONAPI", "password": {"env": "AMT_TEST_PASSWORD"}}
         ],
-        "agents": [{"name": "amt", "type": "AsyscoAMT", "batch_server_url": url,
-                    "batch_user": "api", **agent}],
-        "schedules": [{"name": "NIGHTLY", "defaults": {"agent": "amt", "application": "DEMO2"},
-                       "jobs": jobs}],
+        "agents": [
+            {
+                "name": "amt",
+                "type": "AsyscoAMT",
+                "batch_server_url": url,
+                "batch_user": "api",
+                **agent,
+            }
+        ],
+        "schedules": [
+            {"name": "NIGHTLY", "defaults": {"agent": "amt", "application": "DEMO2"}, "jobs": jobs}
+        ],
     }
     path = folder / "nightly.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return path
 
 
-def amtflow(*args: str | Path, cwd: Path, env: Mapping[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def amtflow(
+    *args: str | Path, cwd: Path, env: Mapping[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess, as a user would."""
-    environment = {**os.environ, "AMT_TEST_PASSWORD": PASSWORD, "AMTFLOW_STATE_DIR": "",
-                   "AMTFLOW_LOG_DIR": "", **(env or {})}
+    environment = {
+        **os.environ,
+        "AMT_TEST_PASSWORD": PASSWORD,
+        "AMTFLOW_STATE_DIR": "",
+        "AMTFLOW_LOG_DIR": "",
+        **(env or {}),
+    }
     environment = {k: v for k, v in environment.items() if v != ""}
     return subprocess.run(
-        [sys.executable, "-m", "amtflow", *map(str, args)], cwd=cwd, env=environment,
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "amtflow", *map(str, args)],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )

@@ -14,35 +14,62 @@ from typing import Any
 from tests.run.conftest import PASSWORD, amtflow, write_definitions
 
 DATE = "2026-11-24"
-LONG = [{"name": "LONG", "task": "batch_job", "job_name": "LONG"},
-        {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LONG"]}]
+LONG = [
+    {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
+    {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LONG"]},
+]
 
 
 def background_run(folder: Path, schedule: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "amtflow", "run", str(schedule), "--date", DATE, "--plain",
-         "--log-dir", str(folder / "logs"), "--state-dir", str(folder / "state")],
-        cwd=folder, env={**os.environ, "AMT_TEST_PASSWORD": PASSWORD},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "amtflow",
+            "run",
+            str(schedule),
+            "--date",
+            DATE,
+            "--plain",
+            "--log-dir",
+            str(folder / "logs"),
+            "--state-dir",
+            str(folder / "state"),
+        ],
+        cwd=folder,
+        env={**os.environ, "AMT_TEST_PASSWORD": PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 def wait_until_running(folder: Path, job: str = "LONG") -> str:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        result = amtflow("status", "--state-dir", folder / "state", "--format", "json",
-                         cwd=folder)
+        result = amtflow("status", "--state-dir", folder / "state", "--format", "json", cwd=folder)
         runs = json.loads(result.stdout).get("runs", []) if result.returncode == 0 else []
         if runs:
-            detail = json.loads(amtflow("status", runs[0]["run_id"], "--state-dir",
-                                        folder / "state", "--format", "json", cwd=folder).stdout)
+            detail = json.loads(
+                amtflow(
+                    "status",
+                    runs[0]["run_id"],
+                    "--state-dir",
+                    folder / "state",
+                    "--format",
+                    "json",
+                    cwd=folder,
+                ).stdout
+            )
             if any(j["job"] == job and j["batch_request_id"] for j in detail["jobs"]):
                 return str(runs[0]["run_id"])
         time.sleep(0.1)
     raise AssertionError("the run did not start its job")
 
 
-def test_kill_from_another_terminal_ends_the_job_killed(tmp_path: Path, start_simulator: Any) -> None:
+def test_kill_from_another_terminal_ends_the_job_killed(
+    tmp_path: Path, start_simulator: Any
+) -> None:
     live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
     schedule = write_definitions(tmp_path, live.url, LONG, allow_kill_job=True)
     runner = background_run(tmp_path, schedule)
@@ -58,7 +85,9 @@ def test_kill_from_another_terminal_ends_the_job_killed(tmp_path: Path, start_si
     assert "Completion Code : KILLED" in logs.stdout
 
 
-def test_kill_is_refused_locally_when_the_agent_forbids_it(tmp_path: Path, start_simulator: Any) -> None:
+def test_kill_is_refused_locally_when_the_agent_forbids_it(
+    tmp_path: Path, start_simulator: Any
+) -> None:
     live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
     schedule = write_definitions(tmp_path, live.url, LONG)
     runner = background_run(tmp_path, schedule)
@@ -73,14 +102,17 @@ def test_kill_is_refused_locally_when_the_agent_forbids_it(tmp_path: Path, start
         runner.communicate(timeout=60)
 
 
-def test_a_second_run_of_the_same_schedule_date_is_refused(tmp_path: Path, start_simulator: Any) -> None:
+def test_a_second_run_of_the_same_schedule_date_is_refused(
+    tmp_path: Path, start_simulator: Any
+) -> None:
     live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
     schedule = write_definitions(tmp_path, live.url, LONG, allow_kill_job=True)
     runner = background_run(tmp_path, schedule)
     try:
         run_id = wait_until_running(tmp_path)
-        second = amtflow("run", schedule, "--date", DATE, "--state-dir", tmp_path / "state",
-                         cwd=tmp_path)
+        second = amtflow(
+            "run", schedule, "--date", DATE, "--state-dir", tmp_path / "state", cwd=tmp_path
+        )
         assert second.returncode == 2
         assert run_id in second.stderr and "Traceback" not in second.stderr
         assert live.simulator.record.starts_by_job() == {"LONG": 1}
@@ -89,7 +121,9 @@ def test_a_second_run_of_the_same_schedule_date_is_refused(tmp_path: Path, start
         runner.communicate(timeout=60)
 
 
-def test_a_sigkilled_run_leaves_no_lock_and_can_be_resumed(tmp_path: Path, start_simulator: Any) -> None:
+def test_a_sigkilled_run_leaves_no_lock_and_can_be_resumed(
+    tmp_path: Path, start_simulator: Any
+) -> None:
     live = start_simulator({"jobs": {"LONG": {"duration": 1.5}}})
     schedule = write_definitions(tmp_path, live.url, LONG)
     runner = background_run(tmp_path, schedule)
@@ -98,14 +132,22 @@ def test_a_sigkilled_run_leaves_no_lock_and_can_be_resumed(tmp_path: Path, start
     runner.communicate(timeout=10)
     status = amtflow("status", "--state-dir", tmp_path / "state", cwd=tmp_path)
     assert "stale" in status.stdout
-    resumed = amtflow("resume", run_id, "--state-dir", tmp_path / "state", "--plain",
-                      cwd=tmp_path)
+    resumed = amtflow("resume", run_id, "--state-dir", tmp_path / "state", "--plain", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert live.simulator.record.starts_by_job() == {"LONG": 1, "AFTER": 1}
     again = amtflow("resume", run_id, "--state-dir", tmp_path / "state", cwd=tmp_path)
     assert again.returncode == 2 and "already ended" in again.stderr
-    rerun = amtflow("run", schedule, "--date", DATE, "--state-dir", tmp_path / "state",
-                    "--log-dir", tmp_path / "logs", cwd=tmp_path)
+    rerun = amtflow(
+        "run",
+        schedule,
+        "--date",
+        DATE,
+        "--state-dir",
+        tmp_path / "state",
+        "--log-dir",
+        tmp_path / "logs",
+        cwd=tmp_path,
+    )
     assert rerun.returncode == 0, rerun.stderr  # a finished schedule date may run again
 
 

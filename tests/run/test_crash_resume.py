@@ -60,10 +60,27 @@ def expected_states() -> dict[str, str]:
 def start_run(folder: Path, schedule: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "AMT_TEST_PASSWORD": PASSWORD}
     return subprocess.Popen(
-        [sys.executable, "-m", "amtflow", "run", str(schedule), "--date", DATE, "--plain",
-         "--max-parallel", "8", "--log-dir", str(folder / "logs"),
-         "--state-dir", str(folder / "state")],
-        cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "amtflow",
+            "run",
+            str(schedule),
+            "--date",
+            DATE,
+            "--plain",
+            "--max-parallel",
+            "8",
+            "--log-dir",
+            str(folder / "logs"),
+            "--state-dir",
+            str(folder / "state"),
+        ],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -76,11 +93,21 @@ def wait_for(condition: Any, timeout: float = 30) -> None:
 
 def final_jobs(folder: Path) -> tuple[str, str, dict[str, dict[str, Any]]]:
     """The run's id, its recorded state and its jobs, as ``amtflow status`` reports them."""
-    runs = json.loads(amtflow("status", "--state-dir", folder / "state", "--format", "json",
-                              cwd=folder).stdout)["runs"]
+    runs = json.loads(
+        amtflow("status", "--state-dir", folder / "state", "--format", "json", cwd=folder).stdout
+    )["runs"]
     assert len(runs) == 1
-    detail = json.loads(amtflow("status", runs[0]["run_id"], "--state-dir", folder / "state",
-                                "--format", "json", cwd=folder).stdout)
+    detail = json.loads(
+        amtflow(
+            "status",
+            runs[0]["run_id"],
+            "--state-dir",
+            folder / "state",
+            "--format",
+            "json",
+            cwd=folder,
+        ).stdout
+    )
     return runs[0]["run_id"], runs[0]["state"], {job["job"]: job for job in detail["jobs"]}
 
 
@@ -109,8 +136,11 @@ def kill_moments() -> list[tuple[str, float]]:
     return moments
 
 
-@pytest.mark.parametrize(("kind", "delay"), kill_moments(),
-                         ids=[f"{k}-{d:.2f}-{i}" for i, (k, d) in enumerate(kill_moments())])
+@pytest.mark.parametrize(
+    ("kind", "delay"),
+    kill_moments(),
+    ids=[f"{k}-{d:.2f}-{i}" for i, (k, d) in enumerate(kill_moments())],
+)
 def test_sigkill_then_resume_gives_the_undisturbed_outcome(
     tmp_path: Path, start_simulator: Any, kind: str, delay: float
 ) -> None:
@@ -134,8 +164,7 @@ def test_sigkill_then_resume_gives_the_undisturbed_outcome(
 
     run_id, state, _ = final_jobs(tmp_path)
     assert state == "running", "killed after the run ended"
-    resumed = amtflow("resume", run_id, "--state-dir", tmp_path / "state", "--plain",
-                      cwd=tmp_path)
+    resumed = amtflow("resume", run_id, "--state-dir", tmp_path / "state", "--plain", cwd=tmp_path)
     assert "Traceback" not in resumed.stderr, resumed.stderr
     assert resumed.returncode == 1, resumed.stderr  # two jobs fail, as in an undisturbed run
     _, _, jobs = final_jobs(tmp_path)

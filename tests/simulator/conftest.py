@@ -12,21 +12,30 @@ from amtflow.client import AmtClient, RetryPolicy, new_session
 from amtflow.model import Agent, BatchUser, SecretRef
 from amtflow.simulator import Scenario, Simulator
 
-FAST = RetryPolicy(max_attempts=8, budget=10.0, base_delay=0.005, max_delay=0.02,
-                   retry_after_cap=0.05, request_timeout=2.0, connect_timeout=1.0)
+FAST = RetryPolicy(
+    max_attempts=8,
+    budget=10.0,
+    base_delay=0.005,
+    max_delay=0.02,
+    retry_after_cap=0.05,
+    request_timeout=2.0,
+    connect_timeout=1.0,
+)
 USERS = {"OPCONAPI": "pw"}
-SCENARIO = Scenario.from_mapping({
-    "default": {"duration": 0.05},
-    "jobs": {
-        "LONG": {"duration": 30, "messages": ["step 1", "step 2", "step 3"]},
-        "STUBBORN": {"duration": 30, "ignores_kill": True},
-        "WAITER": {"queued": 30, "duration": 1},
-        "FAILS": {"duration": 0, "end_code": 12},
-        "PARENT": {"duration": 0, "children": [{"name": "CHILD", "messages": ["child says"]}]},
-        "F:\\Amt\\GONE.ps1": {"missing": True},
-    },
-    "invalid_users": ["NOBODY"],
-})
+SCENARIO = Scenario.from_mapping(
+    {
+        "default": {"duration": 0.05},
+        "jobs": {
+            "LONG": {"duration": 30, "messages": ["step 1", "step 2", "step 3"]},
+            "STUBBORN": {"duration": 30, "ignores_kill": True},
+            "WAITER": {"queued": 30, "duration": 1},
+            "FAILS": {"duration": 0, "end_code": 12},
+            "PARENT": {"duration": 0, "children": [{"name": "CHILD", "messages": ["child says"]}]},
+            "F:\\Amt\\GONE.ps1": {"missing": True},
+        },
+        "invalid_users": ["NOBODY"],
+    }
+)
 
 
 @dataclass
@@ -58,13 +67,23 @@ def client_for(session: aiohttp.ClientSession, url: str, policy: RetryPolicy = F
 
 
 def job(name: str, **kwargs: object) -> StartRequest:
-    return StartRequest(task_id=str(uuid.uuid4()), task_type="BatchJob", application="DEMO2",
-                        job_name=name, **kwargs)  # type: ignore[arg-type]
+    return StartRequest(
+        task_id=str(uuid.uuid4()),
+        task_type="BatchJob",
+        application="DEMO2",
+        job_name=name,
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 def script(name: str, **kwargs: object) -> StartRequest:
-    return StartRequest(task_id=str(uuid.uuid4()), task_type="Script", application="DEMO2",
-                        script_name=name, **kwargs)  # type: ignore[arg-type]
+    return StartRequest(
+        task_id=str(uuid.uuid4()),
+        task_type="Script",
+        application="DEMO2",
+        script_name=name,
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 async def until_ended(client: AmtClient, batch_request_id: int) -> JobStatus:

@@ -19,28 +19,39 @@ def assert_shape(data: dict[str, Any], shape: dict[str, Any]) -> None:
         assert isinstance(value, kind) and not (kind is int and isinstance(value, bool)), name
 
 
-async def call(server: Server, method: str, path: str, body: Any = None,
-               token: str | None = None) -> tuple[int, Any]:
+async def call(
+    server: Server, method: str, path: str, body: Any = None, token: str | None = None
+) -> tuple[int, Any]:
     headers = {"X-AMT-LogonToken": token} if token else {}
-    async with server.session.request(method, server.url + path, json=body,
-                                      headers=headers) as response:
+    async with server.session.request(
+        method, server.url + path, json=body, headers=headers
+    ) as response:
         assert response.content_type == "application/json"
         return response.status, await response.json()
 
 
 async def logon(server: Server) -> str:
-    status, data = await call(server, "POST", "/api/logon",
-                              {"apiUser": "OPCONAPI", "apiUserPassword": "pw"})
+    status, data = await call(
+        server, "POST", "/api/logon", {"apiUser": "OPCONAPI", "apiUserPassword": "pw"}
+    )
     assert status == 200
     assert_shape(data, {"amtLogonToken": str, "expiresIn": (int, float)})
     return str(data["amtLogonToken"])
 
 
 def start_body(**overrides: Any) -> dict[str, Any]:
-    body = {"action": "Start", "taskId": "t-1", "taskType": "BatchJob",
-            "applicationName": "DEMO2", "amtSubmitUser": "BATCH", "amtUser": None,
-            "amtStation": "OPCON", "amtQueueName": None, "jobName": "LONG",
-            "taskValues": ["PERIOD=2026-11"]}
+    body = {
+        "action": "Start",
+        "taskId": "t-1",
+        "taskType": "BatchJob",
+        "applicationName": "DEMO2",
+        "amtSubmitUser": "BATCH",
+        "amtUser": None,
+        "amtStation": "OPCON",
+        "amtQueueName": None,
+        "jobName": "LONG",
+        "taskValues": ["PERIOD=2026-11"],
+    }
     return {**body, **overrides}
 
 
@@ -56,16 +67,22 @@ async def test_status_needs_no_token(server: Server) -> None:
 
 
 async def test_bad_credentials_are_401(server: Server) -> None:
-    status, data = await call(server, "POST", "/api/logon",
-                              {"apiUser": "OPCONAPI", "apiUserPassword": "wrong"})
+    status, data = await call(
+        server, "POST", "/api/logon", {"apiUser": "OPCONAPI", "apiUserPassword": "wrong"}
+    )
     assert status == 401
     assert_error(data, "AUTHENTICATION_ERROR")
     assert "wrong" not in str(server.simulator.record.requests[-1])
 
 
-@pytest.mark.parametrize("path, method", [
-    ("/api/MonitorJob/1", "GET"), ("/api/GetMessages/1", "GET"), ("/api/OpConJobAction", "POST"),
-])
+@pytest.mark.parametrize(
+    "path, method",
+    [
+        ("/api/MonitorJob/1", "GET"),
+        ("/api/GetMessages/1", "GET"),
+        ("/api/OpConJobAction", "POST"),
+    ],
+)
 async def test_calls_without_a_token_are_401(server: Server, path: str, method: str) -> None:
     status, data = await call(server, method, path, {"action": "Kill", "batchRequestId": 1})
     assert status == 401
@@ -80,21 +97,33 @@ async def test_start_monitor_messages_kill_answers(server: Server) -> None:
     rid = started["batchRequestId"]
     status, monitored = await call(server, "GET", f"/api/MonitorJob/{rid}", token=token)
     assert status == 200
-    assert_shape(monitored, {"batchRequestId": int, "completionCode": int, "status": str,
-                             "description": str, "startTime": NULLABLE_STR,
-                             "endTime": NULLABLE_STR})
+    assert_shape(
+        monitored,
+        {
+            "batchRequestId": int,
+            "completionCode": int,
+            "status": str,
+            "description": str,
+            "startTime": NULLABLE_STR,
+            "endTime": NULLABLE_STR,
+        },
+    )
     status, page = await call(server, "GET", f"/api/GetMessages/{rid}?after=0", token=token)
     assert status == 200
     assert_shape(page, {"batchRequestId": int, "messages": list, "more": bool})
     for message in page["messages"]:
         assert_shape(message, {"seq": int, "batchRequestId": int, "time": str, "text": str})
         assert "+00:00" in message["time"]  # ISO-8601 with a zone
-    status, killed = await call(server, "POST", "/api/OpConJobAction",
-                                {"action": "Kill", "batchRequestId": rid}, token)
-    assert (status, killed) == (200, {"batchRequestId": rid, "completionCode": 3,
-                                      "status": "KILLED"})
-    status, again = await call(server, "POST", "/api/OpConJobAction",
-                               {"action": "Kill", "batchRequestId": rid}, token)
+    status, killed = await call(
+        server, "POST", "/api/OpConJobAction", {"action": "Kill", "batchRequestId": rid}, token
+    )
+    assert (status, killed) == (
+        200,
+        {"batchRequestId": rid, "completionCode": 3, "status": "KILLED"},
+    )
+    status, again = await call(
+        server, "POST", "/api/OpConJobAction", {"action": "Kill", "batchRequestId": rid}, token
+    )
     assert status == 409
     assert_error(again, "CONFLICT")
 
@@ -106,15 +135,18 @@ async def test_same_task_id_answers_the_first_answer(server: Server) -> None:
     assert first == second
 
 
-@pytest.mark.parametrize("body", [
-    start_body(taskValues=[f"V{n}=1" for n in range(21)]),
-    start_body(taskType="Batch"),
-    start_body(taskId=""),
-    start_body(taskType="Script", scriptName="x.ps1", scriptParameters=["NOEQUALS"]),
-    {"action": "Explode", "batchRequestId": 1},
-    {"action": "Kill", "batchRequestId": "1"},
-    {k: v for k, v in start_body().items() if k != "amtUser"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        start_body(taskValues=[f"V{n}=1" for n in range(21)]),
+        start_body(taskType="Batch"),
+        start_body(taskId=""),
+        start_body(taskType="Script", scriptName="x.ps1", scriptParameters=["NOEQUALS"]),
+        {"action": "Explode", "batchRequestId": 1},
+        {"action": "Kill", "batchRequestId": "1"},
+        {k: v for k, v in start_body().items() if k != "amtUser"},
+    ],
+)
 async def test_malformed_requests_are_400(server: Server, body: dict[str, Any]) -> None:
     token = await logon(server)
     status, data = await call(server, "POST", "/api/OpConJobAction", body, token)
@@ -123,9 +155,16 @@ async def test_malformed_requests_are_400(server: Server, body: dict[str, Any]) 
     assert server.simulator.jobs == {}
 
 
-@pytest.mark.parametrize("path", ["/api/MonitorJob/77777", "/api/GetMessages/77777",
-                                  "/api/MonitorJob/abc", "/api/GetMessages/1?after=x",
-                                  "/api/nothing"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/MonitorJob/77777",
+        "/api/GetMessages/77777",
+        "/api/MonitorJob/abc",
+        "/api/GetMessages/1?after=x",
+        "/api/nothing",
+    ],
+)
 async def test_unknown_things_have_the_error_body(server: Server, path: str) -> None:
     token = await logon(server)
     status, data = await call(server, "GET", path, token=token)
@@ -141,8 +180,9 @@ async def test_unknown_application_is_404() -> None:
     async with simulator.running() as url, new_session() as session:
         server = Server(simulator, url, None, session)  # type: ignore[arg-type]
         token = await logon(server)
-        status, data = await call(server, "POST", "/api/OpConJobAction",
-                                  start_body(applicationName="OTHER"), token)
+        status, data = await call(
+            server, "POST", "/api/OpConJobAction", start_body(applicationName="OTHER"), token
+        )
     assert status == 404
     assert_error(data, "NOT_FOUND")
 

@@ -55,8 +55,9 @@ async def test_lost_start_answer_never_starts_the_job_twice(server: Server) -> N
 
 
 async def test_slow_answers_time_out_and_are_retried(server: Server) -> None:
-    client = server.new_client(RetryPolicy(max_attempts=5, base_delay=0.001, max_delay=0.01,
-                                           request_timeout=0.1))
+    client = server.new_client(
+        RetryPolicy(max_attempts=5, base_delay=0.001, max_delay=0.01, request_timeout=0.1)
+    )
     faults = server.simulator.faults
     faults.slow_rate, faults.slow_seconds, faults.paths = 0.5, 0.3, ("/api/MonitorJob",)
     rid = (await client.start(job("X"))).batch_request_id
@@ -79,8 +80,9 @@ async def test_expiring_tokens_lead_to_a_new_logon(server: Server) -> None:
     await asyncio.sleep(0.1)
     await server.client.monitor(rid)
     assert server.client.logons == 2
-    assert [r.answer for r in server.simulator.record.requests if r.path.startswith(
-        "/api/MonitorJob")] == [401, 200]
+    assert [
+        r.answer for r in server.simulator.record.requests if r.path.startswith("/api/MonitorJob")
+    ] == [401, 200]
 
 
 async def test_restart_down_for_a_while_keeps_jobs(server: Server) -> None:

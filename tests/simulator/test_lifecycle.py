@@ -19,16 +19,19 @@ async def test_default_job_runs_to_done_with_a_vendor_like_log(server: Server) -
     assert (ended.completion_code, ended.status, ended.ok) == (4, "DONE", True)
     assert ended.start_time and ended.end_time
     texts = [m.text async for m in iter_messages(server.client, started.batch_request_id)]
-    assert texts[0] == (f"Started Rev: 1.3 AMT: 8.0.24223.0. Params: LOADINBATCHCONTROLLER "
-                        f"/R:{started.batch_request_id} /USEWORKINGDIR")
+    assert texts[0] == (
+        f"Started Rev: 1.3 AMT: 8.0.24223.0. Params: LOADINBATCHCONTROLLER "
+        f"/R:{started.batch_request_id} /USEWORKINGDIR"
+    )
     assert "ANYTHING Value param [PERIOD=2026-11]" in texts
     assert texts[-1] == "Done"
 
 
 async def test_messages_stream_while_the_job_runs() -> None:
     now = [0.0]
-    simulator = Simulator(Scenario.from_mapping({"jobs": {"LONG": {"duration": 30}}}),
-                          clock=lambda: now[0])
+    simulator = Simulator(
+        Scenario.from_mapping({"jobs": {"LONG": {"duration": 30}}}), clock=lambda: now[0]
+    )
     async with simulator.running() as url, new_session() as session:
         client = client_for(session, url)
         rid = (await client.start(job("LONG"))).batch_request_id
@@ -98,8 +101,7 @@ async def test_a_job_that_ignores_kill_keeps_running(server: Server) -> None:
 
 async def test_repeated_task_id_starts_one_job(server: Server) -> None:
     request = job("ONCE")
-    first, second = await asyncio.gather(server.client.start(request),
-                                         server.client.start(request))
+    first, second = await asyncio.gather(server.client.start(request), server.client.start(request))
     assert first.batch_request_id == second.batch_request_id
     record = server.simulator.record
     assert record.starts_by_task_id()[request.task_id] == 2
@@ -112,8 +114,12 @@ async def test_unknown_batch_request_id_is_not_found(server: Server) -> None:
 
 
 async def test_paging_follows_more() -> None:
-    simulator = Simulator(Scenario.from_mapping({"default": {
-        "duration": 0, "messages": [f"line {n}" for n in range(25)]}}), page_size=10)
+    simulator = Simulator(
+        Scenario.from_mapping(
+            {"default": {"duration": 0, "messages": [f"line {n}" for n in range(25)]}}
+        ),
+        page_size=10,
+    )
     async with simulator.running() as url, new_session() as session:
         client = client_for(session, url)
         rid = (await client.start(job("PAGED"))).batch_request_id

@@ -26,20 +26,27 @@ def test_scenario_loads_from_yaml(tmp_path: Path) -> None:
     scenario = Scenario.load(path)
     script = scenario.script_for("REPORTTEST01")
     assert (script.duration, script.queued, script.end_code, script.ignores_kill) == (
-        30, 1, 11, True)
+        30,
+        1,
+        11,
+        True,
+    )
     assert [m.text for m in script.messages or ()] == ["a", "b"]
     assert script.children[0].name == "C"
     assert scenario.script_for("OTHER").duration == 0.2
     assert scenario.version == "9.9"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("jobs: {X: {duraton: 1}}", "job X: unknown key\\(s\\) duraton"),
-    ("jobs: {X: {duration: -1}}", "duration must be a number >= 0"),
-    ("jobs: {X: {end_code: DONE}}", "end_code must be a completion code"),
-    ("jobs: [1, 2]", "'jobs' is a mapping"),
-    ("jobs: {X: [unclosed", "invalid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("jobs: {X: {duraton: 1}}", "job X: unknown key\\(s\\) duraton"),
+        ("jobs: {X: {duration: -1}}", "duration must be a number >= 0"),
+        ("jobs: {X: {end_code: DONE}}", "end_code must be a completion code"),
+        ("jobs: [1, 2]", "'jobs' is a mapping"),
+        ("jobs: {X: [unclosed", "invalid YAML"),
+    ],
+)
 def test_bad_scenarios_are_usage_errors(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
@@ -52,8 +59,11 @@ def test_simulator_command_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) ->
     scenario = tmp_path / "s.yaml"
     scenario.write_text("version: 1.2.3\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "amtflow", "simulator", "--port", "0", "--scenario",
-         str(scenario)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [sys.executable, "-m", "amtflow", "simulator", "--port", "0", "--scenario", str(scenario)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline() if process.stdout else ""
         url = line.split(" on ")[1].split()[0]
@@ -76,7 +86,10 @@ def test_simulator_command_with_a_busy_port_is_a_clear_error() -> None:
         port = busy.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "amtflow", "simulator", "--port", str(port)],
-            capture_output=True, text=True, timeout=20)
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr

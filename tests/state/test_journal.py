@@ -32,7 +32,10 @@ def test_batch_request_id_makes_the_attempt_running(journal: Journal, state_dir:
     with Journal.open(state_dir) as other:
         attempt = other.latest_attempts(run.run_id)["A"]
     assert (attempt.state, attempt.batch_request_id, attempt.log_path) == (
-        JobState.RUNNING, 4280, "logs/A.4280.log")
+        JobState.RUNNING,
+        4280,
+        "logs/A.4280.log",
+    )
 
 
 def test_reopen_after_close_sees_a_whole_run(state_dir: Path) -> None:
@@ -41,8 +44,9 @@ def test_reopen_after_close_sees_a_whole_run(state_dir: Path) -> None:
         journal.new_attempt(run.run_id, "A", 1, "t1")
         journal.set_batch_request_id(run.run_id, "A", 1, 4280, "a1.log")
         journal.set_last_seq(run.run_id, "A", 1, 17)
-        journal.finish_attempt(run.run_id, "A", 1, JobState.FAILED, completion_code=11,
-                               reason="ended with ERROR")
+        journal.finish_attempt(
+            run.run_id, "A", 1, JobState.FAILED, completion_code=11, reason="ended with ERROR"
+        )
         journal.new_attempt(run.run_id, "A", 2, "t2")
         journal.set_batch_request_id(run.run_id, "A", 2, 4281, "a2.log")
         journal.finish_attempt(run.run_id, "A", 2, JobState.OK, completion_code=4)
@@ -53,12 +57,22 @@ def test_reopen_after_close_sees_a_whole_run(state_dir: Path) -> None:
         attempts = journal.job_runs(run.run_id)
         latest = journal.latest_attempts(run.run_id)
     assert (stored.state, stored.definitions, stored.digest, stored.date) == (
-        RunState.FAILED, "defs/n.yaml", "abc123", "2026-11-24")
+        RunState.FAILED,
+        "defs/n.yaml",
+        "abc123",
+        "2026-11-24",
+    )
     assert stored.ended_at is not None and stored.pid is not None
     assert [(a.job, a.attempt, a.state) for a in attempts] == [
-        ("A", 1, JobState.FAILED), ("A", 2, JobState.OK), ("B", 0, JobState.NOT_RUN)]
+        ("A", 1, JobState.FAILED),
+        ("A", 2, JobState.OK),
+        ("B", 0, JobState.NOT_RUN),
+    ]
     assert (attempts[0].completion_code, attempts[0].last_seq, attempts[0].reason) == (
-        11, 17, "ended with ERROR")
+        11,
+        17,
+        "ended with ERROR",
+    )
     assert latest["A"].attempt == 2 and latest["A"].batch_request_id == 4281
     assert (latest["B"].task_id, latest["B"].reason) == ("", "dependency A failed")
 
@@ -71,8 +85,10 @@ def test_timestamps_are_iso_utc_with_zone(journal: Journal) -> None:
 
 
 def test_run_id_is_readable_unique_and_sanitised(journal: Journal) -> None:
-    ids = {journal.begin_run("NIGHT/../ly run", DATE, definitions="", digest="").run_id
-           for _ in range(50)}
+    ids = {
+        journal.begin_run("NIGHT/../ly run", DATE, definitions="", digest="").run_id
+        for _ in range(50)
+    }
     assert len(ids) == 50
     for run_id in ids:
         assert re.fullmatch(r"\d{8}T\d{6}-NIGHT_ly_run-[0-9a-f]{4}", run_id), run_id
@@ -161,13 +177,15 @@ def test_not_run_recorded_again_updates_its_reason(journal: Journal) -> None:
     journal.mark_not_run(run.run_id, "B", "dependency A failed")
     journal.mark_not_run(run.run_id, "B", "dependency A failed again")
     assert [(r.job, r.reason) for r in journal.job_runs(run.run_id)] == [
-        ("B", "dependency A failed again")]
+        ("B", "dependency A failed again")
+    ]
 
 
 def test_begin_run_under_a_run_id_taken_beforehand(journal: Journal) -> None:
     run_id = new_run_id("NIGHTLY")
     assert journal.begin_run("NIGHTLY", DATE, definitions="", digest="", run_id=run_id).run_id == (
-        run_id)
+        run_id
+    )
     assert journal.run(run_id).schedule == "NIGHTLY"
     with pytest.raises(StateError, match=f"run '{run_id}' is already recorded"):
         journal.begin_run("NIGHTLY", DATE, definitions="", digest="", run_id=run_id)

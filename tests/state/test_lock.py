@@ -35,15 +35,17 @@ def _try_acquire_elsewhere(state_dir: Path) -> subprocess.CompletedProcess[str]:
         "except StateError as e:\n    print(e); sys.exit(3)\n"
         "print('acquired')\n"
     )
-    return subprocess.run([sys.executable, "-c", code, str(state_dir)], capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-c", code, str(state_dir)], capture_output=True, text=True, timeout=30
+    )
 
 
 def test_second_acquire_fails_naming_the_run_then_succeeds_once_the_holder_is_killed(
     state_dir: Path,
 ) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(state_dir)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(state_dir)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         refused = _try_acquire_elsewhere(state_dir)
@@ -72,7 +74,8 @@ def test_lock_file_is_private_and_named_safely(state_dir: Path) -> None:
     with RunLock.acquire(state_dir, "../../etc/NIGHTLY", DATE, "RUN-1") as lock:
         assert lock.path.parent == state_dir / "locks"
         assert lock.path.name.startswith("etc_NIGHTLY-") and lock.path.name.endswith(
-            ".2026-11-24.lock")
+            ".2026-11-24.lock"
+        )
         assert stat.S_IMODE(os.stat(lock.path).st_mode) == 0o600
         assert stat.S_IMODE(os.stat(lock.path.parent).st_mode) == 0o700
         assert b"RUN-1" in lock.path.read_bytes()

@@ -24,8 +24,14 @@ def _a_finished_run(state_dir: Path) -> str:
         run = journal.begin_run("NIGHTLY", DATE, definitions="n.yaml", digest="d")
         journal.new_attempt(run.run_id, "REPORTTEST01", 1, "t1")
         journal.set_batch_request_id(run.run_id, "REPORTTEST01", 1, 4280, "logs/R.4280.log")
-        journal.finish_attempt(run.run_id, "REPORTTEST01", 1, JobState.FAILED,
-                               completion_code=11, reason="ended with ERROR")
+        journal.finish_attempt(
+            run.run_id,
+            "REPORTTEST01",
+            1,
+            JobState.FAILED,
+            completion_code=11,
+            reason="ended with ERROR",
+        )
         journal.mark_not_run(run.run_id, "FILENAMETEST", "dependency REPORTTEST01 failed")
         journal.finish_run(run.run_id, RunState.FAILED)
     return run.run_id
@@ -71,8 +77,9 @@ def test_one_run_shows_each_job_with_code_name_and_reason(state_dir: Path) -> No
     report_row = next(line for line in lines if line.strip().startswith("REPORTTEST01 "))
     assert "failed" in report_row and "11 ERROR" in report_row and "4280" in report_row
     assert "ended with ERROR" in report_row
-    assert any("FILENAMETEST" in line and "dependency REPORTTEST01 failed" in line
-               for line in lines)
+    assert any(
+        "FILENAMETEST" in line and "dependency REPORTTEST01 failed" in line for line in lines
+    )
     assert "  REPORTTEST01: logs/R.4280.log" in lines
 
 
@@ -82,7 +89,9 @@ def test_one_run_as_json(state_dir: Path) -> None:
     assert data["run"]["run_id"] == run_id
     jobs = {job["job"]: job for job in data["jobs"]}
     assert (jobs["REPORTTEST01"]["completion_code"], jobs["REPORTTEST01"]["completion_name"]) == (
-        11, "ERROR")
+        11,
+        "ERROR",
+    )
     assert jobs["REPORTTEST01"]["batch_request_id"] == 4280
     assert jobs["FILENAMETEST"]["state"] == "not_run"
     assert jobs["FILENAMETEST"]["task_id"] is None
@@ -97,8 +106,12 @@ def test_a_run_whose_process_is_gone_is_shown_stale(state_dir: Path) -> None:
         ".run_id, flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
-    died = subprocess.run([sys.executable, "-c", begin_and_die, str(state_dir)],
-                          capture_output=True, text=True, timeout=60)
+    died = subprocess.run(
+        [sys.executable, "-c", begin_and_die, str(state_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     dead_run = died.stdout.strip()
     with Journal.open(state_dir) as journal:
         live = journal.begin_run("WEEKLY", DATE, definitions="", digest="")
@@ -114,7 +127,9 @@ def test_unknown_run_is_one_line_and_exit_2(state_dir: Path) -> None:
     for where in (state_dir, state_dir.parent / "missing"):
         result = subprocess.run(
             [sys.executable, "-m", "amtflow", "status", "nope", "--state-dir", str(where)],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode == 2
         assert result.stderr.startswith("amtflow: error: unknown run 'nope'")
@@ -127,7 +142,9 @@ def test_a_corrupted_journal_is_one_line_and_exit_2(state_dir: Path) -> None:
     (state_dir / "journal.db").write_bytes(b"\x00garbage" * 512)
     result = subprocess.run(
         [sys.executable, "-m", "amtflow", "status", "--state-dir", str(state_dir)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "not a usable amtflow journal" in result.stderr
