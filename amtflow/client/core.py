@@ -20,7 +20,8 @@ from amtflow import report
 from amtflow.batch import JobStatus, MessagePage, ServerStatus, StartRequest
 from amtflow.client import wire
 from amtflow.client.http import Answer, Transient, exchange
-from amtflow.client.policy import RetryPolicy
+from amtflow.client.lag import LoopLag
+from amtflow.client.policy import RetryPolicy, Spent
 from amtflow.client.token import TokenKeeper
 from amtflow.errors import (
     AmtError,
@@ -71,6 +72,7 @@ class AmtClient:
         self._rng = random.Random()
         self._ssl: ssl.SSLContext | bool | None = None
         self._tokens = TokenKeeper(self._logon)
+        self._lag = LoopLag()
         self.requests = 0  # HTTP requests sent, retries and logons included
 
     def __repr__(self) -> str:
@@ -173,32 +175,37 @@ class AmtClient:
         """One call, repeated on transient faults within the retry budget.
 
         The token is taken afresh for each attempt: one renewed meanwhile (by any call) is used.
+        The budget is charged what the server cost (see ``RetryPolicy``), not time this process
+        spent waiting for a busy CPU.
         """
-        policy, deadline = self.policy, time.monotonic() + self.policy.budget
+        policy, spent = self.policy, Spent(self.policy)
         url, tls = self._base + path, self._tls()
-        attempts = max(1, policy.max_attempts)
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        while True:
             token = await self._tokens.get() if auth else None
             headers = {wire.TOKEN_HEADER: token} if token is not None else None
             self.requests += 1
+            began, lag = time.monotonic(), self._lag.total
             try:
-                answer = await exchange(
-                    self._session,
-                    method,
-                    url,
-                    body=body,
-                    headers=headers,
-                    ssl=tls,
-                    timeout=self._timeout,
-                    max_body=policy.max_body,
-                )
-                return _Sent(answer, token, attempt)
+                with self._lag.watching():
+                    answer = await exchange(
+                        self._session,
+                        method,
+                        url,
+                        body=body,
+                        headers=headers,
+                        ssl=tls,
+                        timeout=self._timeout,
+                        max_body=policy.max_body,
+                    )
+                return _Sent(answer, token, spent.tries + 1)
             except Transient as fault:
-                wait = policy.delay(attempt, fault.retry_after, self._rng)
-                if attempt == attempts or time.monotonic() + wait > deadline:
-                    raise self._unavailable(what, attempt, fault) from None
+                elapsed, lag = time.monotonic() - began, self._lag.total - lag
+                attempt += spent.failed(elapsed, lag, timed_out=fault.timed_out)
+                wait = policy.delay(max(1, attempt), fault.retry_after, self._rng)
+                if attempt >= policy.max_attempts or not spent.allows(wait):
+                    raise self._unavailable(what, spent.tries, fault) from None
                 await asyncio.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _unavailable(self, what: str, attempts: int, fault: Transient) -> ServerUnavailable:
         return ServerUnavailable(

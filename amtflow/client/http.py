@@ -33,10 +33,13 @@ class TlsFailure(ProtocolError):
 class Transient(Exception):
     """A fault worth retrying; ``reason`` is safe to show (no bodies, no headers)."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, timed_out: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.timed_out = timed_out
 
 
 async def exchange(
@@ -59,7 +62,7 @@ async def exchange(
             status = response.status
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
     except asyncio.TimeoutError:
-        raise Transient("timed out") from None
+        raise Transient("timed out", timed_out=True) from None
     except aiohttp.ClientPayloadError:
         raise Transient("truncated answer") from None
     except aiohttp.ClientSSLError as exc:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 class RetryPolicy:
     """Retry and timeout settings of one client.
 
-    A call is tried at most ``max_attempts`` times and gives up early rather than wait past
-    ``budget`` seconds in total. Delays use capped exponential back-off with equal jitter (each
+    A call is tried at most ``max_attempts`` times and gives up early rather than spend past
+    ``budget`` seconds in total (the server's time, see ``Spent``: not the time a busy machine
+    kept this process from running). Delays use capped exponential back-off with equal jitter (each
     wait is between half and all of its ceiling), so the attempts always span at least half the
     sum of the ceilings: a server restart shorter than that is survived whatever the dice say
     (full jitter could spend every attempt in the first second of an outage). A
@@ -49,6 +50,40 @@ class RetryPolicy:
         if retry_after is not None:
             wait = max(wait, min(retry_after, self.retry_after_cap))
         return wait
+
+
+@dataclass
+class Spent:
+    """What one call has cost so far, charged against its policy's budget and attempts.
+
+    Each failed attempt is charged its time less the time the event loop ran late meanwhile
+    (``client/lag.py``), capped at the request timeout; each back-off wait as planned. A timeout
+    during which the loop lagged by half the request timeout or more says more about this
+    process than about the server: it is retried without counting as an attempt, at most
+    ``max_attempts`` times per call, so a starved runner still gives up in bounded time.
+    """
+
+    policy: RetryPolicy
+    seconds: float = 0.0
+    tries: int = 0
+    excused: int = 0
+
+    def failed(self, elapsed: float, lag: float, *, timed_out: bool) -> int:
+        """Charge one failed attempt; 1 when it counts against ``max_attempts``, else 0."""
+        self.tries += 1
+        self.seconds += min(max(0.0, elapsed - lag), self.policy.request_timeout)
+        starved = timed_out and lag >= self.policy.request_timeout / 2
+        if starved and self.excused < self.policy.max_attempts:
+            self.excused += 1
+            return 0
+        return 1
+
+    def allows(self, wait: float) -> bool:
+        """Whether a wait of ``wait`` seconds still fits the budget (and charge it if so)."""
+        if self.seconds + wait > self.policy.budget:
+            return False
+        self.seconds += wait
+        return True
 
 
 def parse_retry_after(value: str | None) -> float | None:

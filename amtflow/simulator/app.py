@@ -27,8 +27,12 @@ from amtflow.simulator.record import Record, RecordedRequest
 from amtflow.simulator.scenario import Scenario
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-RECORD_KEY = web.RequestKey("amtflow_record", RecordedRequest)
-BODY_KEY = web.RequestKey("amtflow_body", object)  # the parsed body, password included
+# aiohttp 3.14 brought typed request keys and warns on plain strings; older ones take strings.
+if hasattr(web, "RequestKey"):
+    RECORD_KEY: Any = web.RequestKey("amtflow_record", RecordedRequest)
+    BODY_KEY: Any = web.RequestKey("amtflow_body", object)  # the parsed body, password included
+else:  # pragma: no cover - aiohttp < 3.14
+    RECORD_KEY, BODY_KEY = "amtflow_record", "amtflow_body"
 TOKEN_HEADER = "X-AMT-LogonToken"
 FIRST_BATCH_REQUEST_ID = 4280
 

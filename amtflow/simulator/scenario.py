@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from amtflow.definitions.yamlload import YamlProblem, read_document
 from amtflow.errors import UsageError
 
 DEFAULT_VERSION = "8.0.24223.0"
@@ -81,12 +80,10 @@ class Scenario:
     @classmethod
     def load(cls, path: str | Path) -> Scenario:
         """Read a scenario YAML file; a bad file is a ``UsageError`` naming it."""
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"scenario {path}: cannot be read ({exc.strerror})") from None
-        except yaml.YAMLError as exc:
-            raise UsageError(f"scenario {path}: invalid YAML ({_first_line(exc)})") from None
+        try:  # the definitions' YAML 1.2 reader: `NO` and `on` mean the same in both files
+            data = read_document(Path(path)).data
+        except YamlProblem as exc:
+            raise UsageError(f"scenario {path}:{exc.line}:{exc.column}: {exc.message}") from None
         try:
             return cls.from_mapping(data or {})
         except UsageError as exc:
@@ -134,8 +131,8 @@ def _job(spec: Any, name: str) -> JobScript:
         duration=_number(spec.get("duration", 0.2), f"job {name}: duration"),
         end_code=_code(spec.get("end_code", 4), name),
         queued=_number(spec.get("queued", 0.0), f"job {name}: queued"),
-        ignores_kill=bool(spec.get("ignores_kill", False)),
-        missing=bool(spec.get("missing", False)),
+        ignores_kill=_flag(spec.get("ignores_kill", False), f"job {name}: ignores_kill"),
+        missing=_flag(spec.get("missing", False), f"job {name}: missing"),
         messages=None if messages is None else _messages(messages, name),
         children=tuple(_child(item, name) for item in spec.get("children") or ()),
     )
@@ -193,10 +190,11 @@ def _known(spec: Mapping[str, Any], keys: set[str], what: str) -> None:
     _require(not unknown, f"{what}: unknown key(s) {', '.join(unknown)}")
 
 
+def _flag(value: Any, what: str) -> bool:
+    _require(isinstance(value, bool), f"{what} must be true or false")
+    return bool(value)
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise UsageError(message)
-
-
-def _first_line(exc: yaml.YAMLError) -> str:
-    return str(exc).splitlines()[0] if str(exc) else "syntax error"

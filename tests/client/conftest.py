@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -37,16 +38,24 @@ BATCH_USER = BatchUser(
 
 
 class _CompatResponse(aiohttp.ClientResponse):
-    """aioresponses 0.7.9 predates aiohttp's ``stream_writer`` argument (aiohttp >= 3.12)."""
+    """aioresponses 0.7.9 (the newest) predates aiohttp's ``stream_writer`` argument (3.12)."""
 
     def __init__(self, method: str, url: Any, **kwargs: Any) -> None:
         kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
         super().__init__(method, url, **kwargs)
 
 
+# Patched only while needed: with an older aiohttp, or an aioresponses that passes the argument
+# itself, the patch stands aside by itself.
+NEEDS_PATCH = "stream_writer" in inspect.signature(
+    aiohttp.ClientResponse.__init__
+).parameters and "stream_writer" not in inspect.getsource(aioresponses_core)
+
+
 @pytest.fixture
 def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
-    monkeypatch.setattr(aioresponses_core, "ClientResponse", _CompatResponse)
+    if NEEDS_PATCH:
+        monkeypatch.setattr(aioresponses_core, "ClientResponse", _CompatResponse)
     with aioresponses() as mock:
         yield mock
 

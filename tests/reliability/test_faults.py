@@ -86,6 +86,12 @@ async def test_500_jobs_end_as_without_faults_each_started_once(tmp_path: Path) 
         tmp_path / "faulty", simulator=faulty_simulator(rig), during=restart_midway
     )
 
+    bad = {
+        n: (o.state.value, o.completion_code, o.reason)
+        for n, o in faulty.outcomes.items()
+        if (o.state.value, o.completion_code) != expected_states(rig)[n]
+    }
+    print("\nMISMATCH", bad, "elapsed", faulty.elapsed)
     assert states(faulty) == expected_states(rig)
     assert faulty.run_state is RunState.FAILED and faulty.exit_status == 1
     starts = faulty.simulator.record.starts_by_job()

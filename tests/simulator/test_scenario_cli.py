@@ -37,6 +37,15 @@ def test_scenario_loads_from_yaml(tmp_path: Path) -> None:
     assert scenario.version == "9.9"
 
 
+def test_scenario_is_read_as_yaml_1_2_like_definitions(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("jobs:\n  NO: {end_code: 11}\n  on: {duration: 1, missing: true}\n")
+    scenario = Scenario.load(path)
+    assert scenario.script_for("NO").end_code == 11  # a job called NO, not the boolean false
+    assert scenario.script_for("on").missing is True
+    assert scenario.script_for("False").end_code == 4
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -44,7 +53,8 @@ def test_scenario_loads_from_yaml(tmp_path: Path) -> None:
         ("jobs: {X: {duration: -1}}", "duration must be a number >= 0"),
         ("jobs: {X: {end_code: DONE}}", "end_code must be a completion code"),
         ("jobs: [1, 2]", "'jobs' is a mapping"),
-        ("jobs: {X: [unclosed", "invalid YAML"),
+        ("jobs: {X: [unclosed", r"bad.yaml:\d+:\d+: YAML syntax"),
+        ("jobs: {X: {ignores_kill: yes}}", "ignores_kill must be true or false"),
     ],
 )
 def test_bad_scenarios_are_usage_errors(tmp_path: Path, text: str, expected: str) -> None:

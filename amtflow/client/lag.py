@@ -1,0 +1,47 @@
+"""How long this process could not run on time: the lag of its event loop.
+
+On a busy machine a runner can be starved of CPU for seconds. A request timer then fires late,
+or fires while the server's answer already waits in the socket, and every wait of the retry loop
+takes longer than asked. None of that is the server's fault, so none of it should spend a call's
+retry budget (``RetryPolicy``): a busy runner must not turn a survivable fault into a failed job.
+
+``LoopLag`` measures it with one probe task per client that sleeps in short ticks and adds up
+how late each wake-up came. The probe runs only while calls are in flight and ends by itself
+after the last one, so no task outlives a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+TICK = 0.05  # seconds between wake-ups of the probe
+TOLERANCE = 0.005  # lateness below this is the loop's ordinary jitter
+
+
+class LoopLag:
+    """Seconds the event loop ran late while calls were in flight, added up."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._in_flight = 0
+        self._probe: asyncio.Task[None] | None = None
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        """Keep the probe running while the block (one call's attempt) is in flight."""
+        self._in_flight += 1
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.get_running_loop().create_task(self._watch())
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._in_flight > 0:
+            before = loop.time()
+            await asyncio.sleep(TICK)
+            self.total += max(0.0, loop.time() - before - TICK - TOLERANCE)
