@@ -185,7 +185,7 @@ class AmtClient:
             token = await self._tokens.get() if auth else None
             headers = {wire.TOKEN_HEADER: token} if token is not None else None
             self.requests += 1
-            began, lag = time.monotonic(), self._lag.total
+            began, lag = time.monotonic(), self._lag.seconds()
             try:
                 with self._lag.watching():
                     answer = await exchange(
@@ -200,7 +200,7 @@ class AmtClient:
                     )
                 return _Sent(answer, token, spent.tries + 1)
             except Transient as fault:
-                elapsed, lag = time.monotonic() - began, self._lag.total - lag
+                elapsed, lag = time.monotonic() - began, self._lag.seconds() - lag
                 attempt += spent.failed(elapsed, lag, timed_out=fault.timed_out)
                 wait = policy.delay(max(1, attempt), fault.retry_after, self._rng)
                 if attempt >= policy.max_attempts or not spent.allows(wait):

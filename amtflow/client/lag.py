@@ -24,7 +24,8 @@ class LoopLag:
     """Seconds the event loop ran late while calls were in flight, added up."""
 
     def __init__(self) -> None:
-        self.total = 0.0
+        self._total = 0.0
+        self._since = 0.0  # when the probe's current tick began
         self._in_flight = 0
         self._probe: asyncio.Task[None] | None = None
 
@@ -33,15 +34,27 @@ class LoopLag:
         """Keep the probe running while the block (one call's attempt) is in flight."""
         self._in_flight += 1
         if self._probe is None or self._probe.done():
-            self._probe = asyncio.get_running_loop().create_task(self._watch())
+            loop = asyncio.get_running_loop()
+            self._since = loop.time()
+            self._probe = loop.create_task(self._watch())
         try:
             yield
         finally:
             self._in_flight -= 1
 
+    def seconds(self) -> float:
+        """The lag so far, the current tick's lateness included (it grows continuously)."""
+        if self._probe is None or self._probe.done():
+            return self._total
+        return self._total + self._late(asyncio.get_running_loop().time())
+
+    def _late(self, now: float) -> float:
+        return max(0.0, now - self._since - TICK - TOLERANCE)
+
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
         while self._in_flight > 0:
-            before = loop.time()
-            await asyncio.sleep(TICK)
-            self.total += max(0.0, loop.time() - before - TICK - TOLERANCE)
+            await asyncio.sleep(max(0.0, self._since + TICK - loop.time()))
+            now = loop.time()
+            self._total += self._late(now)
+            self._since = now

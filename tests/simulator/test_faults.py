@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -114,3 +115,47 @@ def test_fault_rolls_are_seeded() -> None:
     a, b, c = Faults(seed=3), Faults(seed=3), Faults(seed=4)
     rolls = [[f.roll(0.5) for _ in range(64)] for f in (a, b, c)]
     assert rolls[0] == rolls[1] != rolls[2]
+
+
+async def starve_loop(blocks: int, seconds: float) -> None:
+    """Keep the event loop from running, as a busy machine does, ``blocks`` times."""
+    for _ in range(blocks):
+        time.sleep(seconds)
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("answer_after", [0.0, 0.1])
+async def test_a_starved_runner_does_not_spend_the_servers_retry_budget(
+    server: Server, answer_after: float
+) -> None:
+    # The server answers 500 while this process is starved of CPU for 2.4 s, far past the
+    # 1 s budget in wall time, in its back-off waits and (slow answers) while a request is in
+    # flight; the server itself cost little, so the call goes on.
+    client = server.new_client(
+        RetryPolicy(max_attempts=30, budget=1.0, base_delay=0.01, max_delay=0.02)
+    )
+    rid = (await client.start(job("X"))).batch_request_id
+    faults = server.simulator.faults
+    faults.error_rate, faults.error_statuses = 1.0, (500,)  # no Retry-After to honour
+    faults.paths = ("/api/MonitorJob",)
+    faults.slow_rate, faults.slow_seconds = 1.0, answer_after
+    monitor = asyncio.ensure_future(client.monitor(rid))
+    await starve_loop(8, 0.3)
+    faults.error_rate = 0.0
+    assert (await monitor).batch_request_id == rid
+    assert (
+        server.simulator.record.faults()["http503"] + server.simulator.record.faults()["http500"]
+        >= 2
+    )
+
+
+async def test_a_server_that_keeps_failing_still_spends_the_budget(server: Server) -> None:
+    client = server.new_client(
+        RetryPolicy(max_attempts=1000, budget=0.5, base_delay=0.05, max_delay=0.1)
+    )
+    rid = (await client.start(job("X"))).batch_request_id
+    server.simulator.faults.error_rate, server.simulator.faults.paths = 1.0, ("/api/MonitorJob",)
+    began = time.monotonic()
+    with pytest.raises(ServerUnavailable, match="unavailable after"):
+        await client.monitor(rid)
+    assert time.monotonic() - began < 5
