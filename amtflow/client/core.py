@@ -249,7 +249,9 @@ class AmtClient:
             return False
         if tls.ca_bundle:
             return _ca_context(tls.ca_bundle, self.agent.name)
-        return True
+        # An explicit verifying context: aiohttp 3.9 took ``ssl=True`` for "no opinion" and
+        # let a self-signed certificate through (tests/reliability/test_files_tls.py).
+        return ssl.create_default_context()
 
 
 def _ca_context(path: str, agent: str) -> ssl.SSLContext:
