@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Collection, Mapping
+import functools
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 from amtflow.definitions import load, validate
 from amtflow.errors import UsageError
@@ -24,6 +26,9 @@ from amtflow.plan import make_plan as _resolve
 from amtflow.runner import RunOptions, RunResult, run_plan
 
 __all__ = ["load", "make_plan", "run", "run_async", "validate"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def make_plan(
@@ -86,25 +91,16 @@ async def run_async(
     return await run_plan(options, definitions, plan)
 
 
-def run(
-    plan: Plan,
-    definitions: Definitions,
-    *,
-    state_dir: Path | str = ".amtflow",
-    log_dir: Path | str = ".amtflow/logs",
-    max_parallel: int = 50,
-    simulate: bool = False,
-    scenario: Path | str | None = None,
-) -> RunResult:
-    """``run_async`` in an event loop of its own, for code that is not async."""
-    return asyncio.run(
-        run_async(
-            plan,
-            definitions,
-            state_dir=state_dir,
-            log_dir=log_dir,
-            max_parallel=max_parallel,
-            simulate=simulate,
-            scenario=scenario,
-        )
-    )
+def _blocking(function: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """``function`` in an event loop of its own, for code that is not async."""
+
+    @functools.wraps(function)
+    def blocking(*args: P.args, **kwargs: P.kwargs) -> T:
+        return asyncio.run(function(*args, **kwargs))
+
+    blocking.__doc__ = f"``{function.__name__}`` in an event loop of its own (``asyncio.run``)."
+    blocking.__name__ = blocking.__qualname__ = function.__name__.removesuffix("_async")
+    return blocking
+
+
+run = _blocking(run_async)
