@@ -21,6 +21,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from amtflow import errors
+from amtflow.batch import CODES
+from amtflow.definitions import schema as load_schema
+
 DOCS = Path(__file__).resolve().parent
 COMMAND = "python docs/generate.py"
 Schema = Mapping[str, Any]
@@ -94,7 +98,7 @@ def _kind(node: Schema, parent: str = "", key: str = "") -> str:
         return " or ".join(_kind(sub) for sub in alternatives)
     kind = node.get("type", "any")
     if isinstance(kind, list):
-        return " or ".join(kind)
+        return " or ".join(_word(str(name)) for name in kind)
     path = key if parent in ("", "top level") else f"{parent}.{key}"
     if kind == "array":
         return "list of " + _item_kind(node.get("items", {}), path + "[]")
@@ -102,7 +106,12 @@ def _kind(node: Schema, parent: str = "", key: str = "") -> str:
         return f"[mapping](#{_anchor(path)})"
     if kind == "object" and isinstance(node.get("additionalProperties"), Mapping):
         return f"mapping of NAME to {_kind(node['additionalProperties'])}"
-    return str(kind)
+    return _word(str(kind))
+
+
+def _word(kind: str) -> str:
+    """YAML's word for a JSON type."""
+    return {"object": "mapping", "array": "list"}.get(kind, kind)
 
 
 def _item_kind(items: Schema, path: str) -> str:
@@ -127,8 +136,9 @@ def _rules(node: Schema) -> list[str]:
     if names:
         found.append(f"Names match `{names}`.")
     items = node.get("items")
-    if isinstance(items, Mapping) and "enum" in items:
-        found.append("Items: " + ", ".join(f"`{value}`" for value in items["enum"]) + ".")
+    if isinstance(items, Mapping) and "$ref" not in items and "properties" not in items:
+        each = " ".join(part for part in (items.get("description", ""), *_rules(items)) if part)
+        found += [f"Each item: {each}"] if each else []
     return found
 
 
@@ -194,8 +204,6 @@ def _cell(text: str) -> str:
 
 def completion_codes() -> str:
     """The completion-code table of docs/amt-api.md, from ``amtflow.batch.CODES``."""
-    from amtflow.batch import CODES
-
     lines = ["| code | name | description | terminal | result |", "|---|---|---|---|---|"]
     for code in sorted(CODES.values(), key=lambda row: row.code):
         result = "**ok**" if code.ok else ("failed" if code.terminal else "")
@@ -206,8 +214,6 @@ def completion_codes() -> str:
 
 def error_tree() -> str:
     """The error tree of docs/architecture.md, from the classes of ``amtflow.errors``."""
-    from amtflow import errors
-
     classes = [
         cls
         for _, cls in inspect.getmembers(errors, inspect.isclass)
@@ -224,8 +230,10 @@ def error_tree() -> str:
         code = getattr(cls, "completion_code", None)
         code_text = f"code {code}" if code is not None else ""
         doc = (inspect.getdoc(cls) or "").split("\n")[0]
-        lines.append(f"{prefix}{branch}{cls.__name__:<{28 - len(prefix + branch)}}"
-                     f"{exit_text:<14}{code_text:<9}{doc}".rstrip())
+        lines.append(
+            f"{prefix}{branch}{cls.__name__:<{26 - len(prefix + branch)}}"
+            f"{exit_text:<14}{code_text:<9}{doc}".rstrip()
+        )
         children = sorted((c for c in classes if c.__bases__[0] is cls), key=order.__getitem__)
         inner = prefix + ("" if top else ("    " if last else "│   "))
         for index, child in enumerate(children):
@@ -250,8 +258,6 @@ def spliced(text: str, name: str, body: str) -> str:
 
 def generated(docs: Path = DOCS, schema: Schema | None = None) -> dict[Path, str]:
     """Every generated file's path and the text it should hold."""
-    from amtflow.definitions import schema as load_schema
-
     api = (docs / "amt-api.md").read_text(encoding="utf-8")
     architecture = (docs / "architecture.md").read_text(encoding="utf-8")
     return {
