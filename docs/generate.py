@@ -48,31 +48,34 @@ def definitions_reference(schema: Schema) -> str:
         "the cross-checks it cannot express (names unique, references resolve, no cycles).",
         "",
     ]
-    for title, node in _sections("top level", schema, schema):
-        lines += _section(title, node, schema)
+    for title, node in _sections(TOP, schema):
+        lines += _section(title, node, level="##")
     lines += ["## Shared types", ""]
     for name, node in schema.get("$defs", {}).items():
-        for title, sub in _sections(name, node, schema):
-            lines += _section(title, sub, schema, anchor=_anchor(title))
+        for title, sub in _sections(name, node):
+            lines += _section(title, sub, level="###", anchor=_type_anchor(title))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _sections(title: str, node: Schema, root: Schema) -> Iterator[tuple[str, Schema]]:
+TOP = "top level"
+
+
+def _sections(title: str, node: Schema) -> Iterator[tuple[str, Schema]]:
     """``node`` and every mapping written inline below it (``$ref`` ones have their own)."""
     yield title, node
     for key, sub in node.get("properties", {}).items():
-        inner, path = sub, f"{'' if title == 'top level' else title + '.'}{key}"
+        inner, path = sub, _path(title, key)
         while inner.get("type") == "array" and isinstance(inner.get("items"), Mapping):
             inner, path = inner["items"], path + "[]"
         if "$ref" not in inner and "properties" in inner:
-            yield from _sections(path, inner, root)
+            yield from _sections(path, inner)
 
 
-def _section(title: str, node: Schema, root: Schema, anchor: str = "") -> list[str]:
-    heading = f"### `{title}`" if anchor else f"## `{title}`"
-    lines = [f'<a id="{anchor or _anchor(title)}"></a>', "", heading, ""]
+def _section(title: str, node: Schema, *, level: str, anchor: str = "") -> list[str]:
+    name = "Top level" if title == TOP else f"`{title}`"
+    lines = [f'<a id="{anchor or _anchor(title)}"></a>', "", f"{level} {name}", ""]
     text = node.get("description", "")
-    if text and title != "top level":
+    if text and title != TOP:
         lines += [text, ""]
     if "properties" not in node:
         facts = [f"Type: {_kind(node)}.", *_rules(node)]
@@ -86,11 +89,15 @@ def _section(title: str, node: Schema, root: Schema, anchor: str = "") -> list[s
     return [*lines, "", *_conditions(node)]
 
 
+def _path(parent: str, key: str) -> str:
+    return key if parent in ("", TOP) else f"{parent}.{key}"
+
+
 def _kind(node: Schema, parent: str = "", key: str = "") -> str:
     """What a value is, in words, linking to the section that describes it."""
     if "$ref" in node:
         name = str(node["$ref"]).rsplit("/", 1)[-1]
-        return f"[{name}](#{_anchor(name)})"
+        return f"[{name}](#{_type_anchor(name)})"
     if "const" in node:
         return f"`{node['const']}`"
     alternatives = node.get("anyOf") or node.get("oneOf")
@@ -99,7 +106,7 @@ def _kind(node: Schema, parent: str = "", key: str = "") -> str:
     kind = node.get("type", "any")
     if isinstance(kind, list):
         return " or ".join(_word(str(name)) for name in kind)
-    path = key if parent in ("", "top level") else f"{parent}.{key}"
+    path = _path(parent, key)
     if kind == "array":
         return "list of " + _item_kind(node.get("items", {}), path + "[]")
     if kind == "object" and "properties" in node and key:
@@ -193,6 +200,10 @@ def _alternatives(node: Schema) -> list[str]:
 
 def _anchor(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "top"
+
+
+def _type_anchor(name: str) -> str:
+    return f"type-{_anchor(name)}"
 
 
 def _cell(text: str) -> str:
