@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -48,83 +49,114 @@ def definitions_reference(schema: Schema) -> str:
         "the cross-checks it cannot express (names unique, references resolve, no cycles).",
         "",
     ]
-    for title, node in _sections(TOP, schema):
-        lines += _section(title, node, level="##")
+    for path, node in _sections(TOP, schema):
+        lines += _section(path, node, level="##")
     lines += ["## Shared types", ""]
     for name, node in schema.get("$defs", {}).items():
-        for title, sub in _sections(name, node):
-            lines += _section(title, sub, level="###", anchor=_type_anchor(title))
+        lines += _section(name, node, level="###", anchor=_type_anchor(name))
+        for path, sub in list(_sections(name, node))[1:]:
+            lines += _section(path, sub, level="###")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
 TOP = "top level"
 
 
-def _sections(title: str, node: Schema) -> Iterator[tuple[str, Schema]]:
-    """``node`` and every mapping written inline below it (``$ref`` ones have their own)."""
-    yield title, node
+def _inline(node: Schema) -> bool:
+    """A mapping written in place (not a ``$ref``) whose keys get a section of their own."""
+    return "$ref" not in node and "properties" in node
+
+
+def _children(path: str, node: Schema) -> Iterator[tuple[str, Schema]]:
+    """The values inside ``node`` with the path each is shown under."""
     for key, sub in node.get("properties", {}).items():
-        inner, path = sub, _path(title, key)
-        while inner.get("type") == "array" and isinstance(inner.get("items"), Mapping):
-            inner, path = inner["items"], path + "[]"
-        if "$ref" not in inner and "properties" in inner:
-            yield from _sections(path, inner)
+        yield (key if path == TOP else f"{path}.{key}"), sub
+    if isinstance(node.get("items"), Mapping):
+        yield f"{path}[]", node["items"]
+    if isinstance(node.get("additionalProperties"), Mapping):
+        yield f"{path}.NAME", node["additionalProperties"]
+    options = node.get("anyOf") or node.get("oneOf") or ()
+    for index, option in enumerate(options):
+        yield _option_path(path, options, index), option
 
 
-def _section(title: str, node: Schema, *, level: str, anchor: str = "") -> list[str]:
-    name = "Top level" if title == TOP else f"`{title}`"
-    lines = [f'<a id="{anchor or _anchor(title)}"></a>', "", f"{level} {name}", ""]
-    text = node.get("description", "")
-    if text and title != TOP:
-        lines += [text, ""]
+def _option_path(path: str, options: Any, index: int) -> str:
+    """Where an alternative of ``anyOf``/``oneOf`` is shown when it is a mapping."""
+    mappings = [i for i, option in enumerate(options) if _inline(option)]
+    return f"{path} (mapping)" if mappings == [index] else f"{path} (form {index + 1})"
+
+
+def _sections(path: str, node: Schema) -> Iterator[tuple[str, Schema]]:
+    """``node`` and every mapping written inline below it (``$ref`` ones have their own)."""
+    yield path, node
+    for child_path, child in _children(path, node):
+        if _inline(child):
+            yield from _sections(child_path, child)
+        else:
+            yield from list(_sections(child_path, child))[1:]
+
+
+def _section(path: str, node: Schema, *, level: str, anchor: str = "") -> list[str]:
+    name = "Top level" if path == TOP else f"`{path}`"
+    lines = [f'<a id="{anchor or _anchor(path)}"></a>', "", f"{level} {name}", ""]
+    if node.get("description") and path != TOP:
+        lines += [node["description"], ""]
     if "properties" not in node:
-        facts = [f"Type: {_kind(node)}.", *_rules(node)]
-        return [*lines, " ".join(facts), "", *_alternatives(node)]
+        lines += [f"Type: {_kind(path, node)}. {' '.join(_rules(node))}".strip(), ""]
+        return lines + _forms(path, node)
     required = set(node.get("required", ()))
     lines += ["| key | type | required | description |", "|---|---|---|---|"]
-    for key, sub in node["properties"].items():
-        about = " ".join(part for part in (sub.get("description", ""), *_rules(sub)) if part)
+    for child_path, sub in _children(path, {"properties": node["properties"]}):
+        key = child_path.rsplit(".", 1)[-1]
         mark = "yes" if key in required else ""
-        lines.append(f"| `{key}` | {_kind(sub, title, key)} | {mark} | {_cell(about)} |")
+        about = " ".join([_about(sub), *_plain_forms(sub)]).strip()
+        lines.append(f"| `{key}` | {_kind(child_path, sub)} | {mark} | {_cell(about)} |")
     return [*lines, "", *_conditions(node)]
 
 
-def _path(parent: str, key: str) -> str:
-    return key if parent in ("", TOP) else f"{parent}.{key}"
+def _about(node: Schema) -> str:
+    """A value's description followed by its constraints."""
+    return " ".join(part for part in (node.get("description", ""), *_rules(node)) if part)
 
 
-def _kind(node: Schema, parent: str = "", key: str = "") -> str:
-    """What a value is, in words, linking to the section that describes it."""
+def _plain_forms(node: Schema) -> list[str]:
+    """The alternatives of a value that are not mappings (those have sections), in words."""
+    options = node.get("anyOf") or node.get("oneOf") or ()
+    return [
+        f"As {_kind('', option)}: {_about(option)}" for option in options if not _inline(option)
+    ]
+
+
+def _kind(path: str, node: Schema) -> str:
+    """What the value at ``path`` is, in words, linking to the section that describes it."""
     if "$ref" in node:
         name = str(node["$ref"]).rsplit("/", 1)[-1]
         return f"[{name}](#{_type_anchor(name)})"
+    if _inline(node):
+        return f"[mapping](#{_anchor(path)})"
     if "const" in node:
         return f"`{node['const']}`"
-    alternatives = node.get("anyOf") or node.get("oneOf")
-    if alternatives:
-        return " or ".join(_kind(sub) for sub in alternatives)
-    kind = node.get("type", "any")
+    options = node.get("anyOf") or node.get("oneOf")
+    if options:
+        return " or ".join(
+            _kind(_option_path(path, options, i), option) for i, option in enumerate(options)
+        )
+    kind = node.get("type", "value")
     if isinstance(kind, list):
         return " or ".join(_word(str(name)) for name in kind)
-    path = _path(parent, key)
     if kind == "array":
-        return "list of " + _item_kind(node.get("items", {}), path + "[]")
-    if kind == "object" and "properties" in node and key:
-        return f"[mapping](#{_anchor(path)})"
+        items = node.get("items", {})
+        if _inline(items):
+            return f"list of [mappings](#{_anchor(path + '[]')})"
+        return "list of " + _kind(f"{path}[]", items)
     if kind == "object" and isinstance(node.get("additionalProperties"), Mapping):
-        return f"mapping of NAME to {_kind(node['additionalProperties'])}"
+        return f"mapping of NAME to {_kind(f'{path}.NAME', node['additionalProperties'])}"
     return _word(str(kind))
 
 
 def _word(kind: str) -> str:
     """YAML's word for a JSON type."""
     return {"object": "mapping", "array": "list"}.get(kind, kind)
-
-
-def _item_kind(items: Schema, path: str) -> str:
-    if "properties" in items and "$ref" not in items:
-        return f"[mappings](#{_anchor(path)})"
-    return _kind(items)
 
 
 def _rules(node: Schema) -> list[str]:
@@ -143,13 +175,13 @@ def _rules(node: Schema) -> list[str]:
     if names:
         found.append(f"Names match `{names}`.")
     items = node.get("items")
-    if isinstance(items, Mapping) and "$ref" not in items and "properties" not in items:
-        each = " ".join(part for part in (items.get("description", ""), *_rules(items)) if part)
-        found += [f"Each item: {each}"] if each else []
+    if isinstance(items, Mapping) and "$ref" not in items and not _inline(items):
+        found += [f"Each item: {_about(items)}"] if _about(items) else []
     return found
 
 
 _RULES: dict[str, Callable[[Any], str]] = {
+    "format": lambda f: f"Format: {f}.",
     "minLength": lambda n: "Not empty." if n == 1 else f"At least {n} characters.",
     "maxLength": lambda n: f"At most {n} characters.",
     "pattern": lambda p: f"Matches `{p}`.",
@@ -160,6 +192,7 @@ _RULES: dict[str, Callable[[Any], str]] = {
     "uniqueItems": lambda _: "No repeats.",
     "minProperties": lambda n: f"At least {n} key{'s' if n != 1 else ''}.",
     "maxProperties": lambda n: f"At most {n} key{'s' if n != 1 else ''}.",
+    "default": lambda d: f"Default: `{json.dumps(d)}`.",
 }
 
 
@@ -172,29 +205,27 @@ def _conditions(node: Schema) -> list[str]:
         if len(condition) != 1 or not then:
             continue
         [(key, value)] = condition.items()
-        needs = ", ".join(f"`{name}`" for name in then.get("required", ()))
+        needs = [f"`{name}`" for name in then.get("required", ())]
         refused = [
             f"`{name}`"
             for option in then.get("not", {}).get("anyOf", ())
             for name in option.get("required", ())
         ]
-        sentence = f"- With `{key}: {value.get('const')}`: "
-        parts = [f"requires {needs}" if needs else "", f"refuses {', '.join(refused)}"]
-        lines.append(sentence + "; ".join(part for part in parts if part.split()[-1]) + ".")
+        parts = [f"requires {', '.join(needs)}"] if needs else []
+        parts += [f"refuses {', '.join(refused)}"] if refused else []
+        lines.append(
+            f"- With `{key}: {value.get('const')}`: {'; '.join(parts) or 'see the schema'}."
+        )
     return [*lines, ""] if lines else []
 
 
-def _alternatives(node: Schema) -> list[str]:
-    """The forms of an ``anyOf``/``oneOf`` value, each with its keys when it is a mapping."""
-    lines = []
-    for option in node.get("anyOf") or node.get("oneOf") or ():
-        about = " ".join(part for part in (option.get("description", ""), *_rules(option)) if part)
-        lines.append(f"- {_kind(option)}: {about}")
-        required = set(option.get("required", ()))
-        for key, sub in option.get("properties", {}).items():
-            text = " ".join(part for part in (sub.get("description", ""), *_rules(sub)) if part)
-            mark = ", required" if key in required else ""
-            lines.append(f"  - `{key}` ({_kind(sub)}{mark}): {text}")
+def _forms(path: str, node: Schema) -> list[str]:
+    """The forms of an ``anyOf``/``oneOf`` value, each linked to its section if a mapping."""
+    options = node.get("anyOf") or node.get("oneOf") or ()
+    lines = [
+        f"- {_kind(_option_path(path, options, i), option)}: {_about(option)}".rstrip(": ")
+        for i, option in enumerate(options)
+    ]
     return [*lines, ""] if lines else []
 
 

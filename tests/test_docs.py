@@ -74,6 +74,74 @@ def test_a_new_key_in_the_schema_makes_the_reference_stale() -> None:
     assert "Not before this time of day, HH:MM." in row and "`^[0-9]{2}:[0-9]{2}$`" in row
 
 
+FUTURE_SHAPES: dict[str, Any] = {
+    "notifications": {
+        "type": "array",
+        "description": "Where to send messages on run and job events.",
+        "items": {
+            "type": "object",
+            "description": "One notification.",
+            "properties": {
+                "url": {"type": "string", "format": "uri", "description": "An Apprise URL."},
+                "on": {
+                    "type": "array",
+                    "description": "Events that send it.",
+                    "items": {"enum": ["failed", "late"], "description": "An event."},
+                },
+                "filter": {
+                    "type": "object",
+                    "description": "Which jobs count.",
+                    "properties": {"jobs": {"type": "array", "description": "Job names."}},
+                },
+            },
+            "allOf": [
+                {"if": {"properties": {"on": {"const": "late"}}}, "then": {"required": ["url"]}}
+            ],
+        },
+    },
+    "projects": {
+        "type": "object",
+        "description": "Projects by name.",
+        "additionalProperties": {
+            "type": "object",
+            "description": "One project.",
+            "properties": {
+                "root": {"type": "string", "description": "Its folder.", "default": "."}
+            },
+        },
+    },
+    "start_time": {
+        "description": "A time of day or a rule.",
+        "oneOf": [
+            {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$", "description": "HH:MM."},
+            {
+                "type": "object",
+                "description": "Every N minutes.",
+                "properties": {"every": {"type": "integer", "description": "Minutes apart."}},
+            },
+            {
+                "type": "object",
+                "description": "At a cron time.",
+                "properties": {"cron": {"type": "string", "description": "A cron line."}},
+            },
+        ],
+    },
+}
+
+
+def test_shapes_others_may_add_are_documented_with_working_links() -> None:
+    changed = copy.deepcopy(dict(schema()))
+    changed["properties"].update(FUTURE_SHAPES)
+    text = generator().definitions_reference(changed)
+    missing = [d for d in descriptions(FUTURE_SHAPES) if d.replace("|", "\\|") not in text]
+    assert not missing
+    anchors = re.findall(r'<a id="([^"]+)"></a>', text)
+    assert len(anchors) == len(set(anchors)), "an anchor is used twice"
+    assert set(re.findall(r"\]\(#([^)]+)\)", text)) <= set(anchors)
+    assert "- With `on: late`: requires `url`." in text
+    assert 'Default: `"."`.' in text and "Format: uri." in text
+
+
 def test_a_hand_edit_of_a_generated_table_is_stale(tmp_path: Path) -> None:
     for name in ("amt-api.md", "architecture.md", "definitions.md"):
         (tmp_path / name).write_text((DOCS / name).read_text(encoding="utf-8"), encoding="utf-8")
