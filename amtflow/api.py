@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import threading
 from collections.abc import Callable, Collection, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -71,11 +72,15 @@ async def run_async(
     ``exit_status`` is the one the command would exit with.
 
     ``simulate`` runs it on the embedded AMT Batch Server simulator (``scenario``: a scenario
-    file). SIGINT and SIGTERM interrupt the run and raise ``Interrupted`` after the summary, so
-    call it from the main thread.
+    file). SIGINT and SIGTERM interrupt the run and raise ``Interrupted`` after the summary; from
+    another thread than the main one it raises ``UsageError`` before anything starts.
     """
     if scenario is not None and not simulate:
         raise UsageError("a scenario goes with simulate=True")
+    if threading.current_thread() is not threading.main_thread():
+        # The runner turns SIGINT/SIGTERM into kills, which Python allows in the main thread only;
+        # refused here, before anything is recorded, rather than half-way through the run.
+        raise UsageError("amtflow.run handles SIGINT and SIGTERM: call it from the main thread")
     root = Path(definitions.files[0]) if definitions.files else Path()
     options = RunOptions(
         definitions=root.absolute(),

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -219,3 +220,22 @@ def test_a_scenario_without_simulate_is_refused_before_anything_runs(workspace: 
     with pytest.raises(amtflow.AmtflowError, match="scenario goes with simulate"):
         amtflow.run(plan, definitions, scenario="x.yaml", state_dir="state")
     assert not (workspace / "state").exists()
+
+
+def test_a_run_from_another_thread_is_refused_before_anything_is_recorded(workspace: Path) -> None:
+    definitions = amtflow.load(["definitions/nightly.yaml"])
+    plan = amtflow.make_plan(definitions, dt.date(2026, 11, 24), jobs=["DAYSTART"])
+    caught: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            amtflow.run(plan, definitions, simulate=True, state_dir="state", log_dir="logs")
+        except BaseException as exc:
+            caught.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(60)
+    [error] = caught
+    assert isinstance(error, amtflow.AmtflowError) and "main thread" in str(error)
+    assert not (workspace / "state").exists() and not (workspace / "logs").exists()
