@@ -75,12 +75,7 @@ async def run_async(
     file). SIGINT and SIGTERM interrupt the run and raise ``Interrupted`` after the summary; from
     another thread than the main one it raises ``UsageError`` before anything starts.
     """
-    if scenario is not None and not simulate:
-        raise UsageError("a scenario goes with simulate=True")
-    if threading.current_thread() is not threading.main_thread():
-        # The runner turns SIGINT/SIGTERM into kills, which Python allows in the main thread only;
-        # refused here, before anything is recorded, rather than half-way through the run.
-        raise UsageError("amtflow.run handles SIGINT and SIGTERM: call it from the main thread")
+    _check_call(simulate=simulate, scenario=scenario)
     root = Path(definitions.files[0]) if definitions.files else Path()
     options = RunOptions(
         definitions=root.absolute(),
@@ -94,6 +89,16 @@ async def run_async(
         scenario=Path(scenario) if scenario is not None else None,
     )
     return await run_plan(options, definitions, plan)
+
+
+def _check_call(*, simulate: bool, scenario: object) -> None:
+    """Refuse a call that cannot work, before anything is recorded."""
+    if scenario is not None and not simulate:
+        raise UsageError("a scenario goes with simulate=True")
+    if threading.current_thread() is not threading.main_thread():
+        # The runner turns SIGINT/SIGTERM into kills: Python allows signal handlers in the main
+        # thread only, and would fail half-way, with the run already recorded.
+        raise UsageError("amtflow.run handles SIGINT and SIGTERM: call it from the main thread")
 
 
 def _blocking(function: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
