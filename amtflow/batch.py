@@ -13,7 +13,7 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class CompletionCode:
-    """One row of the completion-code table of amt-api.md."""
+    """One row of the completion-code table (docs/amt-api.md is generated from ``CODES``)."""
 
     code: int
     name: str
@@ -64,7 +64,7 @@ AUTHENTICATION_ERROR = 24
 
 
 def completion_code(code: int) -> CompletionCode:
-    """The table row for ``code``; an unknown code is not terminal and not ok (amt-api.md)."""
+    """The table row for ``code``; an unknown code is not terminal and not ok (docs/amt-api.md)."""
     known = CODES.get(code)
     if known is not None:
         return known

@@ -67,7 +67,7 @@ class StateError(AmtflowError):
 class AmtError(AmtflowError):
     """Talking to an AMT Batch Server failed.
 
-    ``completion_code`` is the code a job failed by this error ends with (amt-api.md).
+    ``completion_code`` is the code a job failed by this error ends with (docs/amt-api.md, Errors).
     """
 
     completion_code = 23
@@ -108,7 +108,7 @@ class Conflict(AmtError):
 
 
 class ProtocolError(AmtError):
-    """An answer that breaks the contract of amt-api.md (missing fields, wrong types)."""
+    """An answer that breaks the contract of docs/amt-api.md (missing fields, wrong types)."""
 
     completion_code = 23
 

@@ -100,7 +100,11 @@ async def run_schedule(options: RunOptions) -> RunResult:
         options, definitions=options.definitions.absolute(), log_dir=options.log_dir.absolute()
     )
     definitions = defs.load([options.definitions], properties=options.properties)
-    plan = plan_for(options, definitions)
+    return await run_plan(options, definitions, plan_for(options, definitions))
+
+
+async def run_plan(options: RunOptions, definitions: Definitions, plan: Plan) -> RunResult:
+    """Run a plan made from ``definitions`` (what ``amtflow.run`` calls; paths are absolute)."""
     _purge_logs(options.log_dir, definitions)
     if not plan.jobs:
         view.nothing_to_run(plan.reason or "no job of the schedule runs on this date")

@@ -66,7 +66,7 @@ class Figures:
 
 
 def start_body(name: str) -> dict[str, Any]:
-    """The OpConJobAction Start of a batch job, as amt-api.md spells it."""
+    """The OpConJobAction Start of a batch job, as docs/amt-api.md spells it."""
     return {
         "action": "Start",
         "taskId": str(uuid.uuid4()),

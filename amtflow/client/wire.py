@@ -1,4 +1,4 @@
-"""The wire format of amt-api.md: URL paths, JSON field names, and their checks.
+"""The wire format of docs/amt-api.md: URL paths, JSON field names, and their checks.
 
 This is the only module of amtflow that knows a path or a field name of the AMT Batch Server's
 REST API. Decoders raise ``ProtocolError`` for answers that break the contract.

@@ -1,5 +1,5 @@
 """What an attempt sends and writes, filled in from its planned job: the Start request and the
-job log's header (the vendor task form's fields, as the seed calls them)."""
+job log's header (the fields of the vendor's task form, docs/amt-api.md)."""
 
 from __future__ import annotations
 

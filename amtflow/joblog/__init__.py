@@ -1,4 +1,4 @@
-"""Job log files and their retention (SPEC section 4).
+"""Job log files and their retention (docs/architecture.md, joblog/).
 
 One function decides where a log lives (``log_path``), ``JobLog`` writes it as the job runs and
 rewrites it atomically when it ends, ``purge`` removes logs past their agent's retention.

@@ -1,4 +1,4 @@
-"""The embedded AMT Batch Server simulator: amt-api.md on loopback, with scripted jobs and faults.
+"""The embedded AMT Batch Server simulator: docs/amt-api.md on loopback, scripted jobs, faults.
 
 Used in-process by tests and ``amtflow run --simulate``, and on its own by ``amtflow simulator``.
 """

@@ -1,4 +1,4 @@
-"""The simulated AMT Batch Server: an ``aiohttp.web`` application speaking amt-api.md exactly.
+"""The simulated AMT Batch Server: an ``aiohttp.web`` application speaking docs/amt-api.md.
 
 sim = Simulator(Scenario.from_mapping({...}), users={"OPCONAPI": "secret"})
 async with sim.running() as url:          # a free loopback port

@@ -1,4 +1,4 @@
-"""Checks of request bodies, exactly as amt-api.md fixes them; a failure is a 400."""
+"""Checks of request bodies, exactly as docs/amt-api.md fixes them; a failure is a 400."""
 
 from __future__ import annotations
 

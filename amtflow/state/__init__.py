@@ -1,4 +1,6 @@
-"""The durable state of amtflow runs (SPEC 5): the SQLite journal, the run lock, the status view.
+"""The durable state of amtflow runs: the SQLite journal, the run lock, the status view.
+
+What the journal promises: docs/architecture.md, "The journal's promise".
 
     Journal      runs and job attempts, each write committed as it happens (``journal``)
     RunLock      one run per schedule and date at a time (``lock``)

@@ -1,10 +1,11 @@
 """The durable run journal: every run, every job attempt, written the moment it happens.
 
-Write order is the point (SPEC 5): ``new_attempt`` commits the taskId before the Start is sent,
-``set_batch_request_id`` commits the batchRequestId as soon as it comes back, and each state change
-is committed as it happens, each in its own transaction. A run killed at any instant leaves the
-journal saying exactly how far it got, so ``resume`` can re-attach (repeating a Start with the same
-taskId never starts a second job) instead of starting anything twice.
+Write order is the point (docs/architecture.md, "The journal's promise"): ``new_attempt``
+commits the taskId before the Start is sent, ``set_batch_request_id`` commits the batchRequestId
+as soon as it comes back, and each state change is committed as it happens, each in its own
+transaction. A run killed at any instant leaves the journal saying exactly how far it got, so
+``resume`` can re-attach (repeating a Start with the same taskId never starts a second job)
+instead of starting anything twice.
 
 The journal stores no secret by design: there is no column for a password, token or header.
 A ``Journal`` is used from one thread (the run's event loop); each write takes microseconds to a

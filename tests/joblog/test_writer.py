@@ -12,7 +12,7 @@ from amtflow.errors import StateError
 from amtflow.joblog import JobLog, log_path
 from tests.joblog.conftest import END, START, header, messages
 
-# The vendor's REPORTTEST01 example (asysco-amt-acs-operation.md, "Job Log"), line for line.
+# The vendor's REPORTTEST01 example (its AMT connector operation guide, "Job Log"), line for line.
 SEED_REPORTTEST01 = """\
 ---------------------------------------------------------------------------
 Job Information -----------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The simulator against amt-api.md, field by field, with raw HTTP (not amtflow's client)."""
+"""The simulator against docs/amt-api.md, field by field, with raw HTTP (not amtflow's client)."""
 
 from __future__ import annotations
 

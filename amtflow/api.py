@@ -1,0 +1,116 @@
+"""The public Python API, exported by ``amtflow`` itself (see ``docs/api.md``).
+
+    definitions = amtflow.load(["definitions/nightly.yaml"])     # or amtflow.validate(...)
+    plan = amtflow.make_plan(definitions, datetime.date(2026, 11, 24))
+    result = amtflow.run(plan, definitions, simulate=True)       # await amtflow.run_async(...)
+
+A thin layer over the pipeline that ``amtflow validate``, ``plan`` and ``run`` use, so that a
+program embeds the same behaviour: the journal, the run lock, job logs and the terminal lines of
+``amtflow run --plain``. Errors are ``amtflow.AmtflowError`` subclasses, as for the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import threading
+from collections.abc import Callable, Collection, Coroutine, Mapping
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from amtflow.definitions import load, validate
+from amtflow.errors import UsageError
+from amtflow.model import Definitions
+from amtflow.plan import Plan, choose_schedule
+from amtflow.plan import make_plan as _resolve
+from amtflow.runner import RunOptions, RunResult, run_plan
+
+__all__ = ["load", "make_plan", "run", "run_async", "validate"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def make_plan(
+    definitions: Definitions,
+    date: dt.date,
+    *,
+    schedule: str | None = None,
+    jobs: Collection[str] = (),
+    properties: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Plan:
+    """What a run of ``schedule`` (the only one defined, when None) would do on ``date``.
+
+    ``jobs`` narrows the run to a selection; ``properties`` set or override ``[[NAME]]`` values;
+    ``environ`` answers ``[[ENV:NAME]]`` (none by default: a plan depends on what it is given).
+    Pure: no network, no files. Raises ``UsageError`` or ``DefinitionError``.
+    """
+    return _resolve(
+        definitions,
+        choose_schedule(definitions, schedule),
+        date,
+        jobs=jobs,
+        properties=properties,
+        environ=environ,
+        requested=schedule is not None,
+    )
+
+
+async def run_async(
+    plan: Plan,
+    definitions: Definitions,
+    *,
+    state_dir: Path | str = ".amtflow",
+    log_dir: Path | str = ".amtflow/logs",
+    max_parallel: int = 50,
+    simulate: bool = False,
+    scenario: Path | str | None = None,
+) -> RunResult:
+    """Run ``plan`` (made from ``definitions``) as ``amtflow run`` does; the result's
+    ``exit_status`` is the one the command would exit with.
+
+    ``simulate`` runs it on the embedded AMT Batch Server simulator (``scenario``: a scenario
+    file). SIGINT and SIGTERM interrupt the run and raise ``Interrupted`` after the summary; from
+    another thread than the main one it raises ``UsageError`` before anything starts.
+    """
+    _check_call(simulate=simulate, scenario=scenario)
+    root = Path(definitions.files[0]) if definitions.files else Path()
+    options = RunOptions(
+        definitions=root.absolute(),
+        date=plan.date,
+        log_dir=Path(log_dir).absolute(),
+        state_dir=Path(state_dir),
+        schedule=plan.schedule.name,
+        jobs=plan.selected,
+        max_parallel=max_parallel,
+        simulate=simulate,
+        scenario=Path(scenario) if scenario is not None else None,
+    )
+    return await run_plan(options, definitions, plan)
+
+
+def _check_call(*, simulate: bool, scenario: object) -> None:
+    """Refuse a call that cannot work, before anything is recorded."""
+    if scenario is not None and not simulate:
+        raise UsageError("a scenario goes with simulate=True")
+    if threading.current_thread() is not threading.main_thread():
+        # The runner turns SIGINT/SIGTERM into kills: Python allows signal handlers in the main
+        # thread only, and would fail half-way, with the run already recorded.
+        raise UsageError("amtflow.run handles SIGINT and SIGTERM: call it from the main thread")
+
+
+def _blocking(function: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """``function`` in an event loop of its own, for code that is not async."""
+
+    @functools.wraps(function)
+    def blocking(*args: P.args, **kwargs: P.kwargs) -> T:
+        return asyncio.run(function(*args, **kwargs))
+
+    blocking.__doc__ = f"``{function.__name__}`` in an event loop of its own (``asyncio.run``)."
+    blocking.__name__ = blocking.__qualname__ = function.__name__.removesuffix("_async")
+    return blocking
+
+
+run = _blocking(run_async)
