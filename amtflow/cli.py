@@ -20,6 +20,7 @@ import click
 
 from amtflow import __version__, report
 from amtflow.errors import AmtflowError, DefinitionError
+from amtflow.timeofday import RelativeDate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,8 +42,8 @@ class _DateType(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, dt.date):
             return value
         text = str(value).strip().lower()
-        if text in self._words:
-            return dt.date.today() + dt.timedelta(days=self._words[text])
+        if text in self._words:  # the day in the schedule's time zone, once it is known
+            return RelativeDate(self._words[text])
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
