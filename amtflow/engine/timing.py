@@ -15,6 +15,7 @@ from amtflow.plan import PlannedJob
 from amtflow.runs import JobState
 from amtflow.timeofday import shown_time
 
+MISSED_START = "missed its latest start"  # how a reason for it begins (reports look for it)
 MAX_NAP_S = 60.0  # a long wait wakes up this often to read the wall clock again (NTP, suspend)
 
 
@@ -35,7 +36,7 @@ def missed_start(ctx: RunContext, planned: PlannedJob) -> str:
     latest = planned.times.latest_start
     if latest is None or ctx.now() <= latest:
         return ""
-    return f"missed its latest start {shown_time(latest, ctx.date)}"
+    return f"{MISSED_START} {shown_time(latest, ctx.date)}"
 
 
 class Deadlines:
