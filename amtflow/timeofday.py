@@ -11,10 +11,11 @@ them where the system has none); the default is UTC, never the machine's zone.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import re
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULT_ZONE = "UTC"
 _UTC = dt.timezone.utc
@@ -52,8 +53,10 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError, OSError):
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ValueError(
-            f"unknown time zone '{name}': use an IANA name such as Europe/Amsterdam or UTC"
+            f"unknown time zone '{name}'{hint}: use an IANA name such as Europe/Amsterdam or UTC"
         ) from None
 
 
