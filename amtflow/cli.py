@@ -264,8 +264,8 @@ def validate(
 )
 @click.option(
     "--workdir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder the definitions are in where the trigger runs (default: this one).",
+    metavar="DIR",
+    help="This folder's path on the machine the trigger runs on (default: this folder).",
 )
 @click.option(
     "--amtflow",
@@ -303,7 +303,7 @@ def export_command(
     target: str,
     paths: tuple[Path, ...],
     out: Path | None,
-    workdir: Path | None,
+    workdir: str | None,
     command: str | None,
     **settings: Any,
 ) -> None:
@@ -318,7 +318,8 @@ def export_command(
     loaded = defs.load(list(paths) or [Path("definitions")])
     local = shutil.which("amtflow") if target != "kubernetes" else None  # in the image: on PATH
     options = ExportOptions(
-        workdir=(workdir or Path.cwd()).absolute(),
+        root=Path.cwd(),
+        workdir=workdir or str(Path.cwd()),
         amtflow=command or local or "amtflow",
         **settings,
     )

@@ -37,7 +37,7 @@ def export(definitions: Definitions, target: str, options: ExportOptions) -> Exp
     """The files of ``target`` (cron, systemd or kubernetes) for every timed schedule."""
     if target not in _RENDERERS:
         raise UsageError(f"unknown export target '{target}' (choose {', '.join(TARGETS)})")
-    made, skipped = triggers(definitions, options.workdir)
+    made, skipped = triggers(definitions, options.root)
     files = _RENDERERS[target](definitions, made, options) if made else []
     return Export(tuple(files), tuple(skipped), tuple(made))
 

@@ -47,7 +47,7 @@ def _user(options: ExportOptions) -> str:
 
 
 def _command(trigger: Trigger, options: ExportOptions) -> str:
-    parts = [f"cd {shlex.quote(str(options.workdir))}"]
+    parts = [f"cd {shlex.quote(options.workdir)}"]
     if options.env_file:
         parts.append(f"set -a && . {shlex.quote(options.env_file)} && set +a")
     parts += _dirs(options)

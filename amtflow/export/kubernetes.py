@@ -38,7 +38,7 @@ def render(
     definitions: Definitions, triggers: list[Trigger], options: ExportOptions
 ) -> list[ExportedFile]:
     """``amtflow.yaml``: every object, as one multi-document file for ``kubectl apply -f``."""
-    files = _definition_files(definitions, options.workdir)
+    files = _definition_files(definitions, options.root)
     passwords, properties = env_names(definitions)
     taken: set[str] = set()
     objects = [_configmap(files, options), _claim(options)]
@@ -69,16 +69,17 @@ def _literal_safe(text: str) -> bool:
 _Dumper.add_representer(str, _text)
 
 
-def _definition_files(definitions: Definitions, workdir: Path) -> dict[str, tuple[str, str]]:
+def _definition_files(definitions: Definitions, root: Path) -> dict[str, tuple[str, str]]:
     """ConfigMap key -> (path below the definitions mount, text), for every file read."""
     files: dict[str, tuple[str, str]] = {}
     for shown in definitions.files:
         path = Path(shown).resolve()
         try:
-            relative = path.relative_to(workdir.resolve()).as_posix()
+            relative = path.relative_to(root.resolve()).as_posix()
         except ValueError:
             raise UsageError(
-                f"{shown} is outside --workdir {workdir}: the ConfigMap holds files below it"
+                f"{shown} is outside {root}: run amtflow export from a folder that holds"
+                " every definition file (they go into the ConfigMap)"
             ) from None
         key = relative.replace("/", "__")
         files[key] = (relative, path.read_text(encoding="utf-8"))
@@ -185,7 +186,7 @@ def _pod_spec(
 ) -> dict[str, Any]:
     schedule_file = str(DEFINITIONS / trigger.definitions)
     if trigger.definitions.is_absolute():
-        raise UsageError(f"schedule {trigger.schedule}: its file is outside --workdir")
+        raise UsageError(f"schedule {trigger.schedule}: its file is outside this folder")
     args = trigger.run_args()
     args[1] = schedule_file
     return {

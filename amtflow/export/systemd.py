@@ -36,7 +36,7 @@ def _service(trigger: Trigger, options: ExportOptions, secrets: list[str]) -> st
         "",
         "[Service]",
         "Type=oneshot",
-        f"WorkingDirectory={_escape(str(options.workdir))}",
+        f"WorkingDirectory={_escape(options.workdir)}",
     ]
     if options.user:
         lines.append(f"User={options.user}")

@@ -19,10 +19,11 @@ _ENV_PROPERTY = re.compile(r"\[\[ENV:([A-Za-z_][A-Za-z0-9_.-]*)(?::[^\]]*)?\]\]"
 class ExportOptions:
     """Where and how the exported triggers run ``amtflow``; sensible defaults for each target."""
 
-    workdir: Path  # where the definitions are, on the machine (cron, systemd)
+    root: Path  # the local folder the definition paths are written relative to (this one)
+    workdir: str  # that folder on the machine the trigger runs on (cron, systemd)
     amtflow: str = "amtflow"  # the command (an absolute path for cron and systemd)
     user: str | None = None  # the account the run uses (systemd User=, /etc/cron.d user)
-    state_dir: str | None = None  # AMTFLOW_STATE_DIR; default: the workdir's .amtflow
+    state_dir: str | None = None  # AMTFLOW_STATE_DIR; default: .amtflow in the workdir
     log_dir: str | None = None  # AMTFLOW_LOG_DIR
     env_file: str | None = None  # where the secrets' environment variables are (cron, systemd)
     image: str = "amtflow:latest"  # kubernetes
@@ -40,7 +41,7 @@ class Trigger:
     """When and how one schedule is started."""
 
     schedule: str
-    definitions: PurePosixPath  # the file defining it, relative to the workdir when inside it
+    definitions: PurePosixPath  # the file defining it, relative to the root when inside it
     zone: str
     time: TimeOfDay
     weekdays: tuple[int, ...]  # cron numbering, 0 = Sunday; empty: every day
@@ -75,7 +76,7 @@ class Export:
     triggers: tuple[Trigger, ...] = field(default=())
 
 
-def triggers(definitions: Definitions, workdir: Path) -> tuple[list[Trigger], list[str]]:
+def triggers(definitions: Definitions, root: Path) -> tuple[list[Trigger], list[str]]:
     """The trigger of each schedule that has a ``start_time``, and why the others have none."""
     made: list[Trigger] = []
     skipped: list[str] = []
@@ -88,7 +89,7 @@ def triggers(definitions: Definitions, workdir: Path) -> tuple[list[Trigger], li
         made.append(
             Trigger(
                 schedule.name,
-                _relative(Path(schedule.location.path), workdir),
+                relative(Path(schedule.location.path), root),
                 schedule.timezone,
                 schedule.start_time,
                 _weekdays(schedule, schedule.start_time.days),
@@ -111,16 +112,17 @@ def _why_no_trigger(schedule: Schedule) -> str:
 
 def _weekdays(schedule: Schedule, shift: int) -> tuple[int, ...]:
     days = schedule.frequency.days
-    if not days:
+    if not days or len(days) == len(WEEKDAYS):
         return ()
     # WEEKDAYS starts on Monday (1 in cron); a +1 start fires the day after each schedule day
     return tuple(sorted({(WEEKDAYS.index(day) + 1 + shift) % 7 for day in days}))
 
 
-def _relative(path: Path, workdir: Path) -> PurePosixPath:
+def relative(path: Path, root: Path) -> PurePosixPath:
+    """``path`` relative to ``root`` when inside it, else absolute."""
     absolute = path if path.is_absolute() else Path.cwd() / path
     try:
-        return PurePosixPath(absolute.resolve().relative_to(workdir.resolve()).as_posix())
+        return PurePosixPath(absolute.resolve().relative_to(root.resolve()).as_posix())
     except ValueError:
         return PurePosixPath(absolute.resolve().as_posix())
 

@@ -159,3 +159,17 @@ def test_an_included_file_s_zone_applies_to_the_schedules(tmp_path: Path) -> Non
     plan = _plan(_write(tmp_path, body), "2026-06-01")
     assert plan["timezone"] == "America/New_York"
     assert plan["start"] == "2026-06-01T02:30:00-04:00"
+
+
+def test_date_today_is_today_in_the_schedule_s_zone(tmp_path: Path) -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    # UTC+14 and UTC-11: for most of each day their dates differ
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        path = _write(tmp_path, SCHEDULE.format(top=zone, own=""))
+        result = _cli("plan", path, "--date", "today", "--format", "json")
+        expected = dt.datetime.now(ZoneInfo(zone)).date()
+        assert json.loads(result.output)["date"] == expected.isoformat()
+        result = _cli("plan", path, "--date", "yesterday", "--format", "json")
+        assert json.loads(result.output)["date"] == (expected - dt.timedelta(days=1)).isoformat()
