@@ -66,7 +66,7 @@ class Deadlines:
                 asyncio.get_running_loop().call_later(delay, self._due, planned, state_of)
             )
             return
-        reason = f"late: not ended by its deadline {shown_time(deadline, self.ctx.date)}"
+        reason = f"not ended by its deadline {shown_time(deadline, self.ctx.date)}"
         self.late[planned.name] = reason
         self.ctx.recorder.flag_job(self.ctx.run_id, planned.name, JobFlag.LATE.value, reason)
         state = state_of(planned.name)
