@@ -48,16 +48,22 @@ def parse_time(text: str) -> TimeOfDay:
 @functools.lru_cache(maxsize=64)
 def zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name``; ValueError with a readable message if there is none."""
+    shown = name if len(name) <= 60 else name[:57] + "..."
     if not name or name != name.strip() or name.lower() == "localtime":
-        raise ValueError(f"'{name}' is not an IANA time zone name (e.g. Europe/Amsterdam)")
+        raise ValueError(f"'{shown}' is not an IANA time zone name (e.g. Europe/Amsterdam)")
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError, OSError):
-        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+        close = difflib.get_close_matches(name, _zone_names(), n=1) if len(name) <= 64 else []
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise ValueError(
-            f"unknown time zone '{name}'{hint}: use an IANA name such as Europe/Amsterdam or UTC"
+            f"unknown time zone '{shown}'{hint}: use an IANA name such as Europe/Amsterdam or UTC"
         ) from None
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_names() -> list[str]:
+    return sorted(available_timezones() - {"localtime", "posixrules", "Factory"})
 
 
 def instant(date: dt.date, when: TimeOfDay, tz: dt.tzinfo) -> dt.datetime:

@@ -173,3 +173,32 @@ def test_date_today_is_today_in_the_schedule_s_zone(tmp_path: Path) -> None:
         assert json.loads(result.output)["date"] == expected.isoformat()
         result = _cli("plan", path, "--date", "yesterday", "--format", "json")
         assert json.loads(result.output)["date"] == (expected - dt.timedelta(days=1)).isoformat()
+
+
+def test_zones_work_without_the_system_s_zone_data(tmp_path: Path) -> None:
+    """The tzdata package supplies the zones where the machine has none (containers, Windows)."""
+    import os
+    import subprocess
+    import sys
+
+    path = _write(tmp_path, SCHEDULE.format(top="Europe/Amsterdam", own=""))
+    env = {**os.environ, "PYTHONTZPATH": str(tmp_path / "no-zoneinfo-here")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "amtflow",
+            "plan",
+            str(path),
+            "--date",
+            "2026-03-29",
+            "--format",
+            "json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["start"] == "2026-03-29T03:00:00+02:00"
