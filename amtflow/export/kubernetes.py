@@ -12,6 +12,7 @@ killed is retried, and the new pod's ``amtflow run`` of the same date resumes th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -43,7 +44,9 @@ def render(
     taken: set[str] = set()
     objects = [_configmap(files, options), _claim(options)]
     objects += [
-        _cronjob(t, unit_name(t.schedule, taken), files, passwords, properties, options)
+        _cronjob(
+            definitions, t, unit_name(t.schedule, taken), files, passwords, properties, options
+        )
         for t in triggers
     ]
     text = "# Written by `amtflow export kubernetes` from the definitions; edit those.\n"
@@ -118,6 +121,7 @@ def _claim(options: ExportOptions) -> dict[str, Any]:
 
 
 def _cronjob(
+    definitions: Definitions,
     trigger: Trigger,
     name: str,
     files: dict[str, tuple[str, str]],
@@ -141,13 +145,14 @@ def _cronjob(
             "failedJobsHistoryLimit": 3,
             "jobTemplate": {
                 "metadata": {"labels": {"app.kubernetes.io/name": "amtflow", **labels}},
-                "spec": _job_spec(trigger, files, passwords, properties, options),
+                "spec": _job_spec(definitions, trigger, files, passwords, properties, options),
             },
         },
     }
 
 
 def _job_spec(
+    definitions: Definitions,
     trigger: Trigger,
     files: dict[str, tuple[str, str]],
     passwords: list[str],
@@ -172,12 +177,13 @@ def _job_spec(
         },
         "template": {
             "metadata": {"labels": {"app.kubernetes.io/name": "amtflow"}},
-            "spec": _pod_spec(trigger, files, passwords, properties, options),
+            "spec": _pod_spec(definitions, trigger, files, passwords, properties, options),
         },
     }
 
 
 def _pod_spec(
+    definitions: Definitions,
     trigger: Trigger,
     files: dict[str, tuple[str, str]],
     passwords: list[str],
@@ -189,6 +195,7 @@ def _pod_spec(
         raise UsageError(f"schedule {trigger.schedule}: its file is outside this folder")
     args = trigger.run_args()
     args[1] = schedule_file
+    password_files = _password_files(definitions)
     return {
         "restartPolicy": "Never",  # the Job makes a new pod; a pod failure policy needs Never
         "securityContext": {
@@ -215,6 +222,15 @@ def _pod_spec(
                     {"name": "definitions", "mountPath": str(DEFINITIONS), "readOnly": True},
                     {"name": "state", "mountPath": str(DATA)},
                     {"name": "tmp", "mountPath": "/tmp"},
+                    *(
+                        {
+                            "name": "password-files",
+                            "mountPath": path,
+                            "subPath": key,
+                            "readOnly": True,
+                        }
+                        for path, key in password_files.items()
+                    ),
                 ],
             }
         ],
@@ -230,8 +246,29 @@ def _pod_spec(
             },
             {"name": "state", "persistentVolumeClaim": {"claimName": options.claim}},
             {"name": "tmp", "emptyDir": {}},
+            *_password_volume(password_files, options),
         ],
     }
+
+
+def _password_files(definitions: Definitions) -> dict[str, str]:
+    """Password file path in the pod (relative ones are read from the definitions folder, the
+    working directory) -> the key of the Secret that holds it (its file name)."""
+    paths = sorted({u.password.file for u in definitions.batch_users.values() if u.password.file})
+    return {
+        str(DEFINITIONS / path): re.sub(r"[^-._a-zA-Z0-9]", "_", PurePosixPath(path).name)
+        for path in paths
+    }
+
+
+def _password_volume(
+    password_files: dict[str, str], options: ExportOptions
+) -> list[dict[str, Any]]:
+    if not password_files:
+        return []
+    items = [{"key": key, "path": key} for key in sorted(set(password_files.values()))]
+    secret = {"secretName": options.secret, "items": items, "defaultMode": 0o400}
+    return [{"name": "password-files", "secret": secret}]
 
 
 def _env(

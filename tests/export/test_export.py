@@ -22,6 +22,7 @@ version: 1
 timezone: Europe/Amsterdam
 batch_users:
   - {name: api, identifier: OPCONAPI, password: {env: AMT_API_PASSWORD}}
+  - {name: other, identifier: OTHERAPI, password: {file: /run/secrets/amt/other.pw}}
 agents:
   - {name: amt, batch_server_url: "http://127.0.0.1:9", batch_user: api}
 schedules:
@@ -375,7 +376,16 @@ def test_kubernetes_cronjob_runs_on_time_safely_and_retries_only_lost_pods(proje
     assert not any("value" in item for name, item in env.items() if name.startswith("AMT_"))
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     assert mounts["/etc/amtflow/definitions"]["readOnly"] is True
+    # a password file comes from the same Secret, mounted where the definitions say it is
+    assert mounts["/run/secrets/amt/other.pw"] == {
+        "name": "password-files",
+        "mountPath": "/run/secrets/amt/other.pw",
+        "subPath": "other.pw",
+        "readOnly": True,
+    }
     volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["password-files"]["secret"]["secretName"] == "amtflow-secrets"
+    assert volumes["password-files"]["secret"]["items"] == [{"key": "other.pw", "path": "other.pw"}]
     assert volumes["state"]["persistentVolumeClaim"]["claimName"] == "amtflow-state"
     assert volumes["definitions"]["configMap"]["items"] == [
         {"key": "definitions__nightly.yaml", "path": "definitions/nightly.yaml"}
@@ -408,7 +418,7 @@ def test_invalid_definitions_are_not_exported(project: Path) -> None:
     path.write_text(DEFINITIONS.replace('start_time: "02:30"', 'start_time: "2:30"'))
     result = export(project, "systemd", "--out", project / "out")
     assert result.returncode == 2
-    assert "nightly.yaml:9:17: error: start time '2:30' in schedule 'NIGHTLY' is not a time" in (
+    assert "nightly.yaml:10:17: error: start time '2:30' in schedule 'NIGHTLY' is not a time" in (
         result.stderr
     )
     assert not (project / "out").exists()
