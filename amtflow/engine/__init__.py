@@ -88,6 +88,8 @@ class Engine:
                     await self._collect(sorter)
         finally:
             deadlines.stop()
+        if deadlines.error is not None:
+            raise deadlines.error
         return {
             job.name: dataclasses.replace(
                 self.outcomes[job.name], late=deadlines.late.get(job.name, "")

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
+from amtflow.errors import AmtflowError
 from amtflow.plan import PlannedJob
 from amtflow.runs import JobState
 from amtflow.timeofday import shown_time
@@ -46,6 +47,7 @@ class Deadlines:
         self.ctx, self.ended = ctx, ended
         self.late: dict[str, str] = {}
         self.handles: list[asyncio.TimerHandle] = []
+        self.error: AmtflowError | None = None  # the journal failed in a timer: raised by the run
 
     def watch(self, jobs: tuple[PlannedJob, ...], state_of: Callable[[str], JobState]) -> None:
         """Arm a timer for every job with a deadline (one already past fires at once)."""
@@ -68,7 +70,10 @@ class Deadlines:
             return
         reason = f"not ended by its deadline {shown_time(deadline, self.ctx.date)}"
         self.late[planned.name] = reason
-        self.ctx.recorder.flag_job(self.ctx.run_id, planned.name, JobFlag.LATE.value, reason)
+        try:
+            self.ctx.recorder.flag_job(self.ctx.run_id, planned.name, JobFlag.LATE.value, reason)
+        except AmtflowError as exc:  # a timer has no caller to raise to: the run raises it
+            self.error = self.error or exc
         state = state_of(planned.name)
         self.ctx.observe(JobEvent(planned.name, state, reason=reason, flag=JobFlag.LATE))
 

@@ -126,3 +126,30 @@ async def test_an_interrupt_while_waiting_leaves_the_job_not_run(tmp_path: Path)
     assert outcomes["TOMORROW"].reason == "run interrupted before it started"
     assert "TOMORROW" not in server.starts
     assert outcomes["NOW"].state is JobState.OK
+
+
+async def test_a_journal_failure_when_flagging_late_ends_the_run_with_it(tmp_path: Path) -> None:
+    import pytest
+
+    from amtflow.errors import StateError
+
+    class Broken(Marks):
+        def flag_job(self, run_id: str, job: str, flag: str, detail: str = "") -> None:
+            raise StateError("state db: disk full")
+
+    defs = definitions(timed("LATE", deadline="06:00"))
+    server = FakeServer(behaviours={"LATE": Behaviour(duration=0.5)})
+    ctx = RunContext(
+        run_id="r1",
+        schedule="NIGHTLY",
+        date=DATE,
+        log_dir=tmp_path / "logs",
+        recorder=Broken(),
+        poll=FAST,
+        now=lambda: BASE + dt.timedelta(seconds=1),
+    )
+    engine = Engine(
+        ctx, make_plan(defs, defs.schedules["NIGHTLY"], DATE), defs.agents, {"amt": server.client()}
+    )
+    with pytest.raises(StateError, match="disk full"):
+        await engine.run()
