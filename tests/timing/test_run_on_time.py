@@ -45,7 +45,7 @@ def _next_whole_second(ahead: float) -> dt.datetime:
 
 def test_a_job_is_not_started_before_its_start_time(tmp_path: Path, start_simulator) -> None:  # type: ignore[no-untyped-def]
     live = start_simulator({"default": {"duration": 0.05}})
-    start_at = _next_whole_second(3)
+    start_at = _next_whole_second(6)  # room for a slow start of the CLI on a busy machine
     jobs = [
         {"name": "EARLY", "task": "batch_job", "job_name": "EARLY"},
         {"name": "TIMED", "task": "batch_job", "job_name": "TIMED", "start_time": _clock(start_at)},
@@ -57,7 +57,7 @@ def test_a_job_is_not_started_before_its_start_time(tmp_path: Path, start_simula
     assert f"TIMED waiting - waiting until {_clock(start_at)}" in result.stdout
     starts = {r.body["jobName"]: wall + (r.time - mono) for r in live.simulator.record.starts()}
     assert starts["TIMED"] >= start_at.timestamp() - 0.05  # the clocks' mapping, not the engine
-    assert starts["EARLY"] < start_at.timestamp() - 1  # untimed jobs do not wait
+    assert starts["EARLY"] < start_at.timestamp()  # untimed jobs do not wait
     jobs_json = {
         job["name"]: job for job in json.loads((tmp_path / "run.json").read_text())["jobs"]
     }
