@@ -20,6 +20,7 @@ import click
 
 from amtflow import __version__, report
 from amtflow.errors import AmtflowError, DefinitionError
+from amtflow.timeofday import RelativeDate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,8 +42,8 @@ class _DateType(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, dt.date):
             return value
         text = str(value).strip().lower()
-        if text in self._words:
-            return dt.date.today() + dt.timedelta(days=self._words[text])
+        if text in self._words:  # the day in the schedule's time zone, once it is known
+            return RelativeDate(self._words[text])
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
@@ -251,6 +252,81 @@ def validate(
     )
     diagnostics.show(validation, output_format)
     ctx.exit(0 if validation.ok else 2)
+
+
+@cli.command("export")
+@click.argument("target", type=click.Choice(["cron", "systemd", "kubernetes"]))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the files into this folder (default: print them).",
+)
+@click.option(
+    "--workdir",
+    metavar="DIR",
+    help="This folder's path on the machine the trigger runs on (default: this folder).",
+)
+@click.option(
+    "--amtflow",
+    "command",
+    metavar="PATH",
+    help="The amtflow command the trigger runs (default: this amtflow's full path).",
+)
+@click.option("--user", help="Account that runs amtflow (systemd User=, /etc/cron.d user).")
+@click.option("--state-dir", help="AMTFLOW_STATE_DIR of the runs (cron, systemd).")
+@click.option("--log-dir", help="AMTFLOW_LOG_DIR of the runs (cron, systemd).")
+@click.option("--env-file", help="File of NAME=value lines with the secrets (cron, systemd).")
+@click.option("--image", default="amtflow:latest", show_default=True, help="Container image.")
+@click.option("--namespace", help="Kubernetes namespace of the objects.")
+@click.option(
+    "--secret",
+    default="amtflow-secrets",
+    show_default=True,
+    help="Kubernetes Secret holding the environment variables the definitions name.",
+)
+@click.option(
+    "--claim",
+    default="amtflow-state",
+    show_default=True,
+    help="PersistentVolumeClaim for state and logs.",
+)
+@click.option("--storage", default="1Gi", show_default=True, help="Size of the claim.")
+@click.option(
+    "--starting-deadline",
+    type=click.IntRange(min=10),
+    default=3600,
+    show_default=True,
+    help="Seconds a missed CronJob start may still begin.",
+)
+def export_command(
+    target: str,
+    paths: tuple[Path, ...],
+    out: Path | None,
+    workdir: str | None,
+    command: str | None,
+    **settings: Any,
+) -> None:
+    """Write cron lines, systemd timers or Kubernetes CronJobs that start each schedule with a
+    start_time on time (default definitions: definitions/)."""
+    import shutil
+
+    from amtflow import definitions as defs
+    from amtflow.export import ExportOptions, export, write_files
+    from amtflow.report import export as export_report
+
+    loaded = defs.load(list(paths) or [Path("definitions")])
+    local = shutil.which("amtflow") if target != "kubernetes" else None  # in the image: on PATH
+    options = ExportOptions(
+        root=Path.cwd(),
+        workdir=workdir or str(Path.cwd()),
+        amtflow=command or local or "amtflow",
+        **settings,
+    )
+    result = export(loaded, target, options)
+    if out is not None:
+        write_files(out, result.files)
+    export_report.show(result, out)
 
 
 @cli.command()

@@ -13,6 +13,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from amtflow.timeofday import DEFAULT_ZONE, TimeOfDay
+
 
 @dataclass(frozen=True, order=True)
 class Location:
@@ -166,6 +168,9 @@ class MasterJob:
     max_run_time: float | None = None  # seconds
     retry: Retry = Retry()
     frequency: Frequency | None = None
+    start_time: TimeOfDay | None = None  # not started before
+    latest_start: TimeOfDay | None = None  # else not run
+    deadline: TimeOfDay | None = None  # else flagged late
     location: Location | None = _here()
 
 
@@ -176,6 +181,8 @@ class Schedule:
     name: str
     jobs: tuple[MasterJob, ...]
     frequency: Frequency = Frequency()
+    start_time: TimeOfDay | None = None  # when exported triggers start its run
+    timezone: str = DEFAULT_ZONE  # IANA name of the zone of all its times
     location: Location | None = _here()
 
     def job(self, name: str) -> MasterJob | None:

@@ -7,6 +7,7 @@ selection), in which dependency waves, each with its AMT request fully resolved 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import graphlib
@@ -25,6 +26,7 @@ from amtflow.model import (
     TaskType,
 )
 from amtflow.properties import PropertyContext, substitute
+from amtflow.timeofday import JobTimes, instant, job_times, zone
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class PlannedJob:
     wave: int
     depends_on: tuple[Dependency, ...]  # only dependencies on jobs that run in this plan
     assumed_met: tuple[str, ...] = ()  # dependencies outside the plan, treated as met
+    times: JobTimes = JobTimes()  # start_time, latest_start, deadline as instants
 
     @property
     def name(self) -> str:
@@ -83,6 +86,11 @@ class Plan:
     skipped: tuple[SkippedJob, ...] = ()
     reason: str = ""  # why nothing runs, when the schedule itself is off on the date
     selected: tuple[str, ...] = field(default=())
+    start: dt.datetime | None = None  # the schedule's start_time on the date, if it has one
+
+    @property
+    def timezone(self) -> str:
+        return self.schedule.timezone
 
     @property
     def waves(self) -> tuple[tuple[PlannedJob, ...], ...]:
@@ -164,8 +172,22 @@ def make_plan(
         date=date,
     )
     requests = _resolve_all(running, context)
-    planned = _order(running, requests, skipped)
-    return Plan(schedule, date, planned, tuple(skipped), selected=tuple(jobs))
+    planned = _timed(_order(running, requests, skipped), date, schedule.timezone)
+    start = (
+        instant(date, schedule.start_time, zone(schedule.timezone)) if schedule.start_time else None
+    )
+    return Plan(schedule, date, planned, tuple(skipped), selected=tuple(jobs), start=start)
+
+
+def _timed(planned: tuple[PlannedJob, ...], date: dt.date, timezone: str) -> tuple[PlannedJob, ...]:
+    """The planned jobs with their times of day as instants of ``date`` in ``timezone``."""
+    tz = zone(timezone)
+    return tuple(
+        dataclasses.replace(
+            p, times=job_times(date, tz, p.job.start_time, p.job.latest_start, p.job.deadline)
+        )
+        for p in planned
+    )
 
 
 def _check_selection(schedule: Schedule, jobs: Collection[str]) -> None:

@@ -37,6 +37,7 @@ from amtflow.report import run as view
 from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
 from amtflow.simulator import SIMULATED_PASSWORD, JobScript, Scenario, Simulator
 from amtflow.state import Journal, RunLock, new_run_id
+from amtflow.timeofday import schedule_date, zone
 
 DEMO_SCENARIO = Scenario(default=JobScript(duration=0.5, queued=0.2))
 
@@ -85,7 +86,7 @@ def plan_for(options: RunOptions, definitions: Definitions) -> Plan:
     return make_plan(
         definitions,
         schedule,
-        options.date,
+        schedule_date(options.date, zone(schedule.timezone)),
         jobs=options.jobs,
         properties=options.properties,
         environ=options.environ,

@@ -10,6 +10,7 @@ from typing import Any
 
 from amtflow import model
 from amtflow.model import Location
+from amtflow.timeofday import DEFAULT_ZONE, TimeOfDay, parse_time
 
 from .diagnostics import Collector
 from .entries import Entry, Index, as_text
@@ -23,7 +24,11 @@ JOB_DEFAULTS = (
     "queue",
     "max_run_time",
     "retry",
+    "start_time",
+    "latest_start",
+    "deadline",
 )
+JOB_TIMES = ("start_time", "latest_start", "deadline")
 _DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?\Z")
 
 
@@ -86,11 +91,19 @@ class ModelBuilder:
         defaults = entry.data.get("defaults", {})
         jobs = tuple(self.job(job, defaults) for job in entry.items("jobs"))
         frequency = self.frequency(entry.child("frequency")) or model.Frequency()
-        return model.Schedule(entry.name, jobs, frequency, entry.at())
+        return model.Schedule(
+            entry.name,
+            jobs,
+            frequency,
+            start_time=self.time(entry, "start_time"),
+            timezone=entry.data.get("timezone") or top_timezone(self.index, entry),
+            location=entry.at(),
+        )
 
     def job(self, entry: Entry, defaults: Mapping[str, Any]) -> model.MasterJob:
         data = {**{k: v for k, v in defaults.items() if k in JOB_DEFAULTS}, **entry.data}
         max_run_time = data.get("max_run_time")
+        times = {key: self.time(entry, key, defaults) for key in JOB_TIMES}
         return model.MasterJob(
             name=entry.name,
             task=model.TaskType(data["task"]),
@@ -112,8 +125,24 @@ class ModelBuilder:
             max_run_time=seconds(max_run_time) if max_run_time is not None else None,
             retry=self.retry(data.get("retry")),
             frequency=self.frequency(entry.child("frequency")),
+            **times,
             location=entry.at(),
         )
+
+    def time(
+        self, entry: Entry, key: str, defaults: Mapping[str, Any] | None = None
+    ) -> TimeOfDay | None:
+        """The time ``key`` of ``entry`` (or of the schedule's ``defaults``), parsed."""
+        text = entry.data.get(key, (defaults or {}).get(key))
+        if text is None:
+            return None
+        try:
+            return parse_time(str(text))
+        except ValueError as exc:
+            self.collector.error(
+                entry.at(key) if key in entry.data else entry.at(), str(exc), "schema"
+            )
+            return None
 
     def dependency(self, job: Entry, index: int, item: str | dict[str, str]) -> model.Dependency:
         location = job.at("depends_on", index)
@@ -150,6 +179,16 @@ class ModelBuilder:
         except ValueError:
             self.collector.error(location, f"'{text}' is not a real date", "schema")
             return dt.date.min
+
+
+def top_timezone(index: Index, entry: Entry) -> str:
+    """The top-level ``timezone`` that applies to ``entry``: its own file's, else any file's of
+    the set (the cross-checks make sure they agree), else UTC."""
+    own = entry.source.data.get("timezone")
+    if isinstance(own, str):
+        return own
+    found = (source.data.get("timezone") for source in index.files)
+    return next((zone for zone in found if isinstance(zone, str)), DEFAULT_ZONE)
 
 
 def digest(index: Index) -> str:

@@ -15,6 +15,7 @@ from amtflow.errors import DefinitionError
 from .diagnostics import Collector
 from .entries import SECTIONS, Entry, Index, unique
 from .names import lookalike_note, name_problem, shown
+from .times import check_times
 from .yamlload import Path_
 
 _SECRET_NAME = re.compile(r"pass(word|wd)?|pwd|secret|token|api[_-]?key|credential", re.IGNORECASE)
@@ -36,6 +37,7 @@ def cross_check(index: Index, collector: Collector, extra_properties: Set[str]) 
     for schedule in index.sections["schedules"].values():
         checker.schedule(schedule)
     checker.property_references(set(index.properties) | set(extra_properties))
+    check_times(index, collector)
 
 
 class _Checker:

@@ -53,6 +53,9 @@ _PATTERN_HINTS = {
     "batch_server_url": "is not a Batch Server URL: write scheme://host:port, e.g. http://batchserver:42000",
     "max_run_time": "is not a duration: write e.g. 90s, 5m, 2h or 1h30m",
     "delay": "is not a duration: write e.g. 90s, 5m, 2h or 1h30m",
+    "start_time": "is not a time: write HH:MM, HH:MM:SS or +N HH:MM (N days later)",
+    "latest_start": "is not a time: write HH:MM, HH:MM:SS or +N HH:MM (N days later)",
+    "deadline": "is not a time: write HH:MM, HH:MM:SS or +N HH:MM (N days later)",
 }
 
 

@@ -8,6 +8,7 @@ be met, is marked not run with the reason. Nothing waits forever: every job ends
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import graphlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from pathlib import Path
 
 from amtflow.batch import BatchClient
 from amtflow.engine.attempt import Attempt, AttemptResult
-from amtflow.engine.context import JobEvent, RunContext
+from amtflow.engine.context import JobEvent, JobFlag, RunContext
+from amtflow.engine.timing import Deadlines, missed_start, wait_for_start
 from amtflow.model import Agent, Condition, Dependency
 from amtflow.plan import Plan, PlannedJob
 from amtflow.runs import JobRunRecord, JobState
@@ -32,6 +34,7 @@ class JobOutcome:
     reason: str = ""
     batch_request_id: int | None = None
     log_path: str | None = None
+    late: str = ""  # why it is late (its deadline passed before it ended), or ""
 
     @property
     def ok(self) -> bool:
@@ -75,12 +78,27 @@ class Engine:
             {job.name: [dep.job for dep in job.depends_on] for job in self.plan.jobs}
         )
         sorter.prepare()
-        while sorter.is_active():
-            for name in sorter.get_ready():
-                self._launch(self.plan.job(name), sorter)  # type: ignore[arg-type]
-            if self.tasks:
-                await self._collect(sorter)
-        return {job.name: self.outcomes[job.name] for job in self.plan.jobs}
+        deadlines = Deadlines(self.ctx, ended=self.outcomes.__contains__)
+        deadlines.watch(self.plan.jobs, self._state_of)
+        try:
+            while sorter.is_active():
+                for name in sorter.get_ready():
+                    self._launch(self.plan.job(name), sorter)  # type: ignore[arg-type]
+                if self.tasks:
+                    await self._collect(sorter)
+        finally:
+            deadlines.stop()
+        if deadlines.error is not None:
+            raise deadlines.error
+        return {
+            job.name: dataclasses.replace(
+                self.outcomes[job.name], late=deadlines.late.get(job.name, "")
+            )
+            for job in self.plan.jobs
+        }
+
+    def _state_of(self, name: str) -> JobState:
+        return JobState.RUNNING if name in self.tasks.values() else JobState.PENDING
 
     def interrupt(self) -> None:
         """Stop launching jobs and cancel the running ones (they kill their AMT job if allowed)."""
@@ -103,9 +121,17 @@ class Engine:
         task.add_done_callback(self.ended.put_nowait)
         self.tasks[task] = planned.name
 
-    def _not_run(self, name: str, reason: str, state: JobState = JobState.NOT_RUN) -> JobOutcome:
-        self.ctx.observe(JobEvent(name, state, reason=reason))
+    def _not_run(
+        self,
+        name: str,
+        reason: str,
+        state: JobState = JobState.NOT_RUN,
+        flag: JobFlag | None = None,
+    ) -> JobOutcome:
         self.ctx.recorder.mark_not_run(self.ctx.run_id, name, reason, state)
+        if flag is not None:
+            self.ctx.recorder.flag_job(self.ctx.run_id, name, flag.value, reason)
+        self.ctx.observe(JobEvent(name, state, reason=reason, flag=flag))
         return JobOutcome(name, state, reason=reason)
 
     def _settle(self, outcome: JobOutcome, sorter: graphlib.TopologicalSorter[str]) -> None:
@@ -152,6 +178,8 @@ class Engine:
         first, record = self._resume_point(planned.name)
         number = 0
         try:
+            if first == 1 and record is None:
+                await wait_for_start(self.ctx, planned)
             for number in range(first, max(first, retry.attempts + 1) + 1):
                 result = await self._attempt(planned, number, record if number == first else None)
                 if not self._retryable(planned, result, number):
@@ -160,6 +188,8 @@ class Engine:
         except asyncio.CancelledError:
             if result.state is JobState.NOT_RUN:
                 return self._not_run(planned.name, result.reason)
+        if result.state is JobState.NOT_RUN:  # it missed its latest start
+            return self._not_run(planned.name, result.reason, flag=JobFlag.MISSED_START)
         return JobOutcome(
             planned.name,
             result.state,
@@ -176,6 +206,9 @@ class Engine:
         """One attempt; ``record`` is where a resumed run left this attempt."""
         agent = self.agents[planned.job.agent]
         async with self.per_agent[agent.name], self.overall:
+            missed = missed_start(self.ctx, planned) if number == 1 and record is None else ""
+            if missed:
+                return AttemptResult(JobState.NOT_RUN, None, missed)
             task_id = record.task_id if record else None
             attempt = Attempt(
                 self.ctx, planned, number, agent, self.clients[agent.name], task_id=task_id

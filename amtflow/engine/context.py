@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +13,22 @@ from amtflow.engine.polling import PollPolicy
 from amtflow.runs import JobState
 
 
+class JobFlag(str, enum.Enum):
+    """A moment of a job's time window (stored in the journal as a mark; stable values).
+
+    WAITING: it waits for its start_time; LATE: its deadline passed before it ended (it goes on);
+    MISSED_START: it could not start by its latest_start, so it is not run.
+    """
+
+    WAITING = "waiting"
+    LATE = "late"
+    MISSED_START = "missed_start"
+
+
 @dataclass(frozen=True)
 class JobEvent:
-    """A job changed state: what the terminal view and the plain log show."""
+    """A job changed state, or reached a moment of its time window (``flag``): what the
+    terminal view and the plain log show, and what notifications can hook on."""
 
     job: str
     state: JobState
@@ -22,6 +36,7 @@ class JobEvent:
     batch_request_id: int | None = None
     completion_code: int | None = None
     reason: str = ""
+    flag: JobFlag | None = None
 
 
 class Recorder(Protocol):
@@ -49,6 +64,8 @@ class Recorder(Protocol):
     def mark_not_run(
         self, run_id: str, job: str, reason: str, state: JobState = JobState.NOT_RUN
     ) -> None: ...
+
+    def flag_job(self, run_id: str, job: str, flag: str, detail: str = "") -> None: ...
 
 
 class NullRecorder:
@@ -82,9 +99,16 @@ class NullRecorder:
     ) -> None:
         pass
 
+    def flag_job(self, run_id: str, job: str, flag: str, detail: str = "") -> None:
+        pass
+
 
 def _ignore(event: JobEvent) -> None:
     pass
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -101,3 +125,4 @@ class RunContext:
     messages_every: float = 2.0  # least seconds between message reads while a job runs
     messages_cap: float = 30.0  # most seconds between them, for long jobs
     kill_grace: float = 10.0  # seconds to wait for the server to confirm a kill
+    now: Callable[[], dt.datetime] = _utc_now  # the wall clock of start times and deadlines

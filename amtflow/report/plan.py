@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from rich.markup import escape
@@ -10,6 +11,7 @@ from rich.tree import Tree
 from amtflow.model import TaskType
 from amtflow.plan import Plan, PlannedJob
 from amtflow.report import plain, stdout, table
+from amtflow.timeofday import JobTimes, shown
 
 
 def show(plan: Plan, fmt: str) -> None:
@@ -21,7 +23,11 @@ def show(plan: Plan, fmt: str) -> None:
     if plan.reason:
         stdout.print(f"{title}: nothing runs ({escape(plan.reason)})")
         return
-    tree = Tree(f"{title}: {len(plan.jobs)} job(s) in {len(plan.waves)} wave(s)")
+    starts = f", starts {shown(plan.start)}" if plan.start else ""
+    zone = (
+        f" ({escape(plan.timezone)})" if plan.start or any(j.times.any for j in plan.jobs) else ""
+    )
+    tree = Tree(f"{title}{zone}: {len(plan.jobs)} job(s) in {len(plan.waves)} wave(s){starts}")
     for number, wave in enumerate(plan.waves, start=1):
         branch = tree.add(f"wave {number}")
         for job in wave:
@@ -50,6 +56,25 @@ def _add_job(branch: Tree, job: PlannedJob) -> None:
         node.add("after: " + ", ".join(f"{escape(d.job)} ({d.on.value})" for d in job.depends_on))
     for assumed in job.assumed_met:
         node.add(f"[yellow]dependency treated as met:[/] {escape(assumed)}")
+    if job.times.any:
+        node.add(escape(_window(job.times)))
+
+
+def _window(times: JobTimes) -> str:
+    parts = [
+        f"{label} {shown(when)}"
+        for label, when in (
+            ("earliest start", times.not_before),
+            ("latest start", times.latest_start),
+            ("deadline", times.deadline),
+        )
+        if when is not None
+    ]
+    return ", ".join(parts)
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
 
 
 def plan_dict(plan: Plan) -> dict[str, object]:
@@ -57,6 +82,8 @@ def plan_dict(plan: Plan) -> dict[str, object]:
     return {
         "schedule": plan.schedule.name,
         "date": plan.date.isoformat(),
+        "timezone": plan.timezone,
+        "start": _iso(plan.start),
         "reason": plan.reason,
         "waves": [[job.name for job in wave] for wave in plan.waves],
         "jobs": [_job_dict(job) for job in plan.jobs],
@@ -82,4 +109,7 @@ def _job_dict(job: PlannedJob) -> dict[str, object]:
         "script_parameters": list(request.script_parameters),
         "depends_on": [{"job": d.job, "on": d.on.value} for d in job.depends_on],
         "assumed_met": list(job.assumed_met),
+        "earliest_start": _iso(job.times.not_before),
+        "latest_start": _iso(job.times.latest_start),
+        "deadline": _iso(job.times.deadline),
     }

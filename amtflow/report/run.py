@@ -18,7 +18,8 @@ from rich.text import Text
 from amtflow.batch import completion_code
 from amtflow.control import KillAnswer
 from amtflow.engine import JobOutcome
-from amtflow.engine.context import JobEvent
+from amtflow.engine.context import JobEvent, JobFlag
+from amtflow.engine.timing import MISSED_START
 from amtflow.plan import Plan
 from amtflow.report import plain, stderr, stdout
 from amtflow.report import table as report_table
@@ -57,7 +58,8 @@ class PlainView:
     def __call__(self, event: JobEvent) -> None:
         if event.state is JobState.STARTING:
             return  # the running line follows at once, with the batch request id
-        parts = [f"{time.monotonic() - self.started:7.1f}s", event.job, event.state.value]
+        state = event.flag.value if event.flag else event.state.value
+        parts = [f"{time.monotonic() - self.started:7.1f}s", event.job, state]
         if event.attempt > 1:
             parts.append(f"attempt {event.attempt}")
         if event.batch_request_id is not None:
@@ -77,6 +79,7 @@ class LiveView:
         self.states = {name: JobState.PENDING for name in jobs}
         self.events: dict[str, JobEvent] = {}
         self.since: dict[str, float] = {}
+        self.late: set[str] = set()
         self.max_rows = max_rows
         # The view renders itself on each refresh, so elapsed times move between events; it is
         # transient: the summary table replaces it at the end.
@@ -93,6 +96,9 @@ class LiveView:
         return self._render()
 
     def __call__(self, event: JobEvent) -> None:
+        if event.flag is JobFlag.LATE:
+            self.late.add(event.job)
+            return  # the job goes on in the state it was in
         if self.states.get(event.job) is not event.state:
             self.since[event.job] = time.monotonic()
         self.states[event.job] = event.state
@@ -112,6 +118,7 @@ class LiveView:
 
     def _rows(self) -> list[str]:
         active = [n for n, s in self.states.items() if s in (JobState.STARTING, JobState.RUNNING)]
+        active += [n for n in self.states if self._waiting(n)]
         ended = sorted(
             (n for n, s in self.states.items() if s.finished),
             key=lambda n: self.since.get(n, 0.0),
@@ -119,13 +126,29 @@ class LiveView:
         )
         return (active + ended)[: self.max_rows]
 
+    def _waiting(self, name: str) -> bool:
+        event = self.events.get(name)
+        return (
+            event is not None and event.flag is JobFlag.WAITING and event.state is JobState.PENDING
+        )
+
+    def _state_text(self, name: str) -> Text:
+        state = self.states[name]
+        event = self.events.get(name)
+        text = Text(state.value, style=_STYLE[state])
+        if self._waiting(name) and event is not None:
+            text = Text(event.reason, style="blue")  # "waiting until 06:30"
+        if name in self.late:
+            text.append(" late", style="bold yellow")
+        return text
+
     def _row(self, name: str) -> tuple[str | Text, ...]:
         event = self.events.get(name)
         state = self.states[name]
         elapsed = time.monotonic() - self.since.get(name, self.started)
         return (
             escape(name),
-            Text(state.value, style=_STYLE[state]),
+            self._state_text(name),
             str(event.attempt) if event and event.attempt else "",
             str(event.batch_request_id) if event and event.batch_request_id else "",
             f"{elapsed:.1f}s" if not state.finished else "",
@@ -151,20 +174,28 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
     table = Table(title="summary")
     for column in ("job", "state", "completion code", "attempts", "batch request", "reason"):
         table.add_column(column, overflow="fold")
-    listed = outcomes if len(outcomes) <= SUMMARY_ROWS else [o for o in outcomes if not o.ok]
+    listed = (
+        outcomes if len(outcomes) <= SUMMARY_ROWS else [o for o in outcomes if not o.ok or o.late]
+    )
     if len(listed) < len(outcomes):
         table.caption = f"{len(outcomes) - len(listed)} jobs that ended OK are not listed"
     for o in listed[: SUMMARY_ROWS * 10]:
+        state = Text(o.state.value, style=_STYLE[o.state])
+        if o.late:
+            state.append(" late", style="bold yellow")
         table.add_row(
             escape(o.name),
-            Text(o.state.value, style=_STYLE[o.state]),
+            state,
             _code_text(o.completion_code),
             str(o.attempts) if o.attempts else "",
             str(o.batch_request_id or ""),
-            escape(o.reason),
+            escape("; ".join(part for part in (o.reason, o.late) if part)),
         )
     report_table(table)
     counts = Counter(o.state.value for o in outcomes)
+    late = sum(bool(o.late) for o in outcomes)
+    if late:
+        counts["late"] = late
     line = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     stdout.print(f"{len(outcomes)} jobs in {elapsed:.1f}s: {line}; logs in {escape(str(log_dir))}")
 
@@ -185,6 +216,9 @@ def outcome_dict(o: JobOutcome) -> dict[str, object]:
         "batch_request_id": o.batch_request_id,
         "log_path": o.log_path,
         "reason": o.reason,
+        "late": bool(o.late),
+        "late_reason": o.late,
+        "missed_latest_start": o.state is JobState.NOT_RUN and o.reason.startswith(MISSED_START),
     }
 
 
@@ -207,11 +241,16 @@ def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elaps
     )
     for o in outcomes:
         case = ET.SubElement(suite, "testcase", classname=schedule, name=o.name)
+        if o.late:
+            properties = ET.SubElement(case, "properties")
+            ET.SubElement(properties, "property", name="late", value=o.late)
         if o.state is JobState.NOT_RUN:
             ET.SubElement(case, "skipped", message=o.reason)
         elif o.state is not JobState.OK:
             failure = ET.SubElement(case, "failure", message=o.reason or o.state.value)
             failure.text = f"log: {o.log_path}" if o.log_path else None
+        if o.late:
+            ET.SubElement(case, "system-out").text = o.late
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 

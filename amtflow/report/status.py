@@ -50,7 +50,11 @@ def status_json(status: StatusReport) -> dict[str, Any]:
     return {
         "state_dir": str(status.state_dir),
         "run": _run_json(status.detail.summary),
-        "jobs": [_job_json(job) for job in status.detail.jobs],
+        "jobs": [_job_json(job, status.detail.marks.get(job.job, {})) for job in status.detail.jobs]
+        + [
+            {"job": job, "state": "waiting", "waiting_until": until}
+            for job, until in status.detail.waiting().items()
+        ],
     }
 
 
@@ -72,7 +76,7 @@ def _run_json(summary: RunSummary) -> dict[str, Any]:
     }
 
 
-def _job_json(job: JobRunRecord) -> dict[str, Any]:
+def _job_json(job: JobRunRecord, marks: dict[str, tuple[str, str]]) -> dict[str, Any]:
     code = job.completion_code
     return {
         "job": job.job,
@@ -88,6 +92,9 @@ def _job_json(job: JobRunRecord) -> dict[str, Any]:
         "log_path": job.log_path,
         "last_seq": job.last_seq,
         "reason": job.reason,
+        "late": "late" in marks,
+        "late_reason": marks.get("late", ("", ""))[1],
+        "missed_latest_start": "missed_start" in marks,
     }
 
 
@@ -127,7 +134,7 @@ def _print_detail(detail: RunDetail) -> None:
         f"  {_run_state(detail.summary)}  started {_clock(run.started_at, full=True)}"
         f"  duration {format_duration(detail.summary.duration_s)}"
     )
-    if detail.jobs:
+    if detail.jobs or detail.waiting():
         wide = not report.stdout.is_terminal or report.stdout.width >= _WIDE
         _print(_jobs_table(detail, with_reason=wide))
         if not wide:
@@ -159,9 +166,10 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
         table.add_column("reason", overflow="fold")
     day = detail.summary.run.started_at[:10]
     for job in detail.jobs:
+        late = " [bold yellow]late[/]" if "late" in detail.marks.get(job.job, {}) else ""
         cells = [
             escape(job.job),
-            _styled(job.state.value),
+            _styled(job.state.value) + late,
             _code(job.completion_code),
             str(job.attempt),
             _text(job.batch_request_id),
@@ -169,6 +177,9 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
             _clock(job.ended_at, day=day),
         ]
         table.add_row(*cells, *([escape(job.reason)] if with_reason else []))
+    for name, until in detail.waiting().items():
+        waiting = f"[blue]waiting until {_clock(until, day=day)}[/]"
+        table.add_row(escape(name), waiting, "", "", "", "", "", *([""] if with_reason else []))
     return table
 
 

@@ -231,6 +231,27 @@ class Journal:
         except sqlite3.Error as exc:
             raise self._error(_integrity(run_id, job, 0, exc), exc) from exc
 
+    def flag_job(self, run_id: str, job: str, flag: str, detail: str = "") -> None:
+        """Record a moment of the job's time window (``JobFlag`` value), e.g. it became late."""
+        try:
+            self._conn.execute(
+                "INSERT INTO job_marks (run_id, job, mark, at, detail) VALUES (?, ?, ?, ?, ?)",
+                (run_id, job, flag, utc_now(), detail),
+            )
+        except sqlite3.Error as exc:
+            raise self._error(f"cannot record that job '{job}' is {flag}", exc) from exc
+
+    def job_marks(self, run_id: str) -> dict[str, dict[str, tuple[str, str]]]:
+        """Each job's marks (``JobFlag`` value -> (when, detail)), the latest of each kind."""
+        rows = self._query(
+            "SELECT job, mark, at, detail FROM job_marks WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        )
+        marks: dict[str, dict[str, tuple[str, str]]] = {}
+        for job, mark, at, detail in rows:
+            marks.setdefault(job, {})[mark] = (at, detail)
+        return marks
+
     def _update_attempt(
         self, run_id: str, job: str, attempt: int, assignments: str, values: tuple[Any, ...]
     ) -> None:

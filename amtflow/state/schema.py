@@ -53,8 +53,21 @@ _V1 = (
     )""",
 )
 
+# Moments of a job's time window (waiting for its start time, late, missed its latest start),
+# one row each, so that status and reports can show them beside the attempts.
+_V2 = (
+    """CREATE TABLE job_marks (
+        run_id  TEXT NOT NULL REFERENCES runs (run_id),
+        job     TEXT NOT NULL,
+        mark    TEXT NOT NULL,
+        at      TEXT NOT NULL,
+        detail  TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX job_marks_by_run ON job_marks (run_id)",
+)
+
 # Step i brings a database from version i to version i + 1. Append only; never edit a step.
-MIGRATIONS: tuple[Sequence[str], ...] = (_V1,)
+MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2)
 
 BUSY_TIMEOUT_S = 10.0
 

@@ -34,6 +34,17 @@ class RunDetail:
 
     summary: RunSummary
     jobs: tuple[JobRunRecord, ...]
+    # moments of the jobs' time windows: job -> JobFlag value -> (when, detail)
+    marks: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+
+    def waiting(self) -> dict[str, str]:
+        """Jobs waiting for their start time, with no attempt yet: job -> ISO time waited for."""
+        started = {job.job for job in self.jobs}
+        return {
+            job: marks["waiting"][1]
+            for job, marks in self.marks.items()
+            if "waiting" in marks and job not in started
+        }
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,8 @@ def read_status(state_dir: Path, run_id: str | None = None, *, limit: int = 20) 
             return StatusReport(state_dir, runs=runs)
         run = journal.run(run_id)
         jobs = tuple(journal.latest_attempts(run.run_id).values())
-        return StatusReport(state_dir, detail=RunDetail(_summarise(run, jobs), jobs))
+        marks = journal.job_marks(run.run_id)
+        return StatusReport(state_dir, detail=RunDetail(_summarise(run, jobs), jobs, marks))
 
 
 def _summary(journal: Journal, run: RunRecord) -> RunSummary:

@@ -74,7 +74,10 @@ def test_a_newer_schema_is_refused(state_dir: Path) -> None:
     with sqlite3.connect(state_dir / "journal.db") as conn:
         conn.execute(f"PRAGMA user_version = {len(schema.MIGRATIONS) + 1}")
     conn.close()
-    with pytest.raises(StateError, match="has schema version 2, newer than this amtflow knows"):
+    newer = len(schema.MIGRATIONS) + 1
+    with pytest.raises(
+        StateError, match=f"has schema version {newer}, newer than this amtflow knows"
+    ):
         Journal.open(state_dir)
 
 
@@ -89,13 +92,14 @@ def test_an_empty_sqlite_db_is_migrated(state_dir: Path) -> None:
 def test_an_older_db_is_migrated_keeping_its_rows(
     state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Journal.open(state_dir) as journal:  # a db at today's last version (1)
+    with Journal.open(state_dir) as journal:  # a db at today's last version
         run = journal.begin_run("NIGHTLY", DATE, definitions="", digest="")
+    today = len(schema.MIGRATIONS)
     v2 = ("ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''",)
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, v2))
     with Journal.open(state_dir) as journal:
         assert journal.run(run.run_id).schedule == "NIGHTLY"
-    assert _user_version(state_dir) == 2
+    assert _user_version(state_dir) == today + 1
     assert "note" in _columns(state_dir, "runs")
 
 
@@ -103,11 +107,12 @@ def test_a_failing_migration_changes_nothing(
     state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Journal.open(state_dir).close()
+    today = len(schema.MIGRATIONS)
     broken = ("ALTER TABLE runs ADD COLUMN note TEXT", "THIS IS NOT SQL")
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
     with pytest.raises(StateError, match="not a usable amtflow journal"):
         Journal.open(state_dir)
-    assert _user_version(state_dir) == 1
+    assert _user_version(state_dir) == today
     assert "note" not in _columns(state_dir, "runs")
 
 

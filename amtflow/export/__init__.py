@@ -1,0 +1,52 @@
+"""``amtflow export``: the triggers that start ``amtflow run`` on time, written from the definitions.
+
+One trigger per schedule with a ``start_time``: it fires at that time, in the schedule's zone, on
+each weekday the schedule's ``days`` allow, and runs ``amtflow run FILE --schedule NAME --date
+today``; amtflow decides the rest (calendars, excluded dates: "nothing to run" exits 0) and makes a
+second firing for the same date harmless (a schedule date runs once). Secrets are written only as
+references: the environment variables the definitions name, from an env file or a Secret.
+
+    export(definitions, target, options) -> Export      files to write, and schedules skipped
+
+Nothing is written here (the CLI writes the files); the definition files are read again only for
+their ``[[ENV:NAME]]`` references and, for Kubernetes, their text (the ConfigMap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from amtflow.errors import UsageError
+from amtflow.export import cron, kubernetes, systemd
+from amtflow.export.triggers import Export, ExportedFile, ExportOptions, Trigger, triggers
+from amtflow.model import Definitions
+
+__all__ = ["TARGETS", "Export", "ExportOptions", "ExportedFile", "Trigger", "export", "write_files"]
+
+Renderer = Callable[[Definitions, list[Trigger], ExportOptions], list[ExportedFile]]
+_RENDERERS: dict[str, Renderer] = {
+    "cron": cron.render,
+    "systemd": systemd.render,
+    "kubernetes": kubernetes.render,
+}
+TARGETS = tuple(_RENDERERS)
+
+
+def export(definitions: Definitions, target: str, options: ExportOptions) -> Export:
+    """The files of ``target`` (cron, systemd or kubernetes) for every timed schedule."""
+    if target not in _RENDERERS:
+        raise UsageError(f"unknown export target '{target}' (choose {', '.join(TARGETS)})")
+    made, skipped = triggers(definitions, options.root)
+    files = _RENDERERS[target](definitions, made, options) if made else []
+    return Export(tuple(files), tuple(skipped), tuple(made))
+
+
+def write_files(out: Path, files: Iterable[ExportedFile]) -> None:
+    """Write exported files into ``out`` (created if needed); a failure is one clear line."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            (out / file.name).write_text(file.text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from exc

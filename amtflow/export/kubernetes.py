@@ -1,0 +1,285 @@
+"""Kubernetes manifests: a ConfigMap of the definition files, a PersistentVolumeClaim for state and
+logs, and a CronJob per timed schedule.
+
+The CronJob starts at the schedule's start_time in its zone (``timeZone``), never twice at once
+(``concurrencyPolicy: Forbid``), and late by at most ``startingDeadlineSeconds``. Its pod runs as
+non-root on a read-only root filesystem, writing only to the claim and an emptyDir ``/tmp``. The
+Job's pod failure policy ends it at once when amtflow exits 1 (some job failed or was not run) or
+2 (invalid definitions): running again would change nothing. A pod that was evicted, preempted or
+killed is retried, and the new pod's ``amtflow run`` of the same date resumes the run. Secrets are
+``secretKeyRef``s into a Secret the operator creates; their values never appear here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from amtflow.errors import UsageError
+from amtflow.export.triggers import (
+    ExportedFile,
+    ExportOptions,
+    Trigger,
+    cron_fields,
+    env_names,
+    unit_name,
+)
+from amtflow.model import Definitions
+
+DEFINITIONS = PurePosixPath("/etc/amtflow/definitions")
+DATA = PurePosixPath("/var/lib/amtflow")
+CONTAINER = "amtflow"
+FINAL_EXIT_CODES = [1, 2]  # failed jobs or invalid definitions: a retry would end the same
+
+
+def render(
+    definitions: Definitions, triggers: list[Trigger], options: ExportOptions
+) -> list[ExportedFile]:
+    """``amtflow.yaml``: every object, as one multi-document file for ``kubectl apply -f``."""
+    files = _definition_files(definitions, options.root)
+    passwords, properties = env_names(definitions)
+    taken: set[str] = set()
+    objects = [_configmap(files, options), _claim(options)]
+    objects += [
+        _cronjob(
+            definitions, t, unit_name(t.schedule, taken), files, passwords, properties, options
+        )
+        for t in triggers
+    ]
+    text = "# Written by `amtflow export kubernetes` from the definitions; edit those.\n"
+    text += yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False, explicit_start=True)
+    return [ExportedFile("amtflow.yaml", text)]
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the definition files in the ConfigMap) as readable literal blocks."""
+
+
+def _text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text and _literal_safe(text) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+def _literal_safe(text: str) -> bool:
+    # a literal block keeps text exactly only without trailing blanks, tabs and odd characters
+    lines = text.split("\n")
+    return all(line == line.rstrip() and line.isprintable() for line in lines)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def _definition_files(definitions: Definitions, root: Path) -> dict[str, tuple[str, str]]:
+    """ConfigMap key -> (path below the definitions mount, text), for every file read."""
+    files: dict[str, tuple[str, str]] = {}
+    for shown in definitions.files:
+        path = Path(shown).resolve()
+        try:
+            relative = path.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            raise UsageError(
+                f"{shown} is outside {root}: run amtflow export from a folder that holds"
+                " every definition file (they go into the ConfigMap)"
+            ) from None
+        key = relative.replace("/", "__")
+        files[key] = (relative, path.read_text(encoding="utf-8"))
+    return files
+
+
+def _metadata(name: str, options: ExportOptions, **labels: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if options.namespace:
+        meta["namespace"] = options.namespace
+    meta["labels"] = {"app.kubernetes.io/name": "amtflow", **labels}
+    return meta
+
+
+def _configmap(files: dict[str, tuple[str, str]], options: ExportOptions) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(options.configmap, options),
+        "data": {key: text for key, (_, text) in sorted(files.items())},
+    }
+
+
+def _claim(options: ExportOptions) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": _metadata(options.claim, options),
+        "spec": {
+            # ReadWriteOnce: runs of several schedules share it on one node at a time; use a
+            # ReadWriteMany storage class to run them on several nodes at once
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": options.storage}},
+        },
+    }
+
+
+def _cronjob(
+    definitions: Definitions,
+    trigger: Trigger,
+    name: str,
+    files: dict[str, tuple[str, str]],
+    passwords: list[str],
+    properties: list[str],
+    options: ExportOptions,
+) -> dict[str, Any]:
+    if len(name) > 52:  # CronJob names make Job names with an 11-character suffix
+        raise UsageError(f"schedule {trigger.schedule}: the CronJob name {name} is too long")
+    labels = {"amtflow.io/schedule": name.removeprefix("amtflow-")}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": _metadata(name, options, **labels),
+        "spec": {
+            "schedule": cron_fields(trigger),
+            "timeZone": trigger.zone,
+            "concurrencyPolicy": "Forbid",
+            "startingDeadlineSeconds": options.starting_deadline,
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {
+                "metadata": {"labels": {"app.kubernetes.io/name": "amtflow", **labels}},
+                "spec": _job_spec(definitions, trigger, files, passwords, properties, options),
+            },
+        },
+    }
+
+
+def _job_spec(
+    definitions: Definitions,
+    trigger: Trigger,
+    files: dict[str, tuple[str, str]],
+    passwords: list[str],
+    properties: list[str],
+    options: ExportOptions,
+) -> dict[str, Any]:
+    return {
+        "backoffLimit": 6,
+        "podFailurePolicy": {
+            "rules": [
+                {
+                    "action": "FailJob",
+                    "onExitCodes": {
+                        "containerName": CONTAINER,
+                        "operator": "In",
+                        "values": FINAL_EXIT_CODES,
+                    },
+                },
+                # evicted, preempted, node drained: retried without counting as a failure
+                {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+            ]
+        },
+        "template": {
+            "metadata": {"labels": {"app.kubernetes.io/name": "amtflow"}},
+            "spec": _pod_spec(definitions, trigger, files, passwords, properties, options),
+        },
+    }
+
+
+def _pod_spec(
+    definitions: Definitions,
+    trigger: Trigger,
+    files: dict[str, tuple[str, str]],
+    passwords: list[str],
+    properties: list[str],
+    options: ExportOptions,
+) -> dict[str, Any]:
+    schedule_file = str(DEFINITIONS / trigger.definitions)
+    if trigger.definitions.is_absolute():
+        raise UsageError(f"schedule {trigger.schedule}: its file is outside this folder")
+    args = trigger.run_args()
+    args[1] = schedule_file
+    password_files = _password_files(definitions)
+    return {
+        "restartPolicy": "Never",  # the Job makes a new pod; a pod failure policy needs Never
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": options.run_as,
+            "runAsGroup": options.run_as,
+            "fsGroup": options.run_as,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": CONTAINER,
+                "image": options.image,
+                "command": [options.amtflow],
+                "args": args,
+                "workingDir": str(DEFINITIONS),
+                "env": _env(passwords, properties, options),
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+                "volumeMounts": [
+                    {"name": "definitions", "mountPath": str(DEFINITIONS), "readOnly": True},
+                    {"name": "state", "mountPath": str(DATA)},
+                    {"name": "tmp", "mountPath": "/tmp"},
+                    *(
+                        {
+                            "name": "password-files",
+                            "mountPath": path,
+                            "subPath": key,
+                            "readOnly": True,
+                        }
+                        for path, key in password_files.items()
+                    ),
+                ],
+            }
+        ],
+        "volumes": [
+            {
+                "name": "definitions",
+                "configMap": {
+                    "name": options.configmap,
+                    "items": [
+                        {"key": key, "path": path} for key, (path, _) in sorted(files.items())
+                    ],
+                },
+            },
+            {"name": "state", "persistentVolumeClaim": {"claimName": options.claim}},
+            {"name": "tmp", "emptyDir": {}},
+            *_password_volume(password_files, options),
+        ],
+    }
+
+
+def _password_files(definitions: Definitions) -> dict[str, str]:
+    """Password file path in the pod (relative ones are read from the definitions folder, the
+    working directory) -> the key of the Secret that holds it (its file name)."""
+    paths = sorted({u.password.file for u in definitions.batch_users.values() if u.password.file})
+    return {
+        str(DEFINITIONS / path): re.sub(r"[^-._a-zA-Z0-9]", "_", PurePosixPath(path).name)
+        for path in paths
+    }
+
+
+def _password_volume(
+    password_files: dict[str, str], options: ExportOptions
+) -> list[dict[str, Any]]:
+    if not password_files:
+        return []
+    items = [{"key": key, "path": key} for key in sorted(set(password_files.values()))]
+    secret = {"secretName": options.secret, "items": items, "defaultMode": 0o400}
+    return [{"name": "password-files", "secret": secret}]
+
+
+def _env(
+    passwords: list[str], properties: list[str], options: ExportOptions
+) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = [
+        {"name": "AMTFLOW_STATE_DIR", "value": str(DATA / "state")},
+        {"name": "AMTFLOW_LOG_DIR", "value": str(DATA / "logs")},
+        {"name": "HOME", "value": "/tmp"},
+    ]
+    for name, optional in [*((n, False) for n in passwords), *((n, True) for n in properties)]:
+        reference = {"name": options.secret, "key": name, "optional": optional}
+        env.append({"name": name, "valueFrom": {"secretKeyRef": reference}})
+    return env

@@ -1,0 +1,438 @@
+"""``amtflow export``: the triggers written from the definitions, checked by the tools that read
+them (croniter for cron, systemd-analyze for units, the Kubernetes schemas for manifests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+SECRET = "Tr1gger-s3cret-never-written"
+DEFINITIONS = """\
+version: 1
+timezone: Europe/Amsterdam
+batch_users:
+  - {name: api, identifier: OPCONAPI, password: {env: AMT_API_PASSWORD}}
+  - {name: other, identifier: OTHERAPI, password: {file: /run/secrets/amt/other.pw}}
+agents:
+  - {name: amt, batch_server_url: "http://127.0.0.1:9", batch_user: api}
+schedules:
+  - name: NIGHTLY
+    start_time: "02:30"
+    frequency: {days: [mon, tue, wed, thu, fri]}
+    defaults: {agent: amt, application: DEMO2}
+    jobs:
+      - {name: A, task: batch_job, job_name: A, task_values: ["OUT=[[ENV:AMT_OUT]]"]}
+  - name: Month End
+    start_time: "+1 01:00"
+    timezone: America/New_York
+    frequency: {days: [fri, sun]}
+    defaults: {agent: amt, application: DEMO2}
+    jobs:
+      - {name: B, task: batch_job, job_name: B}
+  - name: EVERYDAY
+    start_time: "06:15"
+    timezone: UTC
+    defaults: {agent: amt, application: DEMO2}
+    jobs:
+      - {name: C, task: batch_job, job_name: C}
+  - name: ADHOC
+    defaults: {agent: amt, application: DEMO2}
+    jobs:
+      - {name: D, task: batch_job, job_name: D}
+  - name: ASKED
+    start_time: "03:00"
+    frequency: {on_request: true}
+    defaults: {agent: amt, application: DEMO2}
+    jobs:
+      - {name: E, task: batch_job, job_name: E}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "definitions").mkdir()
+    (tmp_path / "definitions" / "nightly.yaml").write_text(DEFINITIONS)
+    return tmp_path
+
+
+def export(project: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AMT_API_PASSWORD": SECRET, "AMT_OUT": SECRET}
+    return subprocess.run(
+        [sys.executable, "-m", "amtflow", "export", *map(str, args)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def exported(project: Path, target: str, *args: str | Path) -> dict[str, str]:
+    out = project / "out"
+    result = export(project, target, "--out", out, *args)
+    assert result.returncode == 0, result.stderr
+    assert "skipped schedule ADHOC: no start_time, no trigger" in result.stderr
+    assert "skipped schedule ASKED: runs on request only, no trigger" in result.stderr
+    files = {path.name: path.read_text() for path in out.iterdir()}
+    assert all(SECRET not in text for text in files.values())
+    return files
+
+
+# -- cron ---------------------------------------------------------------------------------------
+
+
+def _cron_entries(text: str) -> dict[str, tuple[str, str, list[str]]]:
+    """schedule -> (CRON_TZ, the five time fields, the command's words)."""
+    entries: dict[str, tuple[str, str, list[str]]] = {}
+    zone = ""
+    for line in text.splitlines():
+        if line.startswith("CRON_TZ="):
+            zone = line.removeprefix("CRON_TZ=")
+        elif line and not line.startswith("#") and "=" not in line.split()[0]:
+            fields, command = " ".join(line.split()[:5]), " ".join(line.split()[5:])
+            words = shlex.split(command)
+            entries[words[words.index("--schedule") + 1]] = (zone, fields, words)
+    return entries
+
+
+def test_cron_lines_fire_on_the_schedule_s_days_at_its_time_in_its_zone(project: Path) -> None:
+    from croniter import croniter
+
+    text = exported(project, "cron", "--amtflow", "/opt/amtflow/bin/amtflow")["amtflow.cron"]
+    entries = _cron_entries(text)
+    assert set(entries) == {"NIGHTLY", "Month End", "EVERYDAY"}
+
+    def fires(schedule: str, base: str, count: int) -> list[str]:
+        zone, fields, _ = entries[schedule]
+        start = dt.datetime.fromisoformat(base).replace(tzinfo=ZoneInfo(zone))
+        it = croniter(fields, start)
+        return [it.get_next(dt.datetime).strftime("%a %Y-%m-%d %H:%M %Z") for _ in range(count)]
+
+    # Friday afternoon: the next weekday starts are Monday's and Tuesday's, in Amsterdam time
+    assert fires("NIGHTLY", "2026-11-27T12:00", 2) == [
+        "Mon 2026-11-30 02:30 CET",
+        "Tue 2026-12-01 02:30 CET",
+    ]
+    # +1 01:00 for Friday and Sunday dates: Saturday and Monday at 01:00 in New York
+    assert fires("Month End", "2026-11-24T12:00", 3) == [
+        "Sat 2026-11-28 01:00 EST",
+        "Mon 2026-11-30 01:00 EST",
+        "Sat 2026-12-05 01:00 EST",
+    ]
+    assert fires("EVERYDAY", "2026-11-24T07:00", 2) == [
+        "Wed 2026-11-25 06:15 UTC",
+        "Thu 2026-11-26 06:15 UTC",
+    ]
+    words = entries["Month End"][2]
+    assert words[words.index("/opt/amtflow/bin/amtflow") :] == [
+        "/opt/amtflow/bin/amtflow",
+        "run",
+        "definitions/nightly.yaml",
+        "--schedule",
+        "Month End",
+        "--date",
+        "yesterday",
+        "--plain",
+    ]
+    assert entries["NIGHTLY"][2][-3:] == ["--date", "today", "--plain"]
+    assert "It reads AMT_API_PASSWORD, AMT_OUT from" in text
+
+
+def test_a_cron_command_runs_as_written(project: Path, tmp_path: Path) -> None:
+    """The command of a line, run by /bin/sh as cron would: today is not a date of the schedule,
+    so it ends with "nothing to run" and exit 0 (after sourcing the env file: a missing one stops
+    the command)."""
+    definitions = project / "definitions" / "nightly.yaml"
+    definitions.write_text(
+        DEFINITIONS.replace(
+            "    timezone: UTC\n", "    timezone: UTC\n    frequency: {dates: [2000-01-01]}\n"
+        )
+    )
+    env_file = tmp_path / "amtflow.env"
+    env_file.write_text(f"AMT_API_PASSWORD={SECRET}\nAMT_OUT=/data\n")
+    amtflow = shutil.which("amtflow") or "amtflow"
+    text = exported(
+        project,
+        "cron",
+        "--amtflow",
+        amtflow,
+        "--env-file",
+        env_file,
+        "--state-dir",
+        tmp_path / "state dir",
+    )["amtflow.cron"]
+    line = next(line for line in text.splitlines() if "EVERYDAY" in line and line[0] != "#")
+    command = " ".join(line.split()[5:]).replace("\\%", "%")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AMT_", "AMTFLOW_"))}
+    result = subprocess.run(
+        ["/bin/sh", "-c", command], cwd="/", env=clean, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "nothing to run" in result.stderr
+    assert "is not one of its dates" in result.stderr
+
+
+def test_cron_user_column_for_etc_cron_d(project: Path) -> None:
+    text = exported(project, "cron", "--user", "amtops")["amtflow.cron"]
+    line = next(
+        line for line in text.splitlines() if "NIGHTLY" in line and not line.startswith("#")
+    )
+    assert line.split()[5] == "amtops"
+
+
+# -- systemd -----------------------------------------------------------------------------------
+
+SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
+needs_systemd = pytest.mark.skipif(
+    SYSTEMD_ANALYZE is None,
+    reason="systemd-analyze is not installed (.ci/install-systemd installs it)",
+)
+
+
+def _unit(text: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            found.setdefault(key, []).append(value)
+    return found
+
+
+@needs_systemd
+def test_systemd_units_pass_systemd_analyze_verify(project: Path) -> None:
+    files = exported(project, "systemd", "--amtflow", shutil.which("amtflow") or "/bin/true")
+    assert sorted(files) == [
+        "amtflow-everyday.service",
+        "amtflow-everyday.timer",
+        "amtflow-month-end.service",
+        "amtflow-month-end.timer",
+        "amtflow-nightly.service",
+        "amtflow-nightly.timer",
+    ]
+    units = sorted(str(project / "out" / name) for name in files)
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", *units], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ""
+    service = _unit(files["amtflow-month-end.service"])
+    assert service["Type"] == ["oneshot"]
+    assert shlex.split(service["ExecStart"][0])[1:] == [
+        "run",
+        "definitions/nightly.yaml",
+        "--schedule",
+        "Month End",
+        "--date",
+        "yesterday",
+        "--plain",
+    ]
+    assert service["EnvironmentFile"] == ["/etc/amtflow/amtflow.env"]
+    assert service["WorkingDirectory"] == [str(project)]
+    timer = _unit(files["amtflow-month-end.timer"])
+    assert timer["Persistent"] == ["true"]
+    assert timer["Unit"] == ["amtflow-month-end.service"]
+
+
+@needs_systemd
+def test_a_broken_unit_fails_systemd_analyze_verify(project: Path) -> None:
+    """The tool judges: the same unit with one bad setting is refused."""
+    files = exported(project, "systemd", "--amtflow", shutil.which("amtflow") or "/bin/true")
+    broken = project / "out" / "amtflow-nightly.service"
+    broken.write_text(files["amtflow-nightly.service"].replace("Type=oneshot", "Type=oneshoot"))
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", str(broken)], capture_output=True, text=True, timeout=60
+    )
+    assert "oneshoot" in result.stderr
+
+
+@needs_systemd
+@pytest.mark.parametrize(
+    ("timer", "base", "expected"),
+    [
+        # Friday afternoon UTC: Monday and Tuesday 02:30 in Amsterdam (CET, UTC+1)
+        (
+            "amtflow-nightly.timer",
+            "2026-11-27 12:00 UTC",
+            ["2026-11-30 01:30:00", "2026-12-01 01:30:00"],
+        ),
+        # the spring-forward Monday does not matter, the summer offset does (CEST, UTC+2)
+        (
+            "amtflow-nightly.timer",
+            "2026-03-27 12:00 UTC",
+            ["2026-03-30 00:30:00", "2026-03-31 00:30:00"],
+        ),
+        # Saturday and Monday 01:00 in New York (EST, UTC-5)
+        (
+            "amtflow-month-end.timer",
+            "2026-11-24 12:00 UTC",
+            ["2026-11-28 06:00:00", "2026-11-30 06:00:00"],
+        ),
+    ],
+)
+def test_systemd_timers_elapse_at_the_start_time_in_the_zone(
+    project: Path, timer: str, base: str, expected: list[str]
+) -> None:
+    files = exported(project, "systemd", "--amtflow", "/bin/true")
+    calendar = _unit(files[timer])["OnCalendar"][0]
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "calendar", calendar, "--iterations", "2", f"--base-time={base}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TZ": "UTC"},
+    )
+    assert result.returncode == 0, result.stderr
+    elapses = [
+        " ".join(line.split(":", 1)[1].split()[1:3])
+        for line in result.stdout.splitlines()
+        if "Next elapse" in line or "Iter. #" in line
+    ]
+    assert elapses == expected
+
+
+# -- kubernetes --------------------------------------------------------------------------------
+
+
+def _manifests(project: Path, *args: str) -> list[dict]:  # type: ignore[type-arg]
+    text = exported(project, "kubernetes", *args)["amtflow.yaml"]
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+def test_kubernetes_manifests_pass_the_kubernetes_schemas(project: Path) -> None:
+    import kubernetes_validate
+
+    documents = _manifests(project, "--namespace", "batch", "--image", "registry.example/amtflow:1")
+    kinds = [(doc["kind"], doc["metadata"]["name"]) for doc in documents]
+    assert kinds == [
+        ("ConfigMap", "amtflow-definitions"),
+        ("PersistentVolumeClaim", "amtflow-state"),
+        ("CronJob", "amtflow-nightly"),
+        ("CronJob", "amtflow-month-end"),
+        ("CronJob", "amtflow-everyday"),
+    ]
+    version = kubernetes_validate.latest_version()
+    for doc in documents:
+        kubernetes_validate.validate(doc, version, strict=True)
+    broken = {**documents[2], "spec": {**documents[2]["spec"], "concurrencyPolicyy": "Forbid"}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, version, strict=True)
+
+
+def test_kubernetes_cronjob_runs_on_time_safely_and_retries_only_lost_pods(project: Path) -> None:
+    from croniter import croniter
+
+    documents = _manifests(project)
+    configmap = documents[0]
+    assert configmap["data"] == {"definitions__nightly.yaml": DEFINITIONS}
+    cronjob = next(doc for doc in documents if doc["metadata"]["name"] == "amtflow-month-end")
+    spec = cronjob["spec"]
+    assert spec["timeZone"] == "America/New_York"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert spec["startingDeadlineSeconds"] == 3600
+    start = dt.datetime(2026, 11, 24, 12, tzinfo=ZoneInfo(spec["timeZone"]))
+    fire = croniter(spec["schedule"], start).get_next(dt.datetime)
+    assert fire.strftime("%a %H:%M") == "Sat 01:00"
+    job = spec["jobTemplate"]["spec"]
+    rules = job["podFailurePolicy"]["rules"]
+    assert rules[0] == {
+        "action": "FailJob",
+        "onExitCodes": {"containerName": "amtflow", "operator": "In", "values": [1, 2]},
+    }
+    assert rules[1] == {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
+    assert job["backoffLimit"] > 0  # a pod killed otherwise (OOM, node lost) is retried
+    pod = job["template"]["spec"]
+    assert pod["restartPolicy"] == "Never"
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["args"] == [
+        "run",
+        "/etc/amtflow/definitions/definitions/nightly.yaml",
+        "--schedule",
+        "Month End",
+        "--date",
+        "yesterday",
+        "--plain",
+    ]
+    env = {item["name"]: item for item in container["env"]}
+    assert env["AMTFLOW_STATE_DIR"]["value"].startswith("/var/lib/amtflow/")
+    assert env["AMT_API_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "amtflow-secrets",
+        "key": "AMT_API_PASSWORD",
+        "optional": False,
+    }
+    assert env["AMT_OUT"]["valueFrom"]["secretKeyRef"]["optional"] is True
+    assert not any("value" in item for name, item in env.items() if name.startswith("AMT_"))
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    assert mounts["/etc/amtflow/definitions"]["readOnly"] is True
+    # a password file comes from the same Secret, mounted where the definitions say it is
+    assert mounts["/run/secrets/amt/other.pw"] == {
+        "name": "password-files",
+        "mountPath": "/run/secrets/amt/other.pw",
+        "subPath": "other.pw",
+        "readOnly": True,
+    }
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["password-files"]["secret"]["secretName"] == "amtflow-secrets"
+    assert volumes["password-files"]["secret"]["items"] == [{"key": "other.pw", "path": "other.pw"}]
+    assert volumes["state"]["persistentVolumeClaim"]["claimName"] == "amtflow-state"
+    assert volumes["definitions"]["configMap"]["items"] == [
+        {"key": "definitions__nightly.yaml", "path": "definitions/nightly.yaml"}
+    ]
+
+
+# -- what is exported, and when nothing is ------------------------------------------------------
+
+
+def test_nothing_to_export_says_so(tmp_path: Path) -> None:
+    (tmp_path / "definitions").mkdir()
+    untimed = DEFINITIONS.split("schedules:", maxsplit=1)[0] + textwrap.dedent(
+        """\
+        schedules:
+          - name: ADHOC
+            defaults: {agent: amt, application: DEMO2}
+            jobs:
+              - {name: D, task: batch_job, job_name: D}
+        """
+    )
+    (tmp_path / "definitions" / "adhoc.yaml").write_text(untimed)
+    result = export(tmp_path, "cron")
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert "nothing to export: no schedule has a start_time" in result.stderr
+
+
+def test_invalid_definitions_are_not_exported(project: Path) -> None:
+    path = project / "definitions" / "nightly.yaml"
+    path.write_text(DEFINITIONS.replace('start_time: "02:30"', 'start_time: "2:30"'))
+    result = export(project, "systemd", "--out", project / "out")
+    assert result.returncode == 2
+    assert "nightly.yaml:10:17: error: start time '2:30' in schedule 'NIGHTLY' is not a time" in (
+        result.stderr
+    )
+    assert not (project / "out").exists()
+
+
+def test_seconds_cannot_be_a_cron_time(project: Path) -> None:
+    path = project / "definitions" / "nightly.yaml"
+    path.write_text(DEFINITIONS.replace('start_time: "02:30"', 'start_time: "02:30:15"'))
+    result = export(project, "cron")
+    assert result.returncode == 2
+    assert "start_time 02:30:15 has seconds; cron fires on whole minutes" in result.stderr
+
+
+def test_unknown_target_is_a_usage_error(project: Path) -> None:
+    result = export(project, "launchd")
+    assert result.returncode == 2
+    assert "'launchd' is not one of 'cron', 'systemd', 'kubernetes'" in result.stderr

@@ -1,0 +1,135 @@
+"""A run keeps its jobs' time windows: start times waited for, latest starts and deadlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from tests.run.conftest import amtflow, write_definitions
+
+UTC = dt.timezone.utc
+
+
+def _clock(when: dt.datetime) -> str:
+    return when.strftime("%H:%M:%S")
+
+
+def _run(tmp_path: Path, url: str, jobs: list[dict[str, object]], date: dt.date, *extra: str):  # type: ignore[no-untyped-def]
+    return amtflow(
+        "run",
+        write_definitions(tmp_path, url, jobs),
+        "--date",
+        date.isoformat(),
+        "--log-dir",
+        tmp_path / "logs",
+        "--state-dir",
+        tmp_path / "state",
+        "--json",
+        tmp_path / "run.json",
+        "--junit",
+        tmp_path / "junit.xml",
+        "--plain",
+        *extra,
+        cwd=tmp_path,
+    )
+
+
+def _next_whole_second(ahead: float) -> dt.datetime:
+    """An instant ``ahead`` seconds or a little more from now, on a whole second (as HH:MM:SS)."""
+    when = dt.datetime.now(UTC) + dt.timedelta(seconds=ahead + 1)
+    return when.replace(microsecond=0)
+
+
+def test_a_job_is_not_started_before_its_start_time(tmp_path: Path, start_simulator) -> None:  # type: ignore[no-untyped-def]
+    live = start_simulator({"default": {"duration": 0.05}})
+    start_at = _next_whole_second(6)  # room for a slow start of the CLI on a busy machine
+    jobs = [
+        {"name": "EARLY", "task": "batch_job", "job_name": "EARLY"},
+        {"name": "TIMED", "task": "batch_job", "job_name": "TIMED", "start_time": _clock(start_at)},
+    ]
+    # the simulator runs in this process: its monotonic clock maps onto the wall clock here
+    wall, mono = time.time(), time.monotonic()
+    result = _run(tmp_path, live.url, jobs, start_at.date())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"TIMED waiting - waiting until {_clock(start_at)}" in result.stdout
+    starts = {r.body["jobName"]: wall + (r.time - mono) for r in live.simulator.record.starts()}
+    assert starts["TIMED"] >= start_at.timestamp() - 0.05  # the clocks' mapping, not the engine
+    assert starts["EARLY"] < start_at.timestamp()  # untimed jobs do not wait
+    jobs_json = {
+        job["name"]: job for job in json.loads((tmp_path / "run.json").read_text())["jobs"]
+    }
+    assert jobs_json["TIMED"]["state"] == "ok" and not jobs_json["TIMED"]["late"]
+
+
+def test_a_job_past_its_latest_start_is_not_run_and_the_run_fails(
+    tmp_path: Path, start_simulator
+) -> None:  # type: ignore[no-untyped-def]
+    live = start_simulator({"default": {"duration": 0.05}})
+    now = dt.datetime.now(UTC)
+    date = (now - dt.timedelta(hours=2)).date()  # 2 h ago: its latest start 1 h later is past
+    passed = (now - dt.timedelta(hours=1)).replace(microsecond=0)
+    days = (passed.date() - date).days
+    latest = f"+{days} {_clock(passed)}" if days else _clock(passed)
+    jobs = [
+        {"name": "LATESTART", "task": "batch_job", "job_name": "LATESTART", "latest_start": latest},
+        {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LATESTART"]},
+        {"name": "OTHER", "task": "batch_job", "job_name": "OTHER"},
+    ]
+    result = _run(tmp_path, live.url, jobs, date)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"missed its latest start {_clock(passed)}" in result.stdout
+    assert "LATESTART" not in live.simulator.record.starts_by_job()
+    assert live.simulator.record.starts_by_job() == {"OTHER": 1}
+    jobs_json = {
+        job["name"]: job for job in json.loads((tmp_path / "run.json").read_text())["jobs"]
+    }
+    assert jobs_json["LATESTART"]["state"] == "not_run"
+    assert jobs_json["LATESTART"]["missed_latest_start"] is True
+    assert jobs_json["AFTER"]["reason"] == "depends on LATESTART, which was not run"
+    assert jobs_json["AFTER"]["missed_latest_start"] is False
+    case = ET.parse(tmp_path / "junit.xml").getroot().find("testcase[@name='LATESTART']")
+    assert case is not None and "missed its latest start" in case.find("skipped").get("message")
+    status = amtflow("status", "--state-dir", tmp_path / "state", "--format", "json", cwd=tmp_path)
+    run_id = json.loads(status.stdout)["runs"][0]["run_id"]
+    detail = amtflow(
+        "status", run_id, "--state-dir", tmp_path / "state", "--format", "json", cwd=tmp_path
+    )
+    by_job = {job["job"]: job for job in json.loads(detail.stdout)["jobs"]}
+    assert by_job["LATESTART"]["missed_latest_start"] is True
+
+
+def test_a_job_past_its_deadline_is_late_and_still_ok(tmp_path: Path, start_simulator) -> None:  # type: ignore[no-untyped-def]
+    live = start_simulator({"jobs": {"SLOW": {"duration": 3.0}}, "default": {"duration": 0.05}})
+    deadline = _next_whole_second(1)
+    jobs = [
+        {"name": "SLOW", "task": "batch_job", "job_name": "SLOW", "deadline": _clock(deadline)},
+        {"name": "QUICK", "task": "batch_job", "job_name": "QUICK", "deadline": "23:59:59"},
+    ]
+    if deadline.date() != dt.datetime.now(UTC).date():  # a second before midnight: QUICK's is past
+        jobs.pop()
+    result = _run(tmp_path, live.url, jobs, deadline.date())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SLOW late - not ended by its deadline {_clock(deadline)}" in result.stdout
+    assert "ok late" in result.stdout  # the summary
+    jobs_json = {
+        job["name"]: job for job in json.loads((tmp_path / "run.json").read_text())["jobs"]
+    }
+    assert jobs_json["SLOW"]["state"] == "ok" and jobs_json["SLOW"]["late"] is True
+    if "QUICK" in jobs_json:
+        assert jobs_json["QUICK"]["late"] is False
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    slow = suite.find("testcase[@name='SLOW']")
+    assert slow is not None and slow.find("failure") is None
+    assert slow.find("properties/property[@name='late']") is not None
+    status = amtflow("status", "--state-dir", tmp_path / "state", "--format", "json", cwd=tmp_path)
+    run_id = json.loads(status.stdout)["runs"][0]["run_id"]
+    detail = amtflow("status", run_id, "--state-dir", tmp_path / "state", cwd=tmp_path)
+    assert "ok late" in detail.stdout
+    detail_json = amtflow(
+        "status", run_id, "--state-dir", tmp_path / "state", "--format", "json", cwd=tmp_path
+    )
+    by_job = {job["job"]: job for job in json.loads(detail_json.stdout)["jobs"]}
+    assert by_job["SLOW"]["late"] is True
