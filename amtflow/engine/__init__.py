@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import graphlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +50,11 @@ class Engine:
         *,
         max_parallel: int = 50,
         resume: Mapping[str, JobRunRecord] | None = None,
+        rerun: Collection[str] = (),
     ) -> None:
         self.ctx, self.plan, self.agents, self.clients = ctx, plan, agents, clients
+        # jobs of a finished run to start again as a new attempt (amtflow rerun)
+        self.rerun = frozenset(rerun)
         self.resume = {
             name: record
             for name, record in (resume or {}).items()
@@ -90,7 +93,7 @@ class Engine:
 
     def _launch(self, planned: PlannedJob, sorter: graphlib.TopologicalSorter[str]) -> None:
         record = self.resume.get(planned.name)
-        if record is not None and record.state.finished:
+        if record is not None and record.state.finished and planned.name not in self.rerun:
             ended = AttemptResult(record.state, record.completion_code, record.reason)
             if not self._retryable(planned, ended, record.attempt):
                 self._settle(_outcome_of(record), sorter)
@@ -189,7 +192,7 @@ class Engine:
         record = self.resume.get(name)
         if record is None:
             return 1, None
-        if record.state.finished:  # a failed attempt whose retry had not begun yet
+        if record.state.finished:  # a failed attempt whose retry had not begun, or a rerun
             return record.attempt + 1, None
         return record.attempt, record
 

@@ -53,8 +53,14 @@ _V1 = (
     )""",
 )
 
+# A run's resolved plan (``amtflow.runspec.RecordedPlan`` as JSON); '' for runs recorded before.
+_V2 = (
+    "ALTER TABLE runs ADD COLUMN plan TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX runs_by_schedule_date ON runs (schedule, date)",
+)
+
 # Step i brings a database from version i to version i + 1. Append only; never edit a step.
-MIGRATIONS: tuple[Sequence[str], ...] = (_V1,)
+MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2)
 
 BUSY_TIMEOUT_S = 10.0
 

@@ -1,0 +1,164 @@
+"""``amtflow run``: a schedule date runs once, so the command is safe to repeat.
+
+Cron's next attempt, systemd's ``Restart=on-failure``, a Kubernetes Job whose pod was evicted or an
+operator's up-arrow all run the same command again. Under the schedule date's ``RunLock`` (held
+by a live runner, dropped by the kernel when it dies) the recorded runs of the date decide, by the
+pure rules of ``runonce``: a new run, the resumption of a run whose runner is gone (no job is
+started twice), or nothing for a date that already ran, with that run's exit status.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+from collections import Counter
+from pathlib import Path
+
+from amtflow import definitions as defs
+from amtflow import report
+from amtflow.errors import StateError, UsageError
+from amtflow.model import Definitions
+from amtflow.plan import Plan, choose_schedule
+from amtflow.recovery import carry_on
+from amtflow.report import run as view
+from amtflow.runner import (
+    Began,
+    RunOptions,
+    RunResult,
+    connect,
+    drive,
+    plan_for,
+    purge_logs,
+)
+from amtflow.runonce import Action, Decision, PastRun, decide
+from amtflow.runs import RunState
+from amtflow.runspec import RecordedPlan, RunSpec, spec_of, to_data
+from amtflow.state import Journal, RunLock, new_run_id
+
+
+async def run_schedule(options: RunOptions) -> RunResult:
+    """Run a schedule date once (``runonce``): a new run, the resumption of one whose runner
+    died, or nothing for a date that already ran; raises ``Interrupted`` on a signal."""
+    # recorded paths must still work from another directory (status, logs, resume, kill)
+    options = dataclasses.replace(
+        options, definitions=options.definitions.absolute(), log_dir=options.log_dir.absolute()
+    )
+    check_outputs(options.json_path, options.junit_path)
+    with Journal.open(options.state_dir) as journal:
+        schedule, definitions = _schedule_of(options, journal)
+        run_id = new_run_id(schedule)
+        with RunLock.acquire(options.state_dir, schedule, options.date, run_id) as lock:
+            decision = decide(
+                schedule,
+                options.date.isoformat(),
+                past_runs(journal, schedule, options.date),
+                tuple(sorted(set(options.jobs))),
+                again=options.again,
+            )
+            if decision.action is Action.REFUSE:
+                raise StateError(decision.message)
+            if decision.action is Action.ALREADY_RAN:
+                return _already_ran(decision)
+            if decision.action is Action.RESUME:
+                assert decision.run is not None
+                report.plain(decision.message)
+                lock.hold_for(decision.run.run_id)
+                return await carry_on(journal, decision.run.run_id, options)
+            definitions = definitions or _load(options)
+            return await _new_run(options, definitions, journal, run_id)
+
+
+def _schedule_of(options: RunOptions, journal: Journal) -> tuple[str, Definitions | None]:
+    """The schedule's name: from the definitions, or from the journal when the file is gone
+    (a finished or unfinished run of it is the journal's truth)."""
+    if options.definitions.exists():
+        definitions = _load(options)
+        return choose_schedule(definitions, options.schedule).name, definitions
+    recorded = {
+        run.schedule
+        for run in journal.runs_from(str(options.definitions), options.date)
+        if options.schedule in (None, run.schedule)
+    }
+    if len(recorded) == 1:
+        return recorded.pop(), None
+    raise UsageError(f"{options.definitions}: no such file")
+
+
+def _load(options: RunOptions) -> Definitions:
+    return defs.load([options.definitions], properties=options.properties)
+
+
+def past_runs(journal: Journal, schedule: str, date: dt.date) -> list[PastRun]:
+    """The recorded runs of a schedule date as the run-once decision reads them."""
+    return [
+        PastRun(
+            run.run_id,
+            run.state,
+            spec_of(run).selection,
+            run.pid,
+            dict(Counter(a.state.value for a in journal.latest_attempts(run.run_id).values())),
+        )
+        for run in journal.runs_of(schedule, date)
+    ]
+
+
+def _already_ran(decision: Decision) -> RunResult:
+    assert decision.run is not None
+    report.plain(decision.message)
+    run = decision.run
+    return RunResult(run.run_id, run.state, (), run.exit_status, Began.ALREADY_RAN, run.state)
+
+
+async def _new_run(
+    options: RunOptions, definitions: Definitions, journal: Journal, run_id: str
+) -> RunResult:
+    plan = plan_for(options, definitions)
+    purge_logs(options.log_dir, definitions)
+    if not plan.jobs:
+        view.nothing_to_run(plan.reason or "no job of the schedule runs on this date")
+        return RunResult("", RunState.OK, (), 0)
+    async with connect(options, definitions, plan) as connection:
+        spec = run_spec(options, plan, connection.simulator_url)
+        journal.begin_run(
+            plan.schedule.name,
+            plan.date,
+            definitions=str(options.definitions),
+            digest=definitions.digest,
+            run_id=run_id,
+            options=json.dumps(to_data(spec), sort_keys=True),
+            plan=RecordedPlan.of(spec, plan, definitions).to_json(),
+        )
+        return await drive(options, plan, connection, journal, run_id)
+
+
+def run_spec(options: RunOptions, plan: Plan, simulator_url: str) -> RunSpec:
+    """What the journal keeps of what a run was asked for."""
+    return RunSpec(
+        definitions=str(options.definitions),
+        schedule=plan.schedule.name,
+        date=plan.date,
+        log_dir=str(options.log_dir),
+        jobs=tuple(options.jobs),
+        properties=dict(options.properties),
+        requested=options.schedule is not None,
+        max_parallel=options.max_parallel,
+        simulate=options.simulate,
+        scenario=str(options.scenario.absolute()) if options.scenario else None,
+        simulator_url=simulator_url,
+    )
+
+
+def check_outputs(*paths: Path | None) -> None:
+    """``--json``/``--junit`` files can be written, checked before anything starts."""
+    for path in paths:
+        if path is None:
+            continue
+        folder = path.absolute().parent
+        if path.is_dir():
+            raise UsageError(f"{path}: is a folder, not a file to write the run's summary to")
+        if not folder.is_dir():
+            raise UsageError(f"{path}: folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise UsageError(f"{path}: folder {folder} is not writable")
