@@ -18,6 +18,7 @@ from pathlib import Path
 
 from amtflow import definitions as defs
 from amtflow import report
+from amtflow.engine import outcome_of
 from amtflow.errors import StateError, UsageError
 from amtflow.model import Definitions
 from amtflow.plan import Plan, choose_schedule
@@ -31,11 +32,12 @@ from amtflow.runner import (
     drive,
     plan_for,
     purge_logs,
+    write_outputs,
 )
 from amtflow.runonce import Action, Decision, PastRun, decide
 from amtflow.runs import RunState
 from amtflow.runspec import RecordedPlan, RunSpec, spec_of, to_data
-from amtflow.state import Journal, RunLock, new_run_id
+from amtflow.state import Journal, RunLock, duration_seconds, new_run_id
 
 
 async def run_schedule(options: RunOptions) -> RunResult:
@@ -60,7 +62,7 @@ async def run_schedule(options: RunOptions) -> RunResult:
             if decision.action is Action.REFUSE:
                 raise StateError(decision.message)
             if decision.action is Action.ALREADY_RAN:
-                return _already_ran(decision)
+                return _already_ran(decision, journal, options)
             if decision.action is Action.RESUME:
                 assert decision.run is not None
                 report.plain(decision.message)
@@ -104,11 +106,16 @@ def past_runs(journal: Journal, schedule: str, date: dt.date) -> list[PastRun]:
     ]
 
 
-def _already_ran(decision: Decision) -> RunResult:
+def _already_ran(decision: Decision, journal: Journal, options: RunOptions) -> RunResult:
+    """Nothing starts; the line says so, and ``--json``/``--junit`` tell that run's result."""
     assert decision.run is not None
     report.plain(decision.message)
-    run = decision.run
-    return RunResult(run.run_id, run.state, (), run.exit_status, Began.ALREADY_RAN, run.state)
+    past = journal.run(decision.run.run_id)
+    outcomes = tuple(outcome_of(a) for a in journal.latest_attempts(past.run_id).values())
+    status = decision.run.exit_status
+    result = RunResult(past.run_id, past.state, outcomes, status, Began.ALREADY_RAN, past.state)
+    write_outputs(options, past.schedule, options.date, result, duration_seconds(past) or 0.0)
+    return result
 
 
 async def _new_run(

@@ -208,8 +208,7 @@ async def drive(
         with _signals(engine) as received:
             outcomes = tuple((await engine.run()).values())
     elapsed = time.monotonic() - started
-    result = _conclude(options, plan, journal, run_id, outcomes, received, elapsed)
-    return dataclasses.replace(result, began=restart.began, before=restart.before)
+    return _conclude(options, plan, journal, run_id, outcomes, received, elapsed, restart)
 
 
 def _view(live: bool, names: list[str]) -> view.LiveView | view.PlainView:
@@ -243,25 +242,35 @@ def _conclude(
     outcomes: tuple[JobOutcome, ...],
     received: list[int],
     elapsed: float,
+    restart: Restart,
 ) -> RunResult:
     state = run_state(outcomes, interrupted=bool(received))
     journal.finish_run(run_id, state)
     view.summary(outcomes, options.log_dir, elapsed)
     status = received[0] + 128 if received else (0 if state is RunState.OK else 1)
-    run = {
-        "run_id": run_id,
-        "schedule": plan.schedule.name,
-        "date": plan.date.isoformat(),
-        "state": state.value,
-        "exit_status": status,
-    }
-    if options.json_path:
-        view.write_json(options.json_path, run, outcomes)
-    if options.junit_path:
-        view.write_junit(options.junit_path, plan.schedule.name, outcomes, elapsed)
+    result = RunResult(run_id, state, outcomes, status, restart.began, restart.before)
+    write_outputs(options, plan.schedule.name, plan.date, result, elapsed)
     if received:
         raise Interrupted(received[0])
-    return RunResult(run_id, state, outcomes, status)
+    return result
+
+
+def write_outputs(
+    options: RunOptions, schedule: str, date: dt.date, result: RunResult, elapsed: float
+) -> None:
+    """The ``--json`` and ``--junit`` files of a run (checked writable before it began)."""
+    run = {
+        "run_id": result.run_id,
+        "schedule": schedule,
+        "date": date.isoformat(),
+        "state": result.state.value,
+        "exit_status": result.exit_status,
+        "began": result.began.value,
+    }
+    if options.json_path:
+        view.write_json(options.json_path, run, result.outcomes)
+    if options.junit_path:
+        view.write_junit(options.junit_path, schedule, result.outcomes, elapsed)
 
 
 def run_state(outcomes: tuple[JobOutcome, ...], *, interrupted: bool) -> RunState:

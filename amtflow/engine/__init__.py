@@ -96,7 +96,7 @@ class Engine:
         if record is not None and record.state.finished and planned.name not in self.rerun:
             ended = AttemptResult(record.state, record.completion_code, record.reason)
             if not self._retryable(planned, ended, record.attempt):
-                self._settle(_outcome_of(record), sorter)
+                self._settle(outcome_of(record), sorter)
                 return
         state, reason = self._why_not_run(planned)
         if reason:
@@ -205,7 +205,8 @@ class Engine:
         return not retry.on_codes or result.completion_code in retry.on_codes
 
 
-def _outcome_of(record: JobRunRecord) -> JobOutcome:
+def outcome_of(record: JobRunRecord) -> JobOutcome:
+    """How a job ended, as its latest recorded attempt says."""
     return JobOutcome(
         record.job,
         record.state,

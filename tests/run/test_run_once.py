@@ -83,8 +83,20 @@ def test_a_finished_date_starts_nothing_and_repeats_its_exit_status(
             f"run); amtflow rerun {only['run_id']} to rerun failed jobs, --again for a new run"
         )
     schedule.unlink()  # the journal's truth does not need the file
-    gone = run(tmp_path, schedule)
+    summary = tmp_path / "summary.json"
+    gone = run(tmp_path, schedule, "--json", str(summary))
     assert gone.returncode == 1 and "already ran" in gone.stdout, gone.stderr
+    written = json.loads(summary.read_text())  # the result of the run that ran the date
+    assert (written["run_id"], written["state"], written["began"]) == (
+        only["run_id"],
+        "failed",
+        "already_ran",
+    )
+    assert {j["name"]: j["state"] for j in written["jobs"]} == {
+        "A": "ok",
+        "B": "failed",
+        "C": "not_run",
+    }
     assert starts(live) == {"A": 1, "B": 1}
     assert len(runs(tmp_path)) == 1
     missing = run(tmp_path, tmp_path / "other.yaml")
@@ -156,6 +168,7 @@ def test_rerun_starts_the_fixed_job_and_what_waited_for_it_and_nothing_else(
     }
     written = json.loads(summary.read_text())
     assert (written["run_id"], written["state"], written["exit_status"]) == (run_id, "failed", 1)
+    assert written["began"] == "rerun" and len(written["jobs"]) == 5
     assert len(runs(tmp_path)) == 1  # inside the same run
     logs = sorted(p.name for p in (tmp_path / ".amtflow" / "logs").rglob("S.*.log"))
     assert len(logs) == 2  # a new log file for the new attempt
