@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -262,3 +263,22 @@ def test_output_paths_are_checked_before_anything_starts(
         assert result.stderr.strip().endswith(f"folder {tmp_path / 'no' / 'such'} does not exist")
         assert "internal error" not in result.stderr
     assert starts(live) == {} and runs(tmp_path) == []
+
+
+def test_a_run_recorded_before_plans_were_kept_is_read_from_its_definitions(
+    tmp_path: Path, start_simulator: Callable[..., LiveSimulator]
+) -> None:
+    live = start_simulator({"default": {"duration": 0.05}, "jobs": {"B": {"end_code": 11}}})
+    schedule = write_definitions(tmp_path, live.url, FAILING_JOBS)
+    assert run(tmp_path, schedule).returncode == 1
+    (only,) = runs(tmp_path)
+    old_options = json.dumps({"schedule": None, "jobs": [], "log_dir": str(tmp_path / "logs")})
+    with sqlite3.connect(tmp_path / ".amtflow" / "journal.db") as db:  # as amtflow 0.1 wrote it
+        db.execute("UPDATE runs SET plan = '', options = ?", (old_options,))
+    db.close()
+    repeated = run(tmp_path, schedule)
+    assert repeated.returncode == 1 and "already ran" in repeated.stdout, repeated.stderr
+    live.simulator.scenario = Scenario.from_mapping({"default": {"duration": 0.05}})
+    rerun = amtflow("rerun", only["run_id"], "--plain", cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    assert starts(live) == {"A": 1, "B": 2, "C": 1}
