@@ -19,7 +19,7 @@ from pathlib import Path
 from amtflow import definitions as defs
 from amtflow import report
 from amtflow.engine import outcome_of
-from amtflow.errors import StateError, UsageError
+from amtflow.errors import DefinitionError, StateError, UsageError
 from amtflow.model import Definitions
 from amtflow.plan import Plan, choose_schedule
 from amtflow.recovery import carry_on
@@ -73,19 +73,26 @@ async def run_schedule(options: RunOptions) -> RunResult:
 
 
 def _schedule_of(options: RunOptions, journal: Journal) -> tuple[str, Definitions | None]:
-    """The schedule's name: from the definitions, or from the journal when the file is gone
-    (a finished or unfinished run of it is the journal's truth)."""
-    if options.definitions.exists():
+    """The schedule's name: from the definitions, or from the journal's runs of the file for
+    the date when the file is gone or no longer loads (those runs are the journal's truth; a new
+    run still needs valid definitions)."""
+    try:
         definitions = _load(options)
-        return choose_schedule(definitions, options.schedule).name, definitions
-    recorded = {
+    except DefinitionError:
+        recorded = _recorded_schedule(options, journal)
+        if recorded is None:
+            raise
+        return recorded, None
+    return choose_schedule(definitions, options.schedule).name, definitions
+
+
+def _recorded_schedule(options: RunOptions, journal: Journal) -> str | None:
+    names = {
         run.schedule
         for run in journal.runs_from(str(options.definitions), options.date)
         if options.schedule in (None, run.schedule)
     }
-    if len(recorded) == 1:
-        return recorded.pop(), None
-    raise UsageError(f"{options.definitions}: no such file")
+    return names.pop() if len(names) == 1 else None
 
 
 def _load(options: RunOptions) -> Definitions:

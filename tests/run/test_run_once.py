@@ -83,6 +83,9 @@ def test_a_finished_date_starts_nothing_and_repeats_its_exit_status(
             f"NIGHTLY {DATE} already ran: run {only['run_id']} ended failed (1 failed, 1 not "
             f"run); amtflow rerun {only['run_id']} to rerun failed jobs, --again for a new run"
         )
+    schedule.write_text("schedules: [broken\n")  # a bad pull: the date still ran
+    broken = run(tmp_path, schedule)
+    assert broken.returncode == 1 and "already ran" in broken.stdout, broken.stderr
     schedule.unlink()  # the journal's truth does not need the file
     summary = tmp_path / "summary.json"
     gone = run(tmp_path, schedule, "--json", str(summary))
@@ -101,7 +104,8 @@ def test_a_finished_date_starts_nothing_and_repeats_its_exit_status(
     assert starts(live) == {"A": 1, "B": 1}
     assert len(runs(tmp_path)) == 1
     missing = run(tmp_path, tmp_path / "other.yaml")
-    assert missing.returncode == 2 and "other.yaml: no such file" in missing.stderr
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert str(tmp_path / "other.yaml") in missing.stderr
 
 
 def test_again_starts_a_new_run_of_a_finished_date(
