@@ -37,7 +37,8 @@ from amtflow.runner import (
 from amtflow.runonce import Action, Decision, PastRun, decide
 from amtflow.runs import RunState
 from amtflow.runspec import RecordedPlan, RunSpec, spec_of, to_data
-from amtflow.state import Journal, RunLock, duration_seconds, new_run_id
+from amtflow.state import Journal, RunLock, duration_seconds, journal_path, new_run_id
+from amtflow.state.files import is_file
 
 
 async def run_schedule(options: RunOptions) -> RunResult:
@@ -48,8 +49,8 @@ async def run_schedule(options: RunOptions) -> RunResult:
         options, definitions=options.definitions.absolute(), log_dir=options.log_dir.absolute()
     )
     check_outputs(options.json_path, options.junit_path)
-    with Journal.open(options.state_dir) as journal:
-        schedule, definitions = _schedule_of(options, journal)
+    schedule, definitions = _schedule_of(options)  # before the state dir is made: a refused
+    with Journal.open(options.state_dir) as journal:  # run leaves nothing behind
         run_id = new_run_id(schedule)
         with RunLock.acquire(options.state_dir, schedule, options.date, run_id) as lock:
             decision = decide(
@@ -72,26 +73,26 @@ async def run_schedule(options: RunOptions) -> RunResult:
             return await _new_run(options, definitions, journal, run_id)
 
 
-def _schedule_of(options: RunOptions, journal: Journal) -> tuple[str, Definitions | None]:
+def _schedule_of(options: RunOptions) -> tuple[str, Definitions | None]:
     """The schedule's name: from the definitions, or from the journal's runs of the file for
     the date when the file is gone or no longer loads (those runs are the journal's truth; a new
     run still needs valid definitions)."""
     try:
         definitions = _load(options)
-    except DefinitionError:
-        recorded = _recorded_schedule(options, journal)
+    except (DefinitionError, UsageError):  # invalid, or gone
+        recorded = _recorded_schedule(options)
         if recorded is None:
             raise
         return recorded, None
     return choose_schedule(definitions, options.schedule).name, definitions
 
 
-def _recorded_schedule(options: RunOptions, journal: Journal) -> str | None:
-    names = {
-        run.schedule
-        for run in journal.runs_from(str(options.definitions), options.date)
-        if options.schedule in (None, run.schedule)
-    }
+def _recorded_schedule(options: RunOptions) -> str | None:
+    if not is_file(journal_path(options.state_dir)):
+        return None
+    with Journal.open(options.state_dir) as journal:
+        runs = journal.runs_from(str(options.definitions), options.date)
+    names = {run.schedule for run in runs if options.schedule in (None, run.schedule)}
     return names.pop() if len(names) == 1 else None
 
 
