@@ -24,7 +24,8 @@ from amtflow.errors import UsageError
 from amtflow.model import Definitions
 from amtflow.plan import Plan, choose_schedule
 from amtflow.plan import make_plan as _resolve
-from amtflow.runner import RunOptions, RunResult, run_plan
+from amtflow.rundate import run_plan
+from amtflow.runner import RunOptions, RunResult
 
 __all__ = ["load", "make_plan", "run", "run_async", "validate"]
 

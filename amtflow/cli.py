@@ -14,13 +14,16 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
 from amtflow import __version__, report
 from amtflow.errors import AmtflowError, DefinitionError
 from amtflow.timeofday import RelativeDate
+
+if TYPE_CHECKING:
+    from amtflow.runner import RunOptions
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,12 +63,12 @@ def _properties(values: tuple[str, ...]) -> dict[str, str]:
     return properties
 
 
-def _plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+def _plan_options(command: Callable[..., Any], *, exists: bool = True) -> Callable[..., Any]:
     """Options shared by plan and run: what to resolve, for which date."""
     for decorator in reversed(
         (
             click.argument(
-                "schedule_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+                "schedule_file", type=click.Path(exists=exists, dir_okay=False, path_type=Path)
             ),
             click.option(
                 "--schedule",
@@ -132,8 +135,37 @@ def plan(
     plan_report.show(resolved, fmt)
 
 
+def _run_plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    # the file may be gone: a schedule date that ran is then the journal's truth
+    return _plan_options(command, exists=False)
+
+
+_json_option = click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JSON summary to this file.",
+)
+_junit_option = click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write JUnit XML (a test case per job) to this file.",
+)
+_live_option = click.option(
+    "--live/--plain",
+    default=None,
+    help="Live view or one line per change (default: live on a terminal).",
+)
+
+
 @cli.command()
-@_plan_options
+@_run_plan_options
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Start a new run of a schedule date that already ran (refused while one is unfinished).",
+)
 @click.option(
     "--max-parallel",
     type=click.IntRange(min=1),
@@ -165,29 +197,16 @@ def plan(
     default=".amtflow",
     show_default=True,
 )
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a JSON summary to this file.",
-)
-@click.option(
-    "--junit",
-    "junit_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write JUnit XML (a test case per job) to this file.",
-)
-@click.option(
-    "--live/--plain",
-    default=None,
-    help="Live view or one line per change (default: live on a terminal).",
-)
+@_json_option
+@_junit_option
+@_live_option
 def run(
     schedule_file: Path,
     schedule: str | None,
     date: dt.date,
     jobs: tuple[str, ...],
     properties: tuple[str, ...],
+    again: bool,
     max_parallel: int,
     simulate: bool,
     scenario: Path | None,
@@ -197,8 +216,13 @@ def run(
     junit_path: Path | None,
     live: bool | None,
 ) -> int:
-    """Run a schedule for a date: exit 0 all OK, 1 a job failed or was not run."""
-    from amtflow.runner import RunOptions, run_schedule
+    """Run a schedule for a date, once: exit 0 all OK, 1 a job failed or was not run.
+
+    Safe to repeat (cron, systemd, Kubernetes): a schedule date whose runner died is resumed, one
+    that ran starts nothing and exits with that run's status.
+    """
+    from amtflow.rundate import run_schedule
+    from amtflow.runner import RunOptions
 
     if scenario and not simulate:
         raise click.UsageError("--scenario goes with --simulate")
@@ -217,6 +241,7 @@ def run(
         json_path=json_path,
         junit_path=junit_path,
         live=sys.stdout.isatty() if live is None else live,
+        again=again,
     )
     return asyncio.run(run_schedule(options)).exit_status
 
@@ -440,24 +465,80 @@ _state_dir_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Where new job logs go  [default: the run's own log dir]",
 )
-@click.option(
-    "--live/--plain",
-    default=None,
-    help="Live view or one line per change (default: live on a terminal).",
-)
+@_live_option
 def resume(run_id: str, state_dir: Path, log_dir: Path | None, live: bool | None) -> int:
     """Carry on RUN after its runner died, never starting a job twice."""
-    from amtflow.runner import resume_run
+    from amtflow.recovery import resume_run
 
-    return asyncio.run(
-        resume_run(
-            run_id,
-            state_dir=state_dir,
-            log_dir=log_dir,
-            environ=dict(os.environ),
-            live=sys.stdout.isatty() if live is None else live,
-        )
-    ).exit_status
+    shown = _shown(state_dir, live)
+    return asyncio.run(resume_run(run_id, shown, log_dir=log_dir)).exit_status
+
+
+def _shown(
+    state_dir: Path,
+    live: bool | None,
+    json_path: Path | None = None,
+    junit_path: Path | None = None,
+    scenario: Path | None = None,
+) -> RunOptions:
+    """How a recorded run carried on is shown and reported; the rest comes from the journal."""
+    from amtflow.runner import RunOptions
+
+    return RunOptions(
+        definitions=Path(),
+        date=dt.date.today(),
+        log_dir=Path(),
+        state_dir=state_dir,
+        environ=dict(os.environ),
+        json_path=json_path,
+        junit_path=junit_path,
+        scenario=scenario,
+        live=sys.stdout.isatty() if live is None else live,
+    )
+
+
+@cli.command()
+@click.argument("run_id", metavar="RUN")
+@click.argument("jobs", metavar="[JOB]...", nargs=-1)
+@_state_dir_option
+@click.option(
+    "--scenario",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Simulator scenario, for a run made with --simulate  [default: the run's own]",
+)
+@_json_option
+@_junit_option
+@_live_option
+def rerun(
+    run_id: str,
+    jobs: tuple[str, ...],
+    state_dir: Path,
+    scenario: Path | None,
+    json_path: Path | None,
+    junit_path: Path | None,
+    live: bool | None,
+) -> int:
+    """Rerun failed jobs of a finished RUN (all failed and killed ones when no JOB is named),
+    then what was not run because of them. Jobs that ended OK never start again."""
+    from amtflow.recovery import rerun_run
+    from amtflow.rundate import check_outputs
+
+    check_outputs(json_path, junit_path)
+    shown = _shown(state_dir, live, json_path, junit_path, scenario)
+    return asyncio.run(rerun_run(run_id, jobs, shown)).exit_status
+
+
+@cli.command()
+@click.argument("run_id", metavar="RUN")
+@_state_dir_option
+def abandon(run_id: str, state_dir: Path) -> int:
+    """Close RUN, whose runner is gone, on purpose: kill its running jobs where the agent allows,
+    list the ones that go on; the next run of its schedule date is a new one."""
+    from amtflow.abandon import abandon_run
+    from amtflow.report.abandon import abandoned
+
+    abandoned(asyncio.run(abandon_run(state_dir, run_id, dict(os.environ))))
+    return 0
 
 
 @cli.command()
@@ -469,7 +550,7 @@ def kill(run_id: str, job: str, state_dir: Path) -> int:
     from amtflow.control import kill_job
     from amtflow.report import run as run_report
 
-    run_report.kill_answer(asyncio.run(kill_job(state_dir, run_id, job)))
+    run_report.kill_answer(asyncio.run(kill_job(state_dir, run_id, job, dict(os.environ))))
     return 0
 
 

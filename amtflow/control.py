@@ -1,22 +1,25 @@
 """Acting on a recorded run from any terminal: kill one of its jobs, read its job logs.
 
-Both start from the journal: the run's definitions file, its options and each job's latest
-attempt (batch request id, log path). Neither needs the process that runs the run.
+Both start from the journal: the run's recorded plan (agents, batch users) and each job's latest
+attempt (batch request id, log path), never the definition files, which may have changed since.
+Neither needs the process that runs the run.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from amtflow import definitions as defs
-from amtflow.batch import JobStatus
+import aiohttp
+
+from amtflow.batch import BatchClient, JobStatus
 from amtflow.client import AmtClient, new_session
 from amtflow.errors import StateError, UsageError
-from amtflow.model import Agent, Definitions
+from amtflow.model import Agent
 from amtflow.runs import JobRunRecord, RunRecord
+from amtflow.runspec import RecordedPlan, recorded_plan
 from amtflow.simulator import SIMULATED_PASSWORD
 from amtflow.state import Journal
 
@@ -31,32 +34,40 @@ class KillAnswer:
     status: JobStatus
 
 
-async def kill_job(state_dir: Path, run_ref: str, job: str) -> KillAnswer:
+async def kill_job(
+    state_dir: Path, run_ref: str, job: str, environ: Mapping[str, str] | None = None
+) -> KillAnswer:
     """Send a Kill for ``job`` of run ``run_ref`` (the running engine then sees KILLED)."""
     with Journal.open(state_dir) as journal:
         run = journal.run(run_ref)
         attempt = _running_attempt(run, journal.latest_attempts(run.run_id), job)
-    options = json.loads(run.options or "{}")
-    definitions = defs.load([run.definitions], properties=options.get("properties", {}))
-    agent = _agent_of(definitions, run, job)
+    recorded = recorded_plan(run, environ or {})
+    agent = _agent_of(recorded, run, job)
     if not agent.allow_kill_job:
         raise UsageError(
             f"agent {agent.name} does not allow kill (allow_kill_job is false): "
             f"nothing was sent for {job}"
         )
     assert attempt.batch_request_id is not None
-    simulator_url = options.get("simulator_url") or ""
-    if simulator_url:
-        agent = dataclasses.replace(agent, batch_server_url=simulator_url)
     async with new_session() as session:
-        client = AmtClient(
-            session,
-            agent,
-            definitions.batch_users[agent.batch_user],
-            password=(lambda: SIMULATED_PASSWORD) if simulator_url else None,
-        )
+        client = agent_client(recorded, agent, session)
         status = await client.kill(attempt.batch_request_id)
     return KillAnswer(run.run_id, job, attempt.batch_request_id, status)
+
+
+def agent_client(
+    recorded: RecordedPlan, agent: Agent, session: aiohttp.ClientSession
+) -> BatchClient:
+    """A client for one agent of a recorded run, where the run reached it (its simulator too)."""
+    url = recorded.spec.simulator_url if recorded.spec.simulate else ""
+    if url:
+        agent = dataclasses.replace(agent, batch_server_url=url)
+    return AmtClient(
+        session,
+        agent,
+        recorded.batch_users[agent.batch_user],
+        password=(lambda: SIMULATED_PASSWORD) if url else None,
+    )
 
 
 def _running_attempt(run: RunRecord, attempts: dict[str, JobRunRecord], job: str) -> JobRunRecord:
@@ -73,12 +84,11 @@ def _running_attempt(run: RunRecord, attempts: dict[str, JobRunRecord], job: str
     return attempt
 
 
-def _agent_of(definitions: Definitions, run: RunRecord, job: str) -> Agent:
-    schedule = definitions.schedules.get(run.schedule)
-    master = schedule.job(job) if schedule else None
-    if master is None:
-        raise StateError(f"job {job} of run {run.run_id} is no longer in {run.definitions}")
-    return definitions.agents[master.agent]
+def _agent_of(recorded: RecordedPlan, run: RunRecord, job: str) -> Agent:
+    planned = recorded.plan().job(job)
+    if planned is None:
+        raise StateError(f"run {run.run_id} has no job '{job}'")
+    return recorded.agents[planned.job.agent]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""``amtflow run`` and ``amtflow resume``: validate, plan, check the agents, run, record, report.
+"""Carrying out a run: check the agents, run the plan's jobs, record, report.
 
 The order protects the user: nothing starts until the definitions validate, the plan resolves
 and every agent the plan needs answers and accepts its credentials; the run lock is taken before
-the run is recorded, so a refused run leaves nothing behind.
+the run is recorded, so a refused run leaves nothing behind. ``rundate`` decides whether a
+schedule date runs at all; ``recovery`` carries on a recorded run (resume, rerun).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import json
+import enum
 import signal
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -20,23 +21,21 @@ from pathlib import Path
 
 import aiohttp
 
-from amtflow import definitions as defs
-from amtflow import report
 from amtflow.agents import check_agents
 from amtflow.batch import BatchClient
 from amtflow.client import AmtClient, new_session
 from amtflow.engine import Engine, JobOutcome
 from amtflow.engine.context import RunContext
 from amtflow.engine.polling import PollPolicy
-from amtflow.errors import AmtError, Interrupted, StateError
+from amtflow.errors import AmtError, Interrupted
 from amtflow.joblog import purge, retention_of
 from amtflow.model import Agent, Definitions
 from amtflow.plan import Plan, choose_schedule, make_plan
 from amtflow.report import logs as logs_report
 from amtflow.report import run as view
-from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
+from amtflow.runs import JobRunRecord, JobState, RunState
 from amtflow.simulator import SIMULATED_PASSWORD, JobScript, Scenario, Simulator
-from amtflow.state import Journal, RunLock, new_run_id
+from amtflow.state import Journal
 from amtflow.timeofday import schedule_date, zone
 
 DEMO_SCENARIO = Scenario(default=JobScript(duration=0.5, queued=0.2))
@@ -61,6 +60,27 @@ class RunOptions:
     junit_path: Path | None = None
     live: bool = False
     poll: PollPolicy = PollPolicy()
+    again: bool = False  # a new run of a schedule date that already ran
+
+
+class Began(str, enum.Enum):
+    """How a run's carrying out began: the moments others hook onto (notifications)."""
+
+    NEW = "new"  # a new run of the schedule date
+    RESUMED = "resumed"  # carried on after its runner died ("run resumed")
+    RERUN = "rerun"  # failed jobs started again inside a finished run (``amtflow rerun``)
+    ALREADY_RAN = "already_ran"  # the schedule date had run: nothing was started
+
+
+@dataclass(frozen=True)
+class Restart:
+    """Where a run carries on from, as data: nothing (a new run), the journal's latest attempts
+    (resume), and the jobs to start again as new attempts (rerun)."""
+
+    began: Began = Began.NEW
+    attempts: Mapping[str, JobRunRecord] | None = None
+    rerun: frozenset[str] = frozenset()
+    before: RunState | None = None  # the run's state before it was carried on
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,17 @@ class RunResult:
     state: RunState
     outcomes: tuple[JobOutcome, ...]
     exit_status: int
+    began: Began = Began.NEW
+    before: RunState | None = None  # the run's state before a resume or rerun
+
+    @property
+    def recovered(self) -> bool:
+        """A rerun turned a failed schedule date OK ("run recovered")."""
+        return (
+            self.began is Began.RERUN
+            and self.before is RunState.FAILED
+            and self.state is RunState.OK
+        )
 
 
 @dataclass(frozen=True)
@@ -94,110 +125,7 @@ def plan_for(options: RunOptions, definitions: Definitions) -> Plan:
     )
 
 
-async def run_schedule(options: RunOptions) -> RunResult:
-    """Run a schedule for a date; raises ``Interrupted`` (after the summary) on a signal."""
-    # recorded paths must still work from another directory (status, logs, resume, kill)
-    options = dataclasses.replace(
-        options, definitions=options.definitions.absolute(), log_dir=options.log_dir.absolute()
-    )
-    definitions = defs.load([options.definitions], properties=options.properties)
-    return await run_plan(options, definitions, plan_for(options, definitions))
-
-
-async def run_plan(options: RunOptions, definitions: Definitions, plan: Plan) -> RunResult:
-    """Run a plan made from ``definitions`` (what ``amtflow.run`` calls; paths are absolute)."""
-    _purge_logs(options.log_dir, definitions)
-    if not plan.jobs:
-        view.nothing_to_run(plan.reason or "no job of the schedule runs on this date")
-        return RunResult("", RunState.OK, (), 0)
-    with Journal.open(options.state_dir) as journal:
-        run_id = new_run_id(plan.schedule.name)
-        with RunLock.acquire(options.state_dir, plan.schedule.name, plan.date, run_id):
-            async with connect(options, definitions, plan) as connection:
-                journal.begin_run(
-                    plan.schedule.name,
-                    plan.date,
-                    definitions=str(options.definitions),
-                    digest=definitions.digest,
-                    run_id=run_id,
-                    options=_recorded(options, connection.simulator_url),
-                )
-                return await drive(options, plan, connection, journal, run_id)
-
-
-async def resume_run(
-    run_ref: str,
-    *,
-    state_dir: Path,
-    live: bool,
-    environ: Mapping[str, str],
-    log_dir: Path | None = None,
-) -> RunResult:
-    """Carry on a run whose runner died: re-attach, repeat unanswered Starts, start the rest.
-
-    The log dir is the run's own unless ``log_dir`` says otherwise.
-    """
-    with Journal.open(state_dir) as journal:
-        record = journal.run(run_ref)
-        options = _restored(record, state_dir=state_dir, live=live, environ=environ)
-        if log_dir is not None:
-            options = dataclasses.replace(options, log_dir=log_dir.absolute())
-        definitions = defs.load([options.definitions], properties=options.properties)
-        if definitions.digest != record.digest:
-            report.warning(f"the definitions changed since run {record.run_id} started")
-        plan = plan_for(options, definitions)
-        with RunLock.acquire(state_dir, plan.schedule.name, plan.date, record.run_id):
-            _check_resumable(journal.run(record.run_id))
-            async with connect(options, definitions, plan) as connection:
-                journal.reopen_run(record.run_id)
-                attempts = journal.latest_attempts(record.run_id)
-                return await drive(options, plan, connection, journal, record.run_id, attempts)
-
-
-def _check_resumable(record: RunRecord) -> None:
-    if record.state in (RunState.OK, RunState.FAILED):
-        raise StateError(
-            f"run {record.run_id} already ended ({record.state.value}): "
-            "nothing to resume; start a new run instead"
-        )
-    if json.loads(record.options or "{}").get("simulate"):
-        raise StateError(
-            f"run {record.run_id} ran on the embedded simulator, which ended with "
-            "it: nothing to re-attach to; start a new run instead"
-        )
-
-
-def _recorded(options: RunOptions, simulator_url: str) -> str:
-    """What a run was asked for, as the journal keeps it for resume and kill."""
-    return json.dumps(
-        {
-            "schedule": options.schedule,
-            "jobs": list(options.jobs),
-            "properties": dict(options.properties),
-            "max_parallel": options.max_parallel,
-            "simulate": options.simulate,
-            "simulator_url": simulator_url,
-            "log_dir": str(options.log_dir),
-        }
-    )
-
-
-def _restored(record: RunRecord, **where: object) -> RunOptions:
-    saved = json.loads(record.options or "{}")
-    return RunOptions(
-        definitions=Path(record.definitions),
-        date=dt.date.fromisoformat(record.date),
-        schedule=saved.get("schedule"),
-        jobs=tuple(saved.get("jobs", ())),
-        properties=saved.get("properties", {}),
-        max_parallel=saved.get("max_parallel", 50),
-        simulate=bool(saved.get("simulate")),
-        log_dir=Path(saved.get("log_dir", ".amtflow/logs")),
-        **where,  # type: ignore[arg-type]
-    )
-
-
-def _purge_logs(log_dir: Path, definitions: Definitions) -> None:
+def purge_logs(log_dir: Path, definitions: Definitions) -> None:
     logs_report.purged_before_run(purge(log_dir, retention_of(definitions.agents)), log_dir)
 
 
@@ -254,10 +182,10 @@ async def drive(
     connection: Connection,
     journal: Journal,
     run_id: str,
-    resume: Mapping[str, JobRunRecord] | None = None,
+    restart: Restart = Restart(),
 ) -> RunResult:
     """Run the plan's jobs under the engine, with the view, signals and the summary."""
-    view.run_header(run_id, plan, simulated=connection.simulator_url, resumed=resume is not None)
+    view.run_header(run_id, plan, simulated=connection.simulator_url, began=restart.began.value)
     started = time.monotonic()
     with _view(options.live, [job.name for job in plan.jobs]) as observe:
         ctx = RunContext(
@@ -275,12 +203,13 @@ async def drive(
             connection.agents,
             connection.clients,
             max_parallel=options.max_parallel,
-            resume=resume,
+            resume=restart.attempts,
+            rerun=restart.rerun,
         )
         with _signals(engine) as received:
             outcomes = tuple((await engine.run()).values())
     elapsed = time.monotonic() - started
-    return _conclude(options, plan, journal, run_id, outcomes, received, elapsed)
+    return _conclude(options, plan, journal, run_id, outcomes, received, elapsed, restart)
 
 
 def _view(live: bool, names: list[str]) -> view.LiveView | view.PlainView:
@@ -314,25 +243,35 @@ def _conclude(
     outcomes: tuple[JobOutcome, ...],
     received: list[int],
     elapsed: float,
+    restart: Restart,
 ) -> RunResult:
     state = run_state(outcomes, interrupted=bool(received))
     journal.finish_run(run_id, state)
     view.summary(outcomes, options.log_dir, elapsed)
     status = received[0] + 128 if received else (0 if state is RunState.OK else 1)
-    run = {
-        "run_id": run_id,
-        "schedule": plan.schedule.name,
-        "date": plan.date.isoformat(),
-        "state": state.value,
-        "exit_status": status,
-    }
-    if options.json_path:
-        view.write_json(options.json_path, run, outcomes)
-    if options.junit_path:
-        view.write_junit(options.junit_path, plan.schedule.name, outcomes, elapsed)
+    result = RunResult(run_id, state, outcomes, status, restart.began, restart.before)
+    write_outputs(options, plan.schedule.name, plan.date, result, elapsed)
     if received:
         raise Interrupted(received[0])
-    return RunResult(run_id, state, outcomes, status)
+    return result
+
+
+def write_outputs(
+    options: RunOptions, schedule: str, date: dt.date, result: RunResult, elapsed: float
+) -> None:
+    """The ``--json`` and ``--junit`` files of a run (checked writable before it began)."""
+    run = {
+        "run_id": result.run_id,
+        "schedule": schedule,
+        "date": date.isoformat(),
+        "state": result.state.value,
+        "exit_status": result.exit_status,
+        "began": result.began.value,
+    }
+    if options.json_path:
+        view.write_json(options.json_path, run, result.outcomes)
+    if options.junit_path:
+        view.write_junit(options.junit_path, schedule, result.outcomes, elapsed)
 
 
 def run_state(outcomes: tuple[JobOutcome, ...], *, interrupted: bool) -> RunState:

@@ -44,6 +44,13 @@ class RunState(str, enum.Enum):
     OK = "ok"  # every job ended OK
     FAILED = "failed"  # some job failed or was not run
     INTERRUPTED = "interrupted"  # stopped by a signal; may be resumed
+    ABANDONED = "abandoned"  # closed on purpose by ``amtflow abandon``; never resumed
+
+    @property
+    def finished(self) -> bool:
+        """The run ended by itself, OK or failed: ``run`` repeats its result, ``rerun`` may
+        carry it on."""
+        return self in (RunState.OK, RunState.FAILED)
 
 
 @dataclass(frozen=True)
@@ -77,4 +84,5 @@ class RunRecord:
     definitions: str = ""  # the schedule file the run was started from
     digest: str = ""  # sha256 of the definition files
     pid: int | None = None
-    options: str = "{}"  # JSON: what the run was asked for (selection, properties...), for resume
+    options: str = "{}"  # JSON: what the run was asked for (``runspec.RunSpec``)
+    plan: str = ""  # JSON: its resolved plan (``runspec.RecordedPlan``); "" before schema 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import graphlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,8 +53,11 @@ class Engine:
         *,
         max_parallel: int = 50,
         resume: Mapping[str, JobRunRecord] | None = None,
+        rerun: Collection[str] = (),
     ) -> None:
         self.ctx, self.plan, self.agents, self.clients = ctx, plan, agents, clients
+        # jobs of a finished run to start again as a new attempt (amtflow rerun)
+        self.rerun = frozenset(rerun)
         self.resume = {
             name: record
             for name, record in (resume or {}).items()
@@ -108,10 +111,10 @@ class Engine:
 
     def _launch(self, planned: PlannedJob, sorter: graphlib.TopologicalSorter[str]) -> None:
         record = self.resume.get(planned.name)
-        if record is not None and record.state.finished:
+        if record is not None and record.state.finished and planned.name not in self.rerun:
             ended = AttemptResult(record.state, record.completion_code, record.reason)
             if not self._retryable(planned, ended, record.attempt):
-                self._settle(_outcome_of(record), sorter)
+                self._settle(outcome_of(record), sorter)
                 return
         state, reason = self._why_not_run(planned)
         if reason:
@@ -222,7 +225,7 @@ class Engine:
         record = self.resume.get(name)
         if record is None:
             return 1, None
-        if record.state.finished:  # a failed attempt whose retry had not begun yet
+        if record.state.finished:  # a failed attempt whose retry had not begun, or a rerun
             return record.attempt + 1, None
         return record.attempt, record
 
@@ -235,7 +238,8 @@ class Engine:
         return not retry.on_codes or result.completion_code in retry.on_codes
 
 
-def _outcome_of(record: JobRunRecord) -> JobOutcome:
+def outcome_of(record: JobRunRecord) -> JobOutcome:
+    """How a job ended, as its latest recorded attempt says."""
     return JobOutcome(
         record.job,
         record.state,

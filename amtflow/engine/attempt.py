@@ -234,8 +234,16 @@ class Attempt:
                 self._note(reason)
             self.log.finish(code, ended_at=_now())
         if state.finished:
+            # a refused Start's log has no batch request id: this is where the journal learns it
+            unrecorded = self.log is not None and self.batch_request_id is None
             self.ctx.recorder.finish_attempt(
-                self.ctx.run_id, self.job, self.number, state, completion_code=code, reason=reason
+                self.ctx.run_id,
+                self.job,
+                self.number,
+                state,
+                completion_code=code,
+                reason=reason,
+                log_path=str(self.log.path) if unrecorded and self.log else None,
             )
         self._emit(state, code, reason)
         return AttemptResult(

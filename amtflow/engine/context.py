@@ -59,6 +59,7 @@ class Recorder(Protocol):
         *,
         completion_code: int | None,
         reason: str = "",
+        log_path: str | None = None,
     ) -> None: ...
 
     def mark_not_run(
@@ -91,6 +92,7 @@ class NullRecorder:
         *,
         completion_code: int | None,
         reason: str = "",
+        log_path: str | None = None,
     ) -> None:
         pass
 

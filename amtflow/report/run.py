@@ -156,10 +156,13 @@ class LiveView:
         )
 
 
-def run_header(run_id: str, plan: Plan, *, simulated: str, resumed: bool) -> None:
+_VERBS = {"new": "run", "resumed": "resuming run", "rerun": "rerunning failed jobs of run"}
+
+
+def run_header(run_id: str, plan: Plan, *, simulated: str, began: str = "new") -> None:
     """The first line of a run: its id (for status, kill and resume) and what it runs."""
     where = f" on the simulator at {simulated}" if simulated else ""
-    verb = "resuming run" if resumed else "run"
+    verb = _VERBS.get(began, "run")
     jobs = len(plan.jobs)
     off = f" ({len(plan.skipped)} more not on this date)" if plan.skipped else ""
     stdout.print(

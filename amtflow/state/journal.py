@@ -93,6 +93,7 @@ class Journal:
         digest: str,
         run_id: str | None = None,
         options: str = "{}",
+        plan: str = "",
     ) -> RunRecord:
         """Record a new run (state RUNNING, this process's pid) under a fresh readable run id.
 
@@ -111,6 +112,7 @@ class Journal:
                 digest=digest,
                 pid=os.getpid(),
                 options=options,
+                plan=plan,
             )
             if self._insert_run(record):
                 return record
@@ -121,7 +123,7 @@ class Journal:
     def _insert_run(self, r: RunRecord) -> bool:
         try:
             self._conn.execute(
-                f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     r.run_id,
                     r.schedule,
@@ -133,6 +135,7 @@ class Journal:
                     r.digest,
                     r.pid,
                     r.options,
+                    r.plan,
                 ),
             )
         except sqlite3.IntegrityError:
@@ -199,8 +202,12 @@ class Journal:
         *,
         completion_code: int | None,
         reason: str = "",
+        log_path: str | None = None,
     ) -> None:
-        """Commit the attempt's end: a finished state, its completion code and why, in words."""
+        """Commit the attempt's end: a finished state, its completion code and why, in words.
+
+        ``log_path`` records a log the attempt wrote without a batch request id (a refused Start).
+        """
         if not state.finished:
             raise ValueError(f"finish_attempt needs a finished state, not {state.value}")
         self._sync(full=False)  # lost to a power cut: resume re-monitors the job
@@ -208,8 +215,9 @@ class Journal:
             run_id,
             job,
             attempt,
-            "state = ?, completion_code = ?, reason = ?, ended_at = ?",
-            (state.value, completion_code, reason, utc_now()),
+            "state = ?, completion_code = ?, reason = ?, ended_at = ?,"
+            " log_path = coalesce(?, log_path)",
+            (state.value, completion_code, reason, utc_now(), log_path),
         )
 
     def mark_not_run(
@@ -304,6 +312,24 @@ class Journal:
             some = ", ".join(str(row[0]) for row in rows[:5]) + (", ..." if len(rows) > 5 else "")
             raise StateError(f"run '{run_id}' is ambiguous: it matches {some}")
         return run_record(rows[0])
+
+    def runs_of(self, schedule: str, date: dt.date) -> list[RunRecord]:
+        """Every run of ``schedule`` for ``date``, newest first."""
+        rows = self._query(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE schedule = ? AND date = ?"
+            " ORDER BY started_at DESC, rowid DESC",
+            (schedule, date.isoformat()),
+        )
+        return [run_record(row) for row in rows]
+
+    def runs_from(self, definitions: str, date: dt.date) -> list[RunRecord]:
+        """Every run begun from the schedule file ``definitions`` for ``date``, newest first."""
+        rows = self._query(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE definitions = ? AND date = ?"
+            " ORDER BY started_at DESC, rowid DESC",
+            (definitions, date.isoformat()),
+        )
+        return [run_record(row) for row in rows]
 
     def job_runs(self, run_id: str) -> list[JobRunRecord]:
         """Every attempt of every job of a run, in the order they were recorded."""

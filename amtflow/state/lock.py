@@ -52,6 +52,12 @@ class RunLock:
         _write_holder(fd, run_id)
         return cls(fd, path, run_id)
 
+    def hold_for(self, run_id: str) -> None:
+        """Name another run as the holder (a runner that resumes a recorded run)."""
+        if self._fd is not None:
+            _write_holder(self._fd, run_id)
+            self.run_id = run_id
+
     def release(self) -> None:
         """Let the next run of this schedule and date start (idempotent)."""
         if self._fd is None:

@@ -8,7 +8,7 @@ from amtflow.errors import StateError
 from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
 
 RUN_COLUMNS = (
-    "run_id, schedule, date, state, started_at, ended_at, definitions, digest, pid, options"
+    "run_id, schedule, date, state, started_at, ended_at, definitions, digest, pid, options, plan"
 )
 JOB_COLUMNS = (
     "run_id, job, attempt, task_id, state, batch_request_id, completion_code, started_at,"
@@ -18,7 +18,9 @@ JOB_COLUMNS = (
 
 def run_record(row: tuple[Any, ...]) -> RunRecord:
     """A ``runs`` row (in ``RUN_COLUMNS`` order) as a record."""
-    run_id, schedule, date, state, started_at, ended_at, definitions, digest, pid, options = row
+    run_id, schedule, date, state, started_at, ended_at, definitions, digest, pid, options, plan = (
+        row
+    )
     return RunRecord(
         run_id=run_id,
         schedule=schedule,
@@ -30,6 +32,7 @@ def run_record(row: tuple[Any, ...]) -> RunRecord:
         digest=digest,
         pid=pid,
         options=options,
+        plan=plan,
     )
 
 

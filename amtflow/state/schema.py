@@ -66,8 +66,14 @@ _V2 = (
     "CREATE INDEX job_marks_by_run ON job_marks (run_id)",
 )
 
+# A run's resolved plan (``amtflow.runspec.RecordedPlan`` as JSON); '' for runs recorded before.
+_V3 = (
+    "ALTER TABLE runs ADD COLUMN plan TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX runs_by_schedule_date ON runs (schedule, date)",
+)
+
 # Step i brings a database from version i to version i + 1. Append only; never edit a step.
-MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2)
+MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3)
 
 BUSY_TIMEOUT_S = 10.0
 

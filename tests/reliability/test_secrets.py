@@ -151,6 +151,7 @@ def test_no_secret_anywhere_after_every_command(tmp_path: Path, live: LiveSimula
     assert command(tmp_path, out, "status", run_id).returncode == 0
     assert command(tmp_path, out, "logs", "show", run_id).returncode == 0
     assert command(tmp_path, out, "resume", run_id).returncode == 2  # it ended: nothing to do
+    assert command(tmp_path, out, "rerun", run_id, "FAILS", "--plain").returncode == 1
     kill_a_running_job(tmp_path, schedule, live, out)
     refused = command(tmp_path, out, "--traceback", "run", schedule, "--date", DATE, password=WRONG)
     assert refused.returncode == 1 and "Traceback" in refused.stderr

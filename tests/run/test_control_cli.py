@@ -74,6 +74,7 @@ def test_kill_from_another_terminal_ends_the_job_killed(
     schedule = write_definitions(tmp_path, live.url, LONG, allow_kill_job=True)
     runner = background_run(tmp_path, schedule)
     run_id = wait_until_running(tmp_path)
+    schedule.unlink()  # kill finds the agent in the journal's record of the run
     killed = amtflow("kill", run_id, "LONG", "--state-dir", tmp_path / "state", cwd=tmp_path)
     assert killed.returncode == 0, killed.stderr
     assert "kill sent for LONG" in killed.stdout
@@ -148,7 +149,9 @@ def test_a_sigkilled_run_leaves_no_lock_and_can_be_resumed(
         tmp_path / "logs",
         cwd=tmp_path,
     )
-    assert rerun.returncode == 0, rerun.stderr  # a finished schedule date may run again
+    assert rerun.returncode == 0, rerun.stderr  # a finished schedule date runs once:
+    assert f"already ran: run {run_id} ended ok" in rerun.stdout  # nothing starts again
+    assert live.simulator.record.starts_by_job() == {"LONG": 1, "AFTER": 1}
 
 
 def test_unknown_run_and_job_are_clear_errors(tmp_path: Path) -> None:

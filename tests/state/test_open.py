@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from amtflow.errors import StateError
-from amtflow.runs import JobState
+from amtflow.runs import JobState, RunState
+from amtflow.runspec import spec_of
 from amtflow.state import Journal, RunLock, schema
 from tests.state.conftest import DATE
 
@@ -75,9 +76,7 @@ def test_a_newer_schema_is_refused(state_dir: Path) -> None:
         conn.execute(f"PRAGMA user_version = {len(schema.MIGRATIONS) + 1}")
     conn.close()
     newer = len(schema.MIGRATIONS) + 1
-    with pytest.raises(
-        StateError, match=f"has schema version {newer}, newer than this amtflow knows"
-    ):
+    with pytest.raises(StateError, match=f"has schema version {newer}, newer than this amtflow"):
         Journal.open(state_dir)
 
 
@@ -95,8 +94,8 @@ def test_an_older_db_is_migrated_keeping_its_rows(
     with Journal.open(state_dir) as journal:  # a db at today's last version
         run = journal.begin_run("NIGHTLY", DATE, definitions="", digest="")
     today = len(schema.MIGRATIONS)
-    v2 = ("ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''",)
-    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, v2))
+    step = ("ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''",)
+    monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
     with Journal.open(state_dir) as journal:
         assert journal.run(run.run_id).schedule == "NIGHTLY"
     assert _user_version(state_dir) == today + 1
@@ -143,5 +142,36 @@ def _columns(state_dir: Path, table: str) -> set[str]:
     conn = sqlite3.connect(state_dir / "journal.db")
     try:
         return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    finally:
+        conn.close()
+
+
+def test_a_schema_1_journal_gains_a_plan_column_and_keeps_its_runs(state_dir: Path) -> None:
+    state_dir.mkdir(mode=0o700)
+    with sqlite3.connect(state_dir / "journal.db") as conn:  # as amtflow wrote it before plans
+        for statement in schema.MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO runs (run_id, schedule, date, state, started_at, options)"
+            " VALUES ('old-run', 'NIGHTLY', '2026-11-24', 'ok', '2026-11-24T06:00:00+00:00',"
+            ' \'{"schedule": null, "jobs": ["A"], "log_dir": "/logs"}\')'
+        )
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with Journal.open(state_dir) as journal:
+        old = journal.run("old-run")
+        assert old.plan == "" and old.state is RunState.OK
+        assert [r.run_id for r in journal.runs_of("NIGHTLY", DATE)] == ["old-run"]
+    assert _user_version(state_dir) == len(schema.MIGRATIONS) == 3
+    assert "job_marks" in _tables(state_dir)
+    assert "plan" in _columns(state_dir, "runs")
+    spec = spec_of(old)  # the old options still read as a typed run spec
+    assert (spec.jobs, spec.log_dir, spec.requested, spec.date) == (("A",), "/logs", False, DATE)
+
+
+def _tables(state_dir: Path) -> set[str]:
+    conn = sqlite3.connect(state_dir / "journal.db")
+    try:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     finally:
         conn.close()

@@ -1,0 +1,147 @@
+"""Carrying on a recorded run from the journal: ``resume`` (its runner died) and ``rerun`` (failed
+jobs started again inside a finished run, after an operator fixed the cause).
+
+Both read the run from the journal, its ``RunSpec`` and ``RecordedPlan``, never from the
+definition files, which may have changed or gone since the run began.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from amtflow.errors import StateError, UsageError
+from amtflow.plan import Plan
+from amtflow.runner import Began, Restart, RunOptions, RunResult, connect, drive
+from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
+from amtflow.runspec import RecordedPlan, RunSpec, recorded_plan
+from amtflow.state import Journal, RunLock
+
+_RERUNNABLE = (JobState.FAILED, JobState.KILLED)
+
+
+def options_for(
+    recorded: RecordedPlan, shown: RunOptions, log_dir: Path | None = None
+) -> RunOptions:
+    """``shown`` (view, outputs, state dir) with what the run itself was asked for."""
+    spec = recorded.spec
+    return dataclasses.replace(
+        shown,
+        definitions=Path(spec.definitions),
+        date=spec.date,
+        schedule=spec.schedule,
+        jobs=spec.jobs,
+        properties=spec.properties,
+        max_parallel=spec.max_parallel,
+        simulate=spec.simulate,
+        scenario=shown.scenario or (Path(spec.scenario) if spec.scenario else None),
+        log_dir=(log_dir or Path(spec.log_dir)).absolute(),
+    )
+
+
+async def resume_run(run_ref: str, shown: RunOptions, *, log_dir: Path | None = None) -> RunResult:
+    """``amtflow resume``: carry on a run whose runner died, never starting a job twice.
+
+    The log dir is the run's own unless ``log_dir`` says otherwise.
+    """
+    with Journal.open(shown.state_dir) as journal:
+        run = journal.run(run_ref)
+        with RunLock.acquire(shown.state_dir, run.schedule, _date(run), run.run_id):
+            return await carry_on(journal, run.run_id, shown, log_dir=log_dir)
+
+
+async def rerun_run(run_ref: str, jobs: Sequence[str], shown: RunOptions) -> RunResult:
+    """``amtflow rerun``: start the named failed or killed jobs of a finished run again (all
+    of them when none is named), inside the same run, then what was not run because of them."""
+    with Journal.open(shown.state_dir) as journal:
+        run = journal.run(run_ref)
+        with RunLock.acquire(shown.state_dir, run.schedule, _date(run), run.run_id):
+            return await carry_on(journal, run.run_id, shown, rerun=tuple(jobs))
+
+
+async def carry_on(
+    journal: Journal,
+    run_id: str,
+    shown: RunOptions,
+    *,
+    rerun: tuple[str, ...] | None = None,
+    log_dir: Path | None = None,
+) -> RunResult:
+    """Resume ``run_id`` (``rerun`` None) or rerun jobs of it; the caller holds its RunLock."""
+    run = journal.run(run_id)  # read again under the lock
+    recorded = recorded_plan(run, shown.environ)
+    options = options_for(recorded, shown, log_dir)
+    plan = recorded.plan()
+    attempts = journal.latest_attempts(run_id)
+    if rerun is None:
+        _check_resumable(run, recorded.spec)
+        restart = Restart(Began.RESUMED, attempts, before=run.state)  # the "run resumed" moment
+    else:
+        targets = rerun_targets(run, attempts, plan, rerun)
+        restart = Restart(Began.RERUN, attempts, targets, before=run.state)
+    async with connect(options, recorded.definitions(), plan) as connection:
+        journal.reopen_run(run_id)
+        return await drive(options, plan, connection, journal, run_id, restart)
+
+
+def _check_resumable(run: RunRecord, spec: RunSpec) -> None:
+    if run.state.finished:
+        raise StateError(
+            f"run {run.run_id} already ended ({run.state.value}): nothing to resume; "
+            f"amtflow rerun {run.run_id} reruns its failed jobs"
+        )
+    if run.state is RunState.ABANDONED:
+        raise StateError(f"run {run.run_id} was abandoned: it is not resumed")
+    if spec.simulate:
+        raise StateError(
+            f"run {run.run_id} ran on the embedded simulator, which ended with it: nothing to "
+            f"re-attach to; amtflow abandon {run.run_id} closes it"
+        )
+
+
+def rerun_targets(
+    run: RunRecord, attempts: Mapping[str, JobRunRecord], plan: Plan, named: Sequence[str]
+) -> frozenset[str]:
+    """The jobs a rerun starts again; UsageError or StateError in one line when refused."""
+    _check_rerunnable(run)
+    for name in named:
+        _check_rerun_job(run, attempts, plan, name)
+    targets = frozenset(named) or frozenset(
+        name for name, attempt in attempts.items() if attempt.state in _RERUNNABLE
+    )
+    if not targets:
+        raise StateError(f"run {run.run_id} has no failed or killed job: nothing to rerun")
+    return targets
+
+
+def _check_rerunnable(run: RunRecord) -> None:
+    if run.state.finished:
+        return
+    if run.state is RunState.ABANDONED:
+        raise StateError(f"run {run.run_id} was abandoned: start a new run instead")
+    raise StateError(
+        f"run {run.run_id} has not finished ({run.state.value}): a run in progress is not "
+        f"rerun; amtflow resume {run.run_id} if its runner is gone"
+    )
+
+
+def _check_rerun_job(
+    run: RunRecord, attempts: Mapping[str, JobRunRecord], plan: Plan, name: str
+) -> None:
+    if plan.job(name) is None:
+        raise UsageError(f"run {run.run_id} has no job '{name}'")
+    attempt = attempts.get(name)
+    state = attempt.state if attempt else JobState.PENDING
+    if state is JobState.OK:
+        raise UsageError(f"job {name} of run {run.run_id} ended OK: it is never started again")
+    if state not in _RERUNNABLE:
+        raise UsageError(
+            f"job {name} of run {run.run_id} did not fail ({state.value.replace('_', ' ')}): "
+            "rerun the jobs it waits for; it follows them"
+        )
+
+
+def _date(run: RunRecord) -> dt.date:
+    return dt.date.fromisoformat(run.date)

@@ -1,0 +1,215 @@
+"""What a run was asked for and what it planned, as the journal keeps it: a run's own truth.
+
+When a run begins, the journal records a ``RunSpec`` (definitions path, schedule, date, selection,
+properties, log dir, simulator or real) and a ``RecordedPlan``: every planned job fully resolved
+(its master job, AMT request, dependencies, retry, max run time), the agents those jobs use with
+their URLs, and their batch users, whose passwords are references (env var or file) only, never a
+value. ``resume``, ``rerun``, ``kill`` and ``abandon`` work from this record, so a ``git pull``
+that changed or removed the definitions after the run began changes nothing for that run.
+
+Both are frozen dataclasses, stored as JSON by a small generic codec (``to_data``/``from_data``)
+that follows the dataclasses' type hints: a field added later reads back with its default from
+older records, and a field an older amtflow does not know is ignored. Runs recorded before the
+journal kept plans (schema 1) are rebuilt from their definitions file, as amtflow did then.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import datetime as dt
+import enum
+import json
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from amtflow import definitions as defs
+from amtflow import report
+from amtflow.errors import StateError
+from amtflow.model import Agent, BatchUser, Definitions, Schedule
+from amtflow.plan import Plan, PlannedJob, SkippedJob, make_plan
+from amtflow.runs import RunRecord
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a run was asked to do, resolved: enough to carry it on from any terminal."""
+
+    definitions: str  # absolute path of the schedule file the run began from
+    schedule: str  # the schedule's name
+    date: dt.date
+    log_dir: str  # absolute
+    jobs: tuple[str, ...] = ()  # the --job selection; empty: the whole schedule
+    properties: Mapping[str, str] = field(default_factory=dict)  # --property values
+    requested: bool = False  # the schedule was named with --schedule (on_request schedules)
+    max_parallel: int = 50
+    simulate: bool = False
+    scenario: str | None = None  # the embedded simulator's scenario file, with simulate
+    simulator_url: str = ""  # where the embedded simulator listened, with simulate
+
+    @property
+    def selection(self) -> tuple[str, ...]:
+        """The selection as a set (order and repeats do not make another unit of work)."""
+        return tuple(sorted(set(self.jobs)))
+
+
+@dataclass(frozen=True)
+class RecordedPlan:
+    """A run's plan as it was when the run began: jobs, agents and batch users, no secret."""
+
+    spec: RunSpec
+    jobs: tuple[PlannedJob, ...]  # in a dependency order
+    skipped: tuple[SkippedJob, ...] = ()
+    agents: Mapping[str, Agent] = field(default_factory=dict)  # the agents the jobs use
+    batch_users: Mapping[str, BatchUser] = field(default_factory=dict)  # theirs
+
+    @classmethod
+    def of(cls, spec: RunSpec, plan: Plan, definitions: Definitions) -> RecordedPlan:
+        """The record of ``plan``, with the agents and batch users its jobs need."""
+        agents = {job.job.agent: definitions.agents[job.job.agent] for job in plan.jobs}
+        users = {a.batch_user: definitions.batch_users[a.batch_user] for a in agents.values()}
+        return cls(spec, plan.jobs, plan.skipped, dict(sorted(agents.items())), users)
+
+    def plan(self) -> Plan:
+        """The plan again, as the engine runs it."""
+        schedule = Schedule(self.spec.schedule, tuple(job.job for job in self.jobs))
+        return Plan(
+            schedule, self.spec.date, self.jobs, self.skipped, selected=tuple(self.spec.jobs)
+        )
+
+    def definitions(self) -> Definitions:
+        """The agents and batch users of the run as definitions: where its servers are."""
+        schedule = self.plan().schedule
+        return Definitions(
+            agents=dict(self.agents),
+            batch_users=dict(self.batch_users),
+            schedules={schedule.name: schedule},
+            files=(self.spec.definitions,),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(to_data(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, run_id: str) -> RecordedPlan:
+        """The plan a journal row holds; StateError if it cannot be read."""
+        try:
+            return from_data(cls, json.loads(text))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise StateError(f"run {run_id}: its recorded plan cannot be read: {exc}") from exc
+
+
+def spec_of(run: RunRecord) -> RunSpec:
+    """What ``run`` was asked for, from its journal row (either format of ``options``)."""
+    try:
+        saved = json.loads(run.options or "{}")
+        if "date" in saved:
+            return from_data(RunSpec, saved)
+        return RunSpec(  # recorded before the spec was typed
+            definitions=run.definitions,
+            schedule=run.schedule,
+            date=dt.date.fromisoformat(run.date),
+            log_dir=saved.get("log_dir", ".amtflow/logs"),
+            jobs=tuple(saved.get("jobs", ())),
+            properties=saved.get("properties", {}),
+            requested=saved.get("schedule") is not None,
+            max_parallel=saved.get("max_parallel", 50),
+            simulate=bool(saved.get("simulate")),
+            simulator_url=saved.get("simulator_url") or "",
+        )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise StateError(f"run {run.run_id}: its recorded options cannot be read: {exc}") from exc
+
+
+def recorded_plan(run: RunRecord, environ: Mapping[str, str]) -> RecordedPlan:
+    """The plan ``run`` carries out, from the journal (or its definitions file, for a run
+    recorded before plans were kept)."""
+    if run.plan:
+        return RecordedPlan.from_json(run.plan, run.run_id)
+    spec = spec_of(run)
+    definitions = defs.load([spec.definitions], properties=spec.properties)
+    if definitions.digest != run.digest:
+        report.warning(f"the definitions changed since run {run.run_id} started")
+    schedule = definitions.schedules.get(spec.schedule)
+    if schedule is None:
+        raise StateError(f"run {run.run_id}: schedule {spec.schedule} is no longer defined")
+    plan = make_plan(
+        definitions,
+        schedule,
+        spec.date,
+        jobs=spec.jobs,
+        properties=spec.properties,
+        environ=environ,
+        requested=spec.requested,
+    )
+    return RecordedPlan.of(spec, plan, definitions)
+
+
+def to_data(value: Any) -> Any:
+    """A dataclass tree as JSON-ready data (enums by value, dates as ISO text, sets sorted)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, (frozenset, set)):
+        return sorted((to_data(item) for item in value), key=json.dumps)
+    if isinstance(value, (list, tuple)):
+        return [to_data(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): to_data(item) for key, item in value.items()}
+    return value
+
+
+def from_data(cls: type[T], data: Mapping[str, Any]) -> T:
+    """``cls`` built back from ``to_data``'s output, following its fields' type hints."""
+    hints = typing.get_type_hints(cls)
+    values = {
+        f.name: _decode(hints[f.name], data[f.name])
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if f.init and f.name in data
+    }
+    return cls(**values)
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        return _decode(next(arg for arg in args if arg is not type(None)), value)
+    if dataclasses.is_dataclass(hint):
+        return from_data(hint, value)  # type: ignore[arg-type]
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], item) for item in value)
+        return tuple(_decode(arg, item) for arg, item in zip(args, value, strict=True))
+    if origin in (frozenset, set):
+        return frozenset(_decode(args[0], item) for item in value)
+    if origin in (dict, collections.abc.Mapping):
+        return {key: _decode(args[1], item) for key, item in value.items()}
+    return _decode_scalar(hint, value)
+
+
+def _decode_scalar(hint: Any, value: Any) -> Any:
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if hint is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    if hint is dt.date:
+        return dt.date.fromisoformat(value)
+    if hint is dt.time:
+        return dt.time.fromisoformat(value)
+    if hint is dt.timedelta:
+        return dt.timedelta(seconds=value)
+    if hint is float and isinstance(value, int):
+        return float(value)
+    return value

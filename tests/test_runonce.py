@@ -1,0 +1,71 @@
+"""The run-once decision as a table: the recorded runs of a schedule date -> what ``run`` does."""
+
+from __future__ import annotations
+
+import pytest
+
+from amtflow.runonce import Action, PastRun, decide
+from amtflow.runs import RunState
+
+OK = PastRun("r-ok", RunState.OK, counts={"ok": 3})
+FAILED = PastRun("r-failed", RunState.FAILED, counts={"ok": 1, "failed": 2, "not_run": 3})
+STALE = PastRun("r-stale", RunState.RUNNING, pid=4242)
+INTERRUPTED = PastRun("r-int", RunState.INTERRUPTED, pid=4243)
+ABANDONED = PastRun("r-abandoned", RunState.ABANDONED)
+SUBSET_OK = PastRun("r-subset", RunState.OK, selection=("A", "B"))
+SUBSET_STALE = PastRun("r-subset-stale", RunState.RUNNING, selection=("A",), pid=7)
+
+# (past runs newest first, selection, --again) -> (action, the run it concerns)
+TABLE = [
+    ([], (), False, Action.NEW, None),
+    ([], (), True, Action.NEW, None),
+    ([OK], (), False, Action.ALREADY_RAN, "r-ok"),
+    ([FAILED], (), False, Action.ALREADY_RAN, "r-failed"),
+    ([FAILED, OK], (), False, Action.ALREADY_RAN, "r-failed"),  # the newest tells the truth
+    ([OK], (), True, Action.NEW, None),
+    ([FAILED], (), True, Action.NEW, None),
+    ([STALE], (), False, Action.RESUME, "r-stale"),
+    ([INTERRUPTED], (), False, Action.RESUME, "r-int"),
+    ([STALE], (), True, Action.REFUSE, "r-stale"),
+    ([INTERRUPTED, OK], (), True, Action.REFUSE, "r-int"),
+    ([OK, STALE], (), False, Action.RESUME, "r-stale"),  # an older unfinished run still counts
+    ([ABANDONED], (), False, Action.NEW, None),
+    ([ABANDONED, OK], (), False, Action.ALREADY_RAN, "r-ok"),
+    ([SUBSET_OK], (), False, Action.NEW, None),  # a subset is its own unit
+    ([SUBSET_OK], ("A", "B"), False, Action.ALREADY_RAN, "r-subset"),
+    ([OK], ("A", "B"), False, Action.NEW, None),
+    ([SUBSET_STALE], (), False, Action.REFUSE, "r-subset-stale"),  # may run the same jobs
+    ([SUBSET_STALE], ("A",), False, Action.RESUME, "r-subset-stale"),
+]
+
+
+@pytest.mark.parametrize(("past", "selection", "again", "action", "run"), TABLE)
+def test_the_run_once_rules(
+    past: list[PastRun], selection: tuple[str, ...], again: bool, action: Action, run: str | None
+) -> None:
+    decision = decide("NIGHTLY", "2026-11-24", past, selection, again=again)
+    assert decision.action is action
+    assert (decision.run.run_id if decision.run else None) == run
+
+
+def test_already_ran_says_how_it_ended_and_what_to_do() -> None:
+    decision = decide("NIGHTLY", "2026-11-24", [FAILED])
+    assert decision.message == (
+        "NIGHTLY 2026-11-24 already ran: run r-failed ended failed (2 failed, 3 not run); "
+        "amtflow rerun r-failed to rerun failed jobs, --again for a new run"
+    )
+    assert decide("NIGHTLY", "2026-11-24", [OK]).message == (
+        "NIGHTLY 2026-11-24 already ran: run r-ok ended ok (3 ok); --again for a new run"
+    )
+    assert (FAILED.exit_status, OK.exit_status) == (1, 0)
+
+
+def test_resume_and_refusals_name_the_run_and_its_runner() -> None:
+    assert decide("NIGHTLY", "2026-11-24", [STALE]).message == (
+        "resuming run r-stale of NIGHTLY 2026-11-24: its runner (pid 4242) is gone"
+    )
+    refused = decide("NIGHTLY", "2026-11-24", [STALE], again=True).message
+    assert refused.startswith("--again refused: run r-stale of NIGHTLY 2026-11-24 did not finish")
+    assert "amtflow abandon r-stale" in refused
+    other = decide("NIGHTLY", "2026-11-24", [SUBSET_STALE]).message
+    assert "run r-subset-stale of NIGHTLY 2026-11-24 (jobs A) did not finish" in other
