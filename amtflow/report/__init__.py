@@ -33,6 +33,17 @@ def terminal_safe(text: str) -> str:
     )
 
 
+def shown(text: str) -> str:
+    """Outside text (definitions, server answers, file names) made safe for rich markup and for
+    the terminal: every line of every report goes through here or through ``terminal_safe``."""
+    return escape(terminal_safe(text))
+
+
+def safe_lines(text: str) -> str:
+    """A multi-line text (a job log) with each line made terminal-safe; the newlines kept."""
+    return "\n".join(terminal_safe(line) for line in text.split("\n"))
+
+
 _PIPE_WIDTH = 300  # piped output keeps whole table rows, for grep and less
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from rich.markup import escape
 from rich.tree import Tree
 
 from amtflow.model import TaskType
 from amtflow.plan import Plan, PlannedJob
-from amtflow.report import plain, stdout, table
+from amtflow.report import plain, shown, stdout, table
 
 
 def show(plan: Plan, fmt: str) -> None:
@@ -17,9 +16,9 @@ def show(plan: Plan, fmt: str) -> None:
     if fmt == "json":
         plain(json.dumps(plan_dict(plan), indent=2))
         return
-    title = f"schedule [bold]{escape(plan.schedule.name)}[/] for {plan.date}"
+    title = f"schedule [bold]{shown(plan.schedule.name)}[/] for {plan.date}"
     if plan.reason:
-        stdout.print(f"{title}: nothing runs ({escape(plan.reason)})")
+        stdout.print(f"{title}: nothing runs ({shown(plan.reason)})")
         return
     tree = Tree(f"{title}: {len(plan.jobs)} job(s) in {len(plan.waves)} wave(s)")
     for number, wave in enumerate(plan.waves, start=1):
@@ -29,7 +28,7 @@ def show(plan: Plan, fmt: str) -> None:
     if plan.skipped:
         skipped = tree.add("not run on this date")
         for off in plan.skipped:
-            skipped.add(f"{escape(off.name)}: {escape(off.reason)}")
+            skipped.add(f"{shown(off.name)}: {shown(off.reason)}")
     table(tree)  # whole lines when piped, like tables
 
 
@@ -37,19 +36,19 @@ def _add_job(branch: Tree, job: PlannedJob) -> None:
     request = job.request
     kind = "batch job" if request.task_type is TaskType.BATCH_JOB else "script"
     node = branch.add(
-        f"[bold]{escape(job.name)}[/] ({kind} {escape(request.target)} on {escape(job.job.agent)})"
+        f"[bold]{shown(job.name)}[/] ({kind} {shown(request.target)} on {shown(job.job.agent)})"
     )
     node.add(
-        f"application {escape(request.application)}, submit user {escape(request.submit_user)}, "
-        f"station {escape(request.station)}, queue {escape(request.queue or '(default)')}, "
-        f"run as {escape(request.user or '(application user)')}"
+        f"application {shown(request.application)}, submit user {shown(request.submit_user)}, "
+        f"station {shown(request.station)}, queue {shown(request.queue or '(default)')}, "
+        f"run as {shown(request.user or '(application user)')}"
     )
     if request.parameters:
-        node.add("parameters: " + escape(", ".join(request.parameters)))
+        node.add("parameters: " + shown(", ".join(request.parameters)))
     if job.depends_on:
-        node.add("after: " + ", ".join(f"{escape(d.job)} ({d.on.value})" for d in job.depends_on))
+        node.add("after: " + ", ".join(f"{shown(d.job)} ({d.on.value})" for d in job.depends_on))
     for assumed in job.assumed_met:
-        node.add(f"[yellow]dependency treated as met:[/] {escape(assumed)}")
+        node.add(f"[yellow]dependency treated as met:[/] {shown(assumed)}")
 
 
 def plan_dict(plan: Plan) -> dict[str, object]:

@@ -11,7 +11,6 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from rich.live import Live
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -20,7 +19,7 @@ from amtflow.control import KillAnswer
 from amtflow.engine import JobOutcome
 from amtflow.engine.context import JobEvent
 from amtflow.plan import Plan
-from amtflow.report import plain, stderr, stdout
+from amtflow.report import plain, shown, stderr, stdout, terminal_safe
 from amtflow.report import table as report_table
 from amtflow.runs import JobState
 
@@ -66,7 +65,7 @@ class PlainView:
             parts.append(_code_text(event.completion_code))
         if event.reason:
             parts.append(f"- {event.reason}")
-        plain(" ".join(parts))
+        plain(terminal_safe(" ".join(parts)))
 
 
 class LiveView:
@@ -124,7 +123,7 @@ class LiveView:
         state = self.states[name]
         elapsed = time.monotonic() - self.since.get(name, self.started)
         return (
-            escape(name),
+            shown(name),
             Text(state.value, style=_STYLE[state]),
             str(event.attempt) if event and event.attempt else "",
             str(event.batch_request_id) if event and event.batch_request_id else "",
@@ -140,8 +139,8 @@ def run_header(run_id: str, plan: Plan, *, simulated: str, resumed: bool) -> Non
     jobs = len(plan.jobs)
     off = f" ({len(plan.skipped)} more not on this date)" if plan.skipped else ""
     stdout.print(
-        f"{verb} [bold]{escape(run_id)}[/]: schedule {escape(plan.schedule.name)} for "
-        f"{plan.date}, {jobs} job{'s' if jobs != 1 else ''}{off}{escape(where)}"
+        f"{verb} [bold]{shown(run_id)}[/]: schedule {shown(plan.schedule.name)} for "
+        f"{plan.date}, {jobs} job{'s' if jobs != 1 else ''}{off}{shown(where)}"
     )
 
 
@@ -156,21 +155,21 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
         table.caption = f"{len(outcomes) - len(listed)} jobs that ended OK are not listed"
     for o in listed[: SUMMARY_ROWS * 10]:
         table.add_row(
-            escape(o.name),
+            shown(o.name),
             Text(o.state.value, style=_STYLE[o.state]),
             _code_text(o.completion_code),
             str(o.attempts) if o.attempts else "",
             str(o.batch_request_id or ""),
-            escape(o.reason),
+            shown(o.reason),
         )
     report_table(table)
     counts = Counter(o.state.value for o in outcomes)
     line = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-    stdout.print(f"{len(outcomes)} jobs in {elapsed:.1f}s: {line}; logs in {escape(str(log_dir))}")
+    stdout.print(f"{len(outcomes)} jobs in {elapsed:.1f}s: {line}; logs in {shown(str(log_dir))}")
 
 
 def nothing_to_run(reason: str) -> None:
-    stderr.print(f"nothing to run: {escape(reason)}")
+    stderr.print(f"nothing to run: {shown(reason)}")
 
 
 def outcome_dict(o: JobOutcome) -> dict[str, object]:
@@ -220,8 +219,8 @@ def kill_answer(answer: KillAnswer) -> None:
     status = answer.status
     confirmed = "killed" if status.completion_code == 3 else "not confirmed killed yet"
     stdout.print(
-        f"kill sent for {escape(answer.job)} of run {escape(answer.run_id)} "
-        f"(R:{answer.batch_request_id}): the server answered {escape(status.status)} "
+        f"kill sent for {shown(answer.job)} of run {shown(answer.run_id)} "
+        f"(R:{answer.batch_request_id}): the server answered {shown(status.status)} "
         f"({_code_text(status.completion_code)}), {confirmed}; the run records KILLED once the "
         "server reports it"
     )
