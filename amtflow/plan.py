@@ -7,6 +7,7 @@ selection), in which dependency waves, each with its AMT request fully resolved 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import graphlib
@@ -24,12 +25,16 @@ from amtflow.model import (
     Schedule,
     TaskType,
 )
-from amtflow.properties import PropertyContext, substitute
+from amtflow.properties import PropertyContext, secret_values, substitute
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class AmtRequest:
-    """A job's AMT request with every property resolved: a Start without its task id."""
+    """A job's AMT request with every property resolved: a Start without its task id.
+
+    ``shown`` is the same request as every output must show it: values that came from the
+    environment (``[[ENV:...]]``) written as ``********``. The real one goes only to the server.
+    """
 
     task_type: TaskType
     application: str
@@ -41,6 +46,22 @@ class AmtRequest:
     task_values: tuple[str, ...]
     script_name: str | None
     script_parameters: tuple[str, ...]  # "NAME=value"
+    masked: AmtRequest | None = field(default=None, compare=False)  # when secrets are in it
+    secrets: tuple[str, ...] = field(default=(), compare=False)  # the real values masked
+
+    def __repr__(self) -> str:
+        shown = self.shown
+        return f"AmtRequest({shown.task_type.value} {shown.target!r} {shown.parameters!r})"
+
+    @property
+    def shown(self) -> AmtRequest:
+        """The request with its secrets masked: what plans, logs and reports print."""
+        return self.masked or self
+
+    @property
+    def secret(self) -> bool:
+        """Whether any value of the request came from the environment."""
+        return self.masked is not None
 
     @property
     def target(self) -> str:
@@ -209,15 +230,28 @@ def _resolve_all(running: Sequence[MasterJob], context: PropertyContext) -> dict
 
 
 def resolve_request(job: MasterJob, context: PropertyContext) -> AmtRequest:
-    """The job's AMT request with its properties substituted for ``context``'s date."""
-    ctx = PropertyContext(
-        properties=context.properties,
-        environ=context.environ,
-        schedule_name=context.schedule_name,
-        job_name=job.name,
-        date=context.date,
-    )
+    """The job's AMT request with its properties substituted for ``context``'s date.
 
+    Resolved twice when it holds environment values: once as sent, once masked (``shown``).
+    """
+    ctx = dataclasses.replace(context, job_name=job.name, masked=False)
+    request = _resolved(job, ctx)
+    masked = _resolved(job, dataclasses.replace(ctx, masked=True))
+    if masked == request:
+        return request
+    secrets = secret_values(_texts(job), ctx)
+    return dataclasses.replace(request, masked=masked, secrets=secrets)
+
+
+def _texts(job: MasterJob) -> list[str]:
+    """Every definition text a job's request is resolved from."""
+    optional = (job.user, job.queue, job.job_name, job.script_name)
+    pairs = [text for pair in job.script_parameters for text in pair]
+    fixed = [job.application, job.submit_user, job.station, *job.task_values, *pairs]
+    return [*fixed, *(text for text in optional if text is not None)]
+
+
+def _resolved(job: MasterJob, ctx: PropertyContext) -> AmtRequest:
     def sub(text: str | None) -> str | None:
         return None if text is None else substitute(text, ctx)
 

@@ -134,11 +134,28 @@ class _Checker:
             self.collector.error(jobs[cycle[0]].at("depends_on"), message, "dependency-cycle")
 
     def property_references(self, known: set[str]) -> None:
+        values = {name: text for name, (text, _) in self.index.properties.items()}
+        lengths: dict[str, int] = {}
+        passwords = self.password_variables()
         for source in self.index.files:
             for path, text in _strings(source.data, ()):
-                self.property_reference(Entry(source, path, {}), text, known)
+                node = Entry(source, path, {})
+                self.property_reference(node, text, known, passwords)
+                if props.expanded_length(text, values, lengths) > props.MAX_VALUE_CHARS:
+                    self.collector.error(node.at(), props.too_long(()), "property-too-long")
 
-    def property_reference(self, node: Entry, text: str, known: set[str]) -> None:
+    def password_variables(self) -> dict[str, str]:
+        """The environment variables that hold a batch user's password, and whose they are."""
+        found: dict[str, str] = {}
+        for user in self.index.sections["batch_users"].values():
+            password = user.data.get("password")
+            if isinstance(password, dict) and isinstance(password.get("env"), str):
+                found[password["env"]] = user.name
+        return found
+
+    def property_reference(
+        self, node: Entry, text: str, known: set[str], passwords: dict[str, str]
+    ) -> None:
         try:
             refs = props.references(text)
         except DefinitionError as exc:
@@ -148,6 +165,12 @@ class _Checker:
             if ref.kind == "property" and ref.name not in known:
                 message = f"unknown property {ref.text}{did_you_mean(ref.name, known)}"
                 self.collector.error(node.at(), message, "unknown-property")
+            if ref.kind == "env" and ref.name in passwords:
+                message = (
+                    f"{ref.text} is the password of batch user '{passwords[ref.name]}': it must "
+                    "not be handed to a job (give the job a secret of its own)"
+                )
+                self.collector.error(node.at(), message, "password-reference")
 
 
 def _dependency_name(item: str | dict[str, str]) -> str:

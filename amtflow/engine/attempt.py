@@ -7,6 +7,7 @@ sent, the batch request id as soon as it comes back, every message in the log as
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
 import uuid
@@ -21,6 +22,7 @@ from amtflow.errors import AmtError, Conflict, NotFound
 from amtflow.joblog import JobLog, log_path
 from amtflow.model import Agent
 from amtflow.plan import PlannedJob
+from amtflow.properties import masked_text
 from amtflow.runs import JobState
 
 MAX_PAGES_PER_READ = 10_000  # GetMessages pages read in one go (10 million messages)
@@ -199,13 +201,20 @@ class Attempt:
             skipped, fresh = fresh[: self.skip], fresh[self.skip :]
             self.skip -= len(skipped)
             if fresh:
-                self.log.append(fresh)
+                self.log.append(self._masked(fresh))
                 self.ctx.recorder.set_last_seq(
                     self.ctx.run_id, self.job, self.number, self.last_seq
                 )
             if not page.more:
                 return
         self._note("stopped reading messages: the server kept saying there were more")
+
+    def _masked(self, messages: list[batch.Message]) -> list[batch.Message]:
+        """The messages with the job's secrets masked, should the server echo them."""
+        secrets = self.planned.request.secrets
+        if not secrets:
+            return messages
+        return [dataclasses.replace(m, text=masked_text(m.text, secrets)) for m in messages]
 
     async def _request_kill(self, why: str) -> float:
         assert self.batch_request_id is not None

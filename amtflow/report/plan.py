@@ -33,7 +33,7 @@ def show(plan: Plan, fmt: str) -> None:
 
 
 def _add_job(branch: Tree, job: PlannedJob) -> None:
-    request = job.request
+    request = job.request.shown  # secrets masked
     kind = "batch job" if request.task_type is TaskType.BATCH_JOB else "script"
     node = branch.add(
         f"[bold]{shown(job.name)}[/] ({kind} {shown(request.target)} on {shown(job.job.agent)})"
@@ -64,7 +64,7 @@ def plan_dict(plan: Plan) -> dict[str, object]:
 
 
 def _job_dict(job: PlannedJob) -> dict[str, object]:
-    request = job.request
+    request = job.request.shown  # secrets masked
     return {
         "name": job.name,
         "wave": job.wave + 1,
