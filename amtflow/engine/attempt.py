@@ -7,10 +7,13 @@ sent, the batch request id as soon as it comes back, every message in the log as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from amtflow import batch
 from amtflow.batch import BatchClient, JobStatus
 from amtflow.engine.context import JobEvent, RunContext
 from amtflow.engine.forms import log_header, start_request
-from amtflow.errors import AmtError, Conflict, NotFound
+from amtflow.errors import AmtError, Conflict, NotFound, StateError
 from amtflow.joblog import JobLog, log_path
 from amtflow.model import Agent
 from amtflow.plan import PlannedJob
@@ -58,7 +61,9 @@ class Attempt:
         self.repeated = task_id is not None  # a Start sent before, whose answer was never read
         self.task_id = task_id or str(uuid.uuid4())
         self.batch_request_id: int | None = None
-        self.log: JobLog | None = None
+        self.log: JobLog | None = None  # None too once writing it failed
+        self.log_file: Path | None = None
+        self.log_error = ""  # why the log could not be written: the job then fails
         self.last_seq = 0
         self.skip = 0  # messages already in the log when re-attaching
         self.warned_codes: set[int] = set()
@@ -103,7 +108,8 @@ class Attempt:
         messages are read again from the start, so none is written twice and none is lost.
         """
         self.batch_request_id = batch_request_id
-        self.log = JobLog.reopen(log)
+        self.log = JobLog.reopen(log, max_bytes=self.ctx.max_log_bytes)
+        self.log_file = log
         self.skip = self.log.messages_written
         self._emit(JobState.RUNNING)
         try:
@@ -114,7 +120,7 @@ class Attempt:
         except AmtError as exc:
             return self._client_gave_up(exc)
 
-    def _open_log(self, batch_request_id: int | str) -> JobLog:
+    def _open_log(self, batch_request_id: int | str) -> None:
         path = log_path(
             self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, batch_request_id
         )
@@ -125,18 +131,23 @@ class Attempt:
             # begun holds at most part of a header (messages are read only once the answer is
             # recorded), so it is begun again rather than continued.
             path.unlink(missing_ok=True)
-        self.log = JobLog.create(
-            path,
-            log_header(self.ctx, self.planned, self.agent, self.number),
-            batch_request_id=batch_request_id if isinstance(batch_request_id, int) else 0,
-            started_at=_now(),
-        )
+        self.log_file = path
+        try:
+            self.log = JobLog.create(
+                path,
+                log_header(self.ctx, self.planned, self.agent, self.number),
+                batch_request_id=batch_request_id if isinstance(batch_request_id, int) else 0,
+                started_at=_now(),
+                max_bytes=self.ctx.max_log_bytes,
+            )
+            self.log_file = self.log.path
+        except StateError as exc:  # a full disk fails this job (at its end), not the run
+            self.log_error = str(exc)
         if self.batch_request_id is not None:
             self.ctx.recorder.set_batch_request_id(
-                self.ctx.run_id, self.job, self.number, self.batch_request_id, str(self.log.path)
+                self.ctx.run_id, self.job, self.number, self.batch_request_id, str(self.log_file)
             )
             self._emit(JobState.RUNNING)
-        return self.log
 
     async def _watch(self, status: JobStatus) -> AttemptResult:
         assert self.batch_request_id is not None
@@ -191,8 +202,10 @@ class Attempt:
             return JobStatus(self.batch_request_id, batch.UNDEFINED, "UNDEFINED", lost)
 
     async def _read_messages(self) -> None:
-        assert self.batch_request_id is not None and self.log is not None
+        assert self.batch_request_id is not None
         for _ in range(MAX_PAGES_PER_READ):  # more: true forever cannot hold us here
+            if self.log is None or self.log.cut:
+                return  # nowhere to write them (a full disk, or the log's cap): still watched
             page = await self.client.messages(self.batch_request_id, self.last_seq)
             fresh = [m for m in page.messages if m.seq > self.last_seq]
             if not fresh:
@@ -201,7 +214,7 @@ class Attempt:
             skipped, fresh = fresh[: self.skip], fresh[self.skip :]
             self.skip -= len(skipped)
             if fresh:
-                self.log.append(self._masked(fresh))
+                self._write_log(functools.partial(JobLog.append, messages=self._masked(fresh)))
                 self.ctx.recorder.set_last_seq(
                     self.ctx.run_id, self.job, self.number, self.last_seq
                 )
@@ -238,10 +251,14 @@ class Attempt:
     def _finish(
         self, state: JobState, code: int | None, reason: str, *, interrupted: bool = False
     ) -> AttemptResult:
-        if self.log is not None and code is not None:
+        if code is not None:
             if reason:
                 self._note(reason)
-            self.log.finish(code, ended_at=_now())
+            self._write_log(lambda log: log.finish(code, ended_at=_now()))
+        if self.log_error:
+            state = JobState.FAILED if state is JobState.OK else state
+            reason = f"{reason}; " if reason else ""
+            reason += f"its job log could not be written ({self.log_error})"
         if state.finished:
             self.ctx.recorder.finish_attempt(
                 self.ctx.run_id, self.job, self.number, state, completion_code=code, reason=reason
@@ -252,7 +269,7 @@ class Attempt:
             code,
             reason,
             self.batch_request_id,
-            str(self.log.path) if self.log else None,
+            str(self.log_file) if self.log_file else None,
             interrupted,
         )
 
@@ -275,7 +292,7 @@ class Attempt:
                 None,
                 reason,
                 self.batch_request_id,
-                str(self.log.path) if self.log else None,
+                str(self.log_file) if self.log_file else None,
                 interrupted=True,
             )
         await self._request_kill("run interrupted")
@@ -311,8 +328,20 @@ class Attempt:
             self._note(f"warning: unknown completion code {code}; treated as not ended")
 
     def _note(self, text: str) -> None:
-        if self.log is not None:
-            self.log.note(f"amtflow: {text}")
+        self._write_log(lambda log: log.note(f"amtflow: {text}"))
+
+    def _write_log(self, write: Callable[[JobLog], None]) -> None:
+        """One write to the job's log. One that fails (a full disk) is remembered and the log
+        given up: the AMT job is still watched to its end, then fails with that reason."""
+        if self.log is None:
+            return
+        try:
+            write(self.log)
+        except StateError as exc:
+            self.log_error = self.log_error or str(exc)
+            with contextlib.suppress(OSError):
+                self.log.close()
+            self.log = None
 
     def _emit(self, state: JobState, code: int | None = None, reason: str = "") -> None:
         self.ctx.observe(
