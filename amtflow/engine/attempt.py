@@ -121,18 +121,18 @@ class Attempt:
             return self._client_gave_up(exc)
 
     def _open_log(self, batch_request_id: int | str) -> None:
-        path = log_path(
-            self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, batch_request_id
-        )
         if isinstance(batch_request_id, int):
             self.batch_request_id = batch_request_id
-        if self.repeated:
-            # The runner died after a Start and before recording its answer: a log it may have
-            # begun holds at most part of a header (messages are read only once the answer is
-            # recorded), so it is begun again rather than continued.
-            path.unlink(missing_ok=True)
-        self.log_file = path
         try:
+            path = log_path(
+                self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, batch_request_id
+            )
+            self.log_file = path
+            if self.repeated:
+                # The runner died after a Start and before recording its answer: a log it may
+                # have begun holds at most part of a header (messages are read only once the
+                # answer is recorded), so it is begun again rather than continued.
+                path.unlink(missing_ok=True)
             self.log = JobLog.create(
                 path,
                 log_header(self.ctx, self.planned, self.agent, self.number),
@@ -141,11 +141,15 @@ class Attempt:
                 max_bytes=self.ctx.max_log_bytes,
             )
             self.log_file = self.log.path
-        except StateError as exc:  # a full disk fails this job (at its end), not the run
-            self.log_error = str(exc)
+        except (StateError, OSError) as exc:  # a full disk fails this job at its end, not the run
+            self.log_error = str(exc) if isinstance(exc, StateError) else exc.strerror or str(exc)
         if self.batch_request_id is not None:
             self.ctx.recorder.set_batch_request_id(
-                self.ctx.run_id, self.job, self.number, self.batch_request_id, str(self.log_file)
+                self.ctx.run_id,
+                self.job,
+                self.number,
+                self.batch_request_id,
+                str(self.log_file or ""),
             )
             self._emit(JobState.RUNNING)
 

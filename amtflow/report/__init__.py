@@ -6,11 +6,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import unicodedata
+from pathlib import Path
 
 from rich.console import Console, RenderableType
 from rich.markup import escape
+
+from amtflow.errors import UsageError
 
 stdout = Console(soft_wrap=True, highlight=False)
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -69,3 +73,15 @@ def plain(text: str = "", *, err: bool = False) -> None:
     stream = sys.stderr if err else sys.stdout
     stream.write(text + "\n")
     stream.flush()
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a report file (``--json``, ``--junit``) private to the user (0600), whatever the
+    umask: it names jobs, hosts and log paths."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as stream:
+            os.fchmod(fd, 0o600)
+            stream.write(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc

@@ -19,7 +19,7 @@ from amtflow.control import KillAnswer
 from amtflow.engine import JobOutcome
 from amtflow.engine.context import JobEvent
 from amtflow.plan import Plan
-from amtflow.report import plain, shown, stderr, stdout, terminal_safe
+from amtflow.report import plain, shown, stderr, stdout, terminal_safe, write_private
 from amtflow.report import table as report_table
 from amtflow.runs import JobState
 
@@ -190,7 +190,7 @@ def outcome_dict(o: JobOutcome) -> dict[str, object]:
 def write_json(path: Path, run: Mapping[str, object], outcomes: Iterable[JobOutcome]) -> None:
     """A machine-readable summary of the run."""
     document = {**run, "jobs": [outcome_dict(o) for o in outcomes]}
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_private(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
 
 
 def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elapsed: float) -> None:
@@ -211,7 +211,7 @@ def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elaps
         elif o.state is not JobState.OK:
             failure = ET.SubElement(case, "failure", message=o.reason or o.state.value)
             failure.text = f"log: {o.log_path}" if o.log_path else None
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    write_private(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
 def kill_answer(answer: KillAnswer) -> None:
