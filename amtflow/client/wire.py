@@ -6,6 +6,7 @@ REST API. Decoders raise ``ProtocolError`` for answers that break the contract.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -80,7 +81,7 @@ def parse_logon(answer: object) -> tuple[str, float]:
     data = _mapping(answer, "logon")
     token = _field(data, "amtLogonToken", str, "logon")
     expires = _field(data, "expiresIn", (int, float), "logon")
-    if not token or expires <= 0:
+    if not token or not math.isfinite(expires) or expires <= 0:
         raise ProtocolError("logon: empty token or non-positive expiresIn")
     if not _TOKEN_CHARS.match(token):
         # CR/LF or NUL in a header would be refused by aiohttp, or split the request.

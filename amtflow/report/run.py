@@ -206,10 +206,11 @@ def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elaps
     )
     for o in outcomes:
         case = ET.SubElement(suite, "testcase", classname=schedule, name=o.name)
+        reason = terminal_safe(o.reason)  # XML 1.0 cannot hold control characters
         if o.state is JobState.NOT_RUN:
-            ET.SubElement(case, "skipped", message=o.reason)
+            ET.SubElement(case, "skipped", message=reason)
         elif o.state is not JobState.OK:
-            failure = ET.SubElement(case, "failure", message=o.reason or o.state.value)
+            failure = ET.SubElement(case, "failure", message=reason or o.state.value)
             failure.text = f"log: {o.log_path}" if o.log_path else None
     write_private(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 

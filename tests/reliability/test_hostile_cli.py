@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from aiohttp import web
@@ -192,8 +193,10 @@ def test_text_from_the_server_reaches_the_terminal_only_made_safe(tmp_path: Path
         MESSAGES: reply(messages(evil)),
     }
     with serving(routes) as server:
-        result = run(tmp_path, server, jobs=jobs)
+        result = run(tmp_path, server, "--junit", "run.xml", jobs=jobs)
         checked = amtflow("agents", "check", tmp_path / "nightly.yaml", cwd=tmp_path)
+    failure = ElementTree.parse(tmp_path / "run.xml").find("testcase/failure")  # valid XML
+    assert failure is not None and "pwned" in failure.attrib["message"]
     assert result.returncode == 1, output(result)
     assert "pwned" in output(checked) and "pwned" in output(result)
     run_id = json.loads(amtflow("status", "--format", "json", cwd=tmp_path).stdout)["runs"][0][
@@ -209,3 +212,21 @@ def test_text_from_the_server_reaches_the_terminal_only_made_safe(tmp_path: Path
     for text in shown:
         assert "\x1b" not in text and "\x07" not in text, repr(text)
     assert "pwned" in shown[3] and "pwned" in shown[4]
+
+
+def test_definition_values_reach_plan_and_run_output_only_made_safe(tmp_path: Path) -> None:
+    jobs = [
+        {
+            "name": "REPORT",
+            "task": "batch_job",
+            "job_name": "REPORT\x1b[2J",
+            "task_values": ["X=\x1b]0;title\x07"],
+        }
+    ]
+    with serving() as server:
+        definitions = write_definitions(tmp_path, server.url, jobs)
+        planned = amtflow("plan", definitions, "--date", DATE, cwd=tmp_path)
+        result = amtflow("run", definitions, "--date", DATE, cwd=tmp_path)
+    for text in (output(planned), output(result)):
+        assert "\x1b" not in text and "\x07" not in text, repr(text)
+    assert "REPORT\\u001b[2J" in planned.stdout
