@@ -127,14 +127,16 @@ def test_a_full_state_disk_is_one_line(tmp_path: Path, small_disk: Path) -> None
 
 
 def test_a_full_disk_under_the_lock_is_one_line(tmp_path: Path, small_disk: Path) -> None:
-    state = small_disk / "state"
+    """The journal has room, the locks dir (on the small disk) has none: finding 11."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "locks").symlink_to(small_disk)
+    fill(small_disk)
     with serving(ChattyJobs().routes()) as server:
-        first = run(tmp_path, server, "--state-dir", str(state), "--job", "J0")
-        assert first.returncode == 0, first.stdout + first.stderr
-        fill(small_disk)
-        second = run(tmp_path, server, "--state-dir", str(state), "--date", "2026-11-25")
-    assert second.returncode == 2, second.stdout + second.stderr
-    assert second.stderr.startswith("amtflow: error: ") and "internal error" not in second.stderr
+        result = run(tmp_path, server, "--state-dir", str(state))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("amtflow: error: lock ") and "No space left" in result.stderr
+    assert "internal error" not in result.stderr and server.count(ACTION) == 0
 
 
 def test_a_message_flood_is_cut_at_the_log_cap(tmp_path: Path) -> None:
