@@ -71,15 +71,16 @@ async def exchange(
             location = response.headers.get("Location")
     except asyncio.TimeoutError:
         raise Transient("timed out", timed_out=True) from None
-    # Faults of the request itself: a retry would fail the same way.
+    except aiohttp.ClientSSLError as exc:
+        raise TlsFailure(_tls_reason(exc)) from None
+    # Faults of the request itself: a retry would fail the same way. (After the TLS clause: a
+    # certificate error is a ValueError too.)
     except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError, UnicodeError) as exc:
         raise ProtocolError(f"the URL cannot be used ({type(exc).__name__})") from None
     except ValueError as exc:  # aiohttp refuses a header it would send (CR/LF, NUL)
         raise ProtocolError(f"a request header cannot be sent ({type(exc).__name__})") from None
     except aiohttp.ClientPayloadError:
         raise Transient("truncated answer") from None
-    except aiohttp.ClientSSLError as exc:
-        raise TlsFailure(_tls_reason(exc)) from None
     except (aiohttp.ClientError, OSError) as exc:
         raise Transient(f"connection failed: {_reason(exc)}") from None
     return _answer(status, raw, retry_after, location)

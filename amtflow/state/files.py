@@ -59,8 +59,8 @@ def check_owned(path: Path, what: str) -> None:
     """StateError unless ``path`` is owned by this user and not writable by group or others."""
     try:
         info = os.stat(path)
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # not there yet: whoever creates it says what goes wrong
     except OSError as exc:
         raise StateError(f"{what} {path}: cannot look at it: {_reason(exc)}") from exc
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
