@@ -17,6 +17,13 @@ import aiohttp
 from amtflow.client.policy import parse_retry_after
 from amtflow.errors import ProtocolError
 
+# aiohttp >= 3.10 says a non-HTTP URL with its own error; 3.9 (our lower bound) with InvalidURL
+_URL_ERRORS: tuple[type[BaseException], ...] = (
+    aiohttp.InvalidURL,
+    UnicodeError,
+    *((aiohttp.NonHttpUrlClientError,) if hasattr(aiohttp, "NonHttpUrlClientError") else ()),
+)
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -75,7 +82,7 @@ async def exchange(
         raise TlsFailure(_tls_reason(exc)) from None
     # Faults of the request itself: a retry would fail the same way. (After the TLS clause: a
     # certificate error is a ValueError too.)
-    except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError, UnicodeError) as exc:
+    except _URL_ERRORS as exc:
         raise ProtocolError(f"the URL cannot be used ({type(exc).__name__})") from None
     except ValueError as exc:  # aiohttp refuses a header it would send (CR/LF, NUL)
         raise ProtocolError(f"a request header cannot be sent ({type(exc).__name__})") from None
