@@ -101,7 +101,7 @@ class JobLogFile:
 
 def job_logs(state_dir: Path, run_ref: str, job: str | None = None) -> list[JobLogFile]:
     """The log files of a run (every attempt, in order), or of one of its jobs."""
-    with Journal.open(state_dir) as journal:
+    with Journal.open(state_dir, read_only=True) as journal:
         run = journal.run(run_ref)
         records = [r for r in journal.job_runs(run.run_id) if r.log_path]
     if job is not None:

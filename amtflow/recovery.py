@@ -73,7 +73,7 @@ async def carry_on(
     run = journal.run(run_id)  # read again under the lock
     recorded = recorded_plan(run, shown.environ)
     options = options_for(recorded, shown, log_dir)
-    plan = recorded.plan()
+    plan = recorded.plan(options.environ)  # [[ENV:...]] values read again, as at the start
     attempts = journal.latest_attempts(run_id)
     if rerun is None:
         _check_resumable(run, recorded.spec)

@@ -73,14 +73,20 @@ class RecordedPlan:
         """The record of ``plan``, with the agents and batch users its jobs need."""
         agents = {job.job.agent: definitions.agents[job.job.agent] for job in plan.jobs}
         users = {a.batch_user: definitions.batch_users[a.batch_user] for a in agents.values()}
-        return cls(spec, plan.jobs, plan.skipped, dict(sorted(agents.items())), users)
+        jobs = tuple(dataclasses.replace(job, request=job.request.recorded) for job in plan.jobs)
+        return cls(spec, jobs, plan.skipped, dict(sorted(agents.items())), users)
 
-    def plan(self) -> Plan:
-        """The plan again, as the engine runs it."""
-        schedule = Schedule(self.spec.schedule, tuple(job.job for job in self.jobs))
-        return Plan(
-            schedule, self.spec.date, self.jobs, self.skipped, selected=tuple(self.spec.jobs)
-        )
+    def plan(self, environ: Mapping[str, str] | None = None) -> Plan:
+        """The plan again; with ``environ``, as the engine runs it (the values of its
+        ``[[ENV:...]]`` references read again: the journal keeps only the references)."""
+        jobs = self.jobs
+        if environ is not None:
+            jobs = tuple(
+                dataclasses.replace(job, request=job.request.with_environment(environ))
+                for job in jobs
+            )
+        schedule = Schedule(self.spec.schedule, tuple(job.job for job in jobs))
+        return Plan(schedule, self.spec.date, jobs, self.skipped, selected=tuple(self.spec.jobs))
 
     def definitions(self) -> Definitions:
         """The agents and batch users of the run as definitions: where its servers are."""

@@ -105,7 +105,7 @@ class AmtClient:
         """The job's current status (MonitorJob)."""
         what = f"MonitorJob {batch_request_id}"
         answer = await self._call("GET", wire.monitor_path(batch_request_id), what)
-        return wire.parse_job_status(answer, what)
+        return wire.parse_job_status(answer, what, batch_request_id)
 
     async def messages(self, batch_request_id: int, after: int = 0) -> MessagePage:
         """One page of the job's messages with ``seq > after`` (GetMessages)."""
@@ -125,7 +125,7 @@ class AmtClient:
         what = f"{action} {batch_request_id}"
         body = wire.action_body(action, batch_request_id)
         answer = await self._call("POST", wire.ACTION_PATH, what, body)
-        return wire.parse_job_status(answer, what)
+        return wire.parse_job_status(answer, what, batch_request_id)
 
     async def _logon(self) -> tuple[str, float]:
         body = wire.logon_body(self.batch_user.identifier, self._password())
@@ -157,10 +157,17 @@ class AmtClient:
         while sent.answer.status == 401:
             # A token refused right after a logon is a refusal; one refused after transient
             # retries may simply have expired meanwhile (tokens can die before expiresIn).
-            if relogons == MAX_RELOGONS or (relogons and sent.attempts == 1):
-                raise AuthenticationError(f"{what}: token refused twice", agent=self.agent.name)
+            # A read (GET) changes nothing on the server: rather than give up on a job that is
+            # still running there, it logs on again, after a back-off, up to MAX_RELOGONS times.
+            read = method == "GET"
+            if relogons == MAX_RELOGONS or (relogons and sent.attempts == 1 and not read):
+                raise AuthenticationError(
+                    f"{what}: token refused {relogons + 1} times", agent=self.agent.name
+                )
             self._tokens.invalidate(sent.token)
             relogons += 1
+            if read and relogons > 1:
+                await asyncio.sleep(self.policy.delay(relogons, None, self._rng))
             sent = await self._send(method, path, what, body, True)
         return self._checked(sent.answer, what)
 
@@ -199,6 +206,8 @@ class AmtClient:
                         max_body=policy.max_body,
                     )
                 return _Sent(answer, token, spent.tries + 1)
+            except ProtocolError as exc:
+                raise self._named(exc, what) from None
             except Transient as fault:
                 elapsed, lag = time.monotonic() - began, self._lag.seconds() - lag
                 attempt += spent.failed(elapsed, lag, timed_out=fault.timed_out)
@@ -206,6 +215,12 @@ class AmtClient:
                 if attempt >= policy.max_attempts or not spent.allows(wait):
                     raise self._unavailable(what, spent.tries, fault) from None
                 await asyncio.sleep(wait)
+
+    def _named(self, exc: ProtocolError, what: str) -> ProtocolError:
+        """``exc`` saying which call of which agent it broke (it came without either)."""
+        if exc.agent is not None:
+            return exc
+        return type(exc)(f"{what}: {exc}", agent=self.agent.name)
 
     def _unavailable(self, what: str, attempts: int, fault: Transient) -> ServerUnavailable:
         return ServerUnavailable(
@@ -222,6 +237,14 @@ class AmtClient:
     def _http_error(self, answer: Answer, what: str) -> AmtError:
         detail = wire.error_text(answer.data) or f"HTTP {answer.status}"
         name = self.agent.name
+        if 300 <= answer.status < 400:
+            return ProtocolError(
+                f"{what}: the server answered HTTP {answer.status}, a redirect to "
+                f"{wire.redirect_host(answer.location)}; amtflow never follows redirects "
+                "(they would carry the password or token elsewhere): set batch_server_url to "
+                "the server's own address",
+                agent=name,
+            )
         if answer.status == 400:
             return RequestRejected(f"{what}: rejected as malformed: {detail}", agent=name)
         if answer.status in (401, 403):

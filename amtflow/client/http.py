@@ -17,6 +17,13 @@ import aiohttp
 from amtflow.client.policy import parse_retry_after
 from amtflow.errors import ProtocolError
 
+# aiohttp >= 3.10 says a non-HTTP URL with its own error; 3.9 (our lower bound) with InvalidURL
+_URL_ERRORS: tuple[type[BaseException], ...] = (
+    aiohttp.InvalidURL,
+    UnicodeError,
+    *((aiohttp.NonHttpUrlClientError,) if hasattr(aiohttp, "NonHttpUrlClientError") else ()),
+)
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -24,6 +31,7 @@ class Answer:
 
     status: int
     data: Any
+    location: str | None = None  # a redirect's Location header, never followed
 
 
 class TlsFailure(ProtocolError):
@@ -56,29 +64,42 @@ async def exchange(
     """Send one request; raise ``Transient`` for faults that a retry may cure."""
     try:
         async with session.request(
-            method, url, json=body, headers=headers, ssl=ssl, timeout=timeout
+            method,
+            url,
+            json=body,
+            headers=headers,
+            ssl=ssl,
+            timeout=timeout,
+            allow_redirects=False,  # a redirect would re-send the password or token elsewhere
         ) as response:
             raw = await _read_bounded(response, max_body)
             status = response.status
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            location = response.headers.get("Location")
     except asyncio.TimeoutError:
         raise Transient("timed out", timed_out=True) from None
-    except aiohttp.ClientPayloadError:
-        raise Transient("truncated answer") from None
     except aiohttp.ClientSSLError as exc:
         raise TlsFailure(_tls_reason(exc)) from None
+    # Faults of the request itself: a retry would fail the same way. (After the TLS clause: a
+    # certificate error is a ValueError too.)
+    except _URL_ERRORS as exc:
+        raise ProtocolError(f"the URL cannot be used ({type(exc).__name__})") from None
+    except ValueError as exc:  # aiohttp refuses a header it would send (CR/LF, NUL)
+        raise ProtocolError(f"a request header cannot be sent ({type(exc).__name__})") from None
+    except aiohttp.ClientPayloadError:
+        raise Transient("truncated answer") from None
     except (aiohttp.ClientError, OSError) as exc:
         raise Transient(f"connection failed: {_reason(exc)}") from None
-    return _answer(status, raw, retry_after)
+    return _answer(status, raw, retry_after, location)
 
 
-def _answer(status: int, raw: bytes, retry_after: float | None) -> Answer:
+def _answer(status: int, raw: bytes, retry_after: float | None, location: str | None) -> Answer:
     if status == 429 or status >= 500:
         raise Transient(f"HTTP {status}", retry_after)
     data = _json(raw)
     if data is _NOT_JSON and 200 <= status < 300:
         raise Transient("answer is not valid JSON (truncated?)")
-    return Answer(status, None if data is _NOT_JSON else data)
+    return Answer(status, None if data is _NOT_JSON else data, location)
 
 
 _NOT_JSON = object()
@@ -87,7 +108,7 @@ _NOT_JSON = object()
 def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
-    except ValueError:  # includes UnicodeDecodeError
+    except (ValueError, RecursionError):  # UnicodeDecodeError; 100,000 nested '['
         return _NOT_JSON
 
 

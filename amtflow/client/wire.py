@@ -6,8 +6,11 @@ REST API. Decoders raise ``ProtocolError`` for answers that break the contract.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from amtflow.batch import JobStatus, Message, MessagePage, ServerStatus, StartRequest
 from amtflow.errors import ProtocolError
@@ -22,6 +25,8 @@ MAX_ID = 2**63 - 1  # batch request ids and seqs: what SQLite's INTEGER holds
 MAX_CODE = 2**31 - 1  # completion codes: the table's are 0-99; unknown ones are kept
 MAX_MESSAGE_CHARS = 64 * 1024  # a longer message is cut in the log (a 10 MB line helps no one)
 MAX_TIME_CHARS = 64
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+\Z")  # visible ASCII: what a header value may carry
+_HOST = re.compile(r"[A-Za-z0-9._:\[\]-]{1,255}\Z")
 
 
 def monitor_path(batch_request_id: int) -> str:
@@ -76,9 +81,21 @@ def parse_logon(answer: object) -> tuple[str, float]:
     data = _mapping(answer, "logon")
     token = _field(data, "amtLogonToken", str, "logon")
     expires = _field(data, "expiresIn", (int, float), "logon")
-    if not token or expires <= 0:
+    if not token or not math.isfinite(expires) or expires <= 0:
         raise ProtocolError("logon: empty token or non-positive expiresIn")
+    if not _TOKEN_CHARS.match(token):
+        # CR/LF or NUL in a header would be refused by aiohttp, or split the request.
+        raise ProtocolError("logon: the token holds characters a header cannot carry")
     return token, float(expires)
+
+
+def redirect_host(location: str | None) -> str:
+    """The host a redirect points at, for a message: never its path, query or userinfo."""
+    try:
+        host = urlsplit(location or "").hostname or ""
+    except ValueError:
+        host = ""
+    return host if _HOST.match(host) else "an unusable location" if location else "nowhere"
 
 
 def parse_status(answer: object) -> ServerStatus:
@@ -89,9 +106,13 @@ def parse_status(answer: object) -> ServerStatus:
     )
 
 
-def parse_job_status(answer: object, what: str) -> JobStatus:
-    """A Start, Kill or MonitorJob answer."""
+def parse_job_status(answer: object, what: str, asked: int | None = None) -> JobStatus:
+    """A Start, Kill or MonitorJob answer; ``asked`` is the batch request id it must be about."""
     data = _mapping(answer, what)
+    if asked is not None and _counter(data, "batchRequestId", what, least=1) != asked:
+        raise ProtocolError(
+            f"{what}: the answer is about another job ({_short(data['batchRequestId'])})"
+        )
     return JobStatus(
         batch_request_id=_counter(data, "batchRequestId", what, least=1),
         completion_code=_counter(data, "completionCode", what, most=MAX_CODE),

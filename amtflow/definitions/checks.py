@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import difflib
 import graphlib
+import ipaddress
 import re
+import urllib.parse
 from collections.abc import Iterator, Set
 from typing import Any
 
@@ -71,6 +73,10 @@ class _Checker:
     def agents(self) -> None:
         for agent in self.index.sections["agents"].values():
             self.reference(agent, "batch_user", "batch_users", "batch user")
+            problem = url_problem(agent.data.get("batch_server_url"))
+            if problem:
+                message = f"batch_server_url of agent '{agent.name}' {problem}"
+                self.collector.error(agent.at("batch_server_url"), message, "url")
             if agent.child("tls").data.get("verify") is False:
                 message = f"TLS verification is off for agent '{agent.name}': anyone on the path can read its traffic"
                 self.collector.warning(agent.at("tls", "verify"), message, "tls-verify")
@@ -136,11 +142,28 @@ class _Checker:
             self.collector.error(jobs[cycle[0]].at("depends_on"), message, "dependency-cycle")
 
     def property_references(self, known: set[str]) -> None:
+        values = {name: text for name, (text, _) in self.index.properties.items()}
+        lengths: dict[str, int] = {}
+        passwords = self.password_variables()
         for source in self.index.files:
             for path, text in _strings(source.data, ()):
-                self.property_reference(Entry(source, path, {}), text, known)
+                node = Entry(source, path, {})
+                self.property_reference(node, text, known, passwords)
+                if props.expanded_length(text, values, lengths) > props.MAX_VALUE_CHARS:
+                    self.collector.error(node.at(), props.too_long(()), "property-too-long")
 
-    def property_reference(self, node: Entry, text: str, known: set[str]) -> None:
+    def password_variables(self) -> dict[str, str]:
+        """The environment variables that hold a batch user's password, and whose they are."""
+        found: dict[str, str] = {}
+        for user in self.index.sections["batch_users"].values():
+            password = user.data.get("password")
+            if isinstance(password, dict) and isinstance(password.get("env"), str):
+                found[password["env"]] = user.name
+        return found
+
+    def property_reference(
+        self, node: Entry, text: str, known: set[str], passwords: dict[str, str]
+    ) -> None:
         try:
             refs = props.references(text)
         except DefinitionError as exc:
@@ -150,6 +173,42 @@ class _Checker:
             if ref.kind == "property" and ref.name not in known:
                 message = f"unknown property {ref.text}{did_you_mean(ref.name, known)}"
                 self.collector.error(node.at(), message, "unknown-property")
+            if ref.kind == "env" and ref.name in passwords:
+                message = (
+                    f"{ref.text} is the password of batch user '{passwords[ref.name]}': it must "
+                    "not be handed to a job (give the job a secret of its own)"
+                )
+                self.collector.error(node.at(), message, "password-reference")
+
+
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\Z")
+
+
+def url_problem(url: object) -> str:
+    """What is wrong with a Batch Server URL's host or port, or "" (the schema checks its form)."""
+    if not isinstance(url, str):
+        return ""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port, host = parts.port, parts.hostname or ""
+    except ValueError as exc:  # a port out of range, a broken IPv6 literal
+        return f"cannot be used: {str(exc).split(':')[0]}"
+    if port is not None and port == 0:
+        return "has port 0: write a port from 1 to 65535"
+    if ":" in host:  # an IPv6 literal
+        return "" if _ipv6(host) else f"has an invalid IPv6 address [{host}]"
+    labels = host.rstrip(".").split(".")
+    if not all(_LABEL.match(label) for label in labels):
+        return f"has an invalid host name '{host}' (empty or malformed label)"
+    return ""
+
+
+def _ipv6(host: str) -> bool:
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _dependency_name(item: str | dict[str, str]) -> str:

@@ -10,6 +10,7 @@ import difflib
 import functools
 import importlib.resources
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,11 +169,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+_USERINFO = re.compile(r"(://)[^/?#@]*@")
+
+
 def _show(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return _TYPE_NAMES["object" if isinstance(value, dict) else "array"]
     if value is None:
         return "empty"
+    if isinstance(value, str):  # a URL's user:password never reaches a message
+        value = _USERINFO.sub(r"\1***@", value)
     text = json.dumps(value) if not isinstance(value, str) else f"'{value}'"
     return text if len(text) <= 60 else text[:57] + "...'"
 

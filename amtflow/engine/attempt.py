@@ -7,9 +7,13 @@ sent, the batch request id as soon as it comes back, every message in the log as
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
+import functools
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +21,11 @@ from amtflow import batch
 from amtflow.batch import BatchClient, JobStatus
 from amtflow.engine.context import JobEvent, RunContext
 from amtflow.engine.forms import log_header, start_request
-from amtflow.errors import AmtError, Conflict, NotFound
+from amtflow.errors import AmtError, Conflict, NotFound, StateError
 from amtflow.joblog import JobLog, log_path
 from amtflow.model import Agent
 from amtflow.plan import PlannedJob
+from amtflow.properties import masked_text
 from amtflow.runs import JobState
 
 MAX_PAGES_PER_READ = 10_000  # GetMessages pages read in one go (10 million messages)
@@ -56,7 +61,9 @@ class Attempt:
         self.repeated = task_id is not None  # a Start sent before, whose answer was never read
         self.task_id = task_id or str(uuid.uuid4())
         self.batch_request_id: int | None = None
-        self.log: JobLog | None = None
+        self.log: JobLog | None = None  # None too once writing it failed
+        self.log_file: Path | None = None
+        self.log_error = ""  # why the log could not be written: the job then fails
         self.last_seq = 0
         self.skip = 0  # messages already in the log when re-attaching
         self.warned_codes: set[int] = set()
@@ -101,7 +108,8 @@ class Attempt:
         messages are read again from the start, so none is written twice and none is lost.
         """
         self.batch_request_id = batch_request_id
-        self.log = JobLog.reopen(log)
+        self.log = JobLog.reopen(log, max_bytes=self.ctx.max_log_bytes)
+        self.log_file = log
         self.skip = self.log.messages_written
         self._emit(JobState.RUNNING)
         try:
@@ -112,29 +120,38 @@ class Attempt:
         except AmtError as exc:
             return self._client_gave_up(exc)
 
-    def _open_log(self, batch_request_id: int | str) -> JobLog:
-        path = log_path(
-            self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, batch_request_id
-        )
+    def _open_log(self, batch_request_id: int | str) -> None:
         if isinstance(batch_request_id, int):
             self.batch_request_id = batch_request_id
-        if self.repeated:
-            # The runner died after a Start and before recording its answer: a log it may have
-            # begun holds at most part of a header (messages are read only once the answer is
-            # recorded), so it is begun again rather than continued.
-            path.unlink(missing_ok=True)
-        self.log = JobLog.create(
-            path,
-            log_header(self.ctx, self.planned, self.agent, self.number),
-            batch_request_id=batch_request_id if isinstance(batch_request_id, int) else 0,
-            started_at=_now(),
-        )
+        try:
+            path = log_path(
+                self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, batch_request_id
+            )
+            self.log_file = path
+            if self.repeated:
+                # The runner died after a Start and before recording its answer: a log it may
+                # have begun holds at most part of a header (messages are read only once the
+                # answer is recorded), so it is begun again rather than continued.
+                path.unlink(missing_ok=True)
+            self.log = JobLog.create(
+                path,
+                log_header(self.ctx, self.planned, self.agent, self.number),
+                batch_request_id=batch_request_id if isinstance(batch_request_id, int) else 0,
+                started_at=_now(),
+                max_bytes=self.ctx.max_log_bytes,
+            )
+            self.log_file = self.log.path
+        except (StateError, OSError) as exc:  # a full disk fails this job at its end, not the run
+            self.log_error = str(exc) if isinstance(exc, StateError) else exc.strerror or str(exc)
         if self.batch_request_id is not None:
             self.ctx.recorder.set_batch_request_id(
-                self.ctx.run_id, self.job, self.number, self.batch_request_id, str(self.log.path)
+                self.ctx.run_id,
+                self.job,
+                self.number,
+                self.batch_request_id,
+                str(self.log_file or ""),
             )
             self._emit(JobState.RUNNING)
-        return self.log
 
     async def _watch(self, status: JobStatus) -> AttemptResult:
         assert self.batch_request_id is not None
@@ -189,8 +206,10 @@ class Attempt:
             return JobStatus(self.batch_request_id, batch.UNDEFINED, "UNDEFINED", lost)
 
     async def _read_messages(self) -> None:
-        assert self.batch_request_id is not None and self.log is not None
+        assert self.batch_request_id is not None
         for _ in range(MAX_PAGES_PER_READ):  # more: true forever cannot hold us here
+            if self.log is None or self.log.cut:
+                return  # nowhere to write them (a full disk, or the log's cap): still watched
             page = await self.client.messages(self.batch_request_id, self.last_seq)
             fresh = [m for m in page.messages if m.seq > self.last_seq]
             if not fresh:
@@ -199,13 +218,20 @@ class Attempt:
             skipped, fresh = fresh[: self.skip], fresh[self.skip :]
             self.skip -= len(skipped)
             if fresh:
-                self.log.append(fresh)
+                self._write_log(functools.partial(JobLog.append, messages=self._masked(fresh)))
                 self.ctx.recorder.set_last_seq(
                     self.ctx.run_id, self.job, self.number, self.last_seq
                 )
             if not page.more:
                 return
         self._note("stopped reading messages: the server kept saying there were more")
+
+    def _masked(self, messages: list[batch.Message]) -> list[batch.Message]:
+        """The messages with the job's secrets masked, should the server echo them."""
+        secrets = self.planned.request.secrets
+        if not secrets:
+            return messages
+        return [dataclasses.replace(m, text=masked_text(m.text, secrets)) for m in messages]
 
     async def _request_kill(self, why: str) -> float:
         assert self.batch_request_id is not None
@@ -229,10 +255,14 @@ class Attempt:
     def _finish(
         self, state: JobState, code: int | None, reason: str, *, interrupted: bool = False
     ) -> AttemptResult:
-        if self.log is not None and code is not None:
+        if code is not None:
             if reason:
                 self._note(reason)
-            self.log.finish(code, ended_at=_now())
+            self._write_log(lambda log: log.finish(code, ended_at=_now()))
+        if self.log_error:
+            state = JobState.FAILED if state is JobState.OK else state
+            reason = f"{reason}; " if reason else ""
+            reason += f"its job log could not be written ({self.log_error})"
         if state.finished:
             # a refused Start's log has no batch request id: this is where the journal learns it
             unrecorded = self.log is not None and self.batch_request_id is None
@@ -251,7 +281,7 @@ class Attempt:
             code,
             reason,
             self.batch_request_id,
-            str(self.log.path) if self.log else None,
+            str(self.log_file) if self.log_file else None,
             interrupted,
         )
 
@@ -274,7 +304,7 @@ class Attempt:
                 None,
                 reason,
                 self.batch_request_id,
-                str(self.log.path) if self.log else None,
+                str(self.log_file) if self.log_file else None,
                 interrupted=True,
             )
         await self._request_kill("run interrupted")
@@ -310,8 +340,20 @@ class Attempt:
             self._note(f"warning: unknown completion code {code}; treated as not ended")
 
     def _note(self, text: str) -> None:
-        if self.log is not None:
-            self.log.note(f"amtflow: {text}")
+        self._write_log(lambda log: log.note(f"amtflow: {text}"))
+
+    def _write_log(self, write: Callable[[JobLog], None]) -> None:
+        """One write to the job's log. One that fails (a full disk) is remembered and the log
+        given up: the AMT job is still watched to its end, then fails with that reason."""
+        if self.log is None:
+            return
+        try:
+            write(self.log)
+        except StateError as exc:
+            self.log_error = self.log_error or str(exc)
+            with contextlib.suppress(OSError):
+                self.log.close()
+            self.log = None
 
     def _emit(self, state: JobState, code: int | None = None, reason: str = "") -> None:
         self.ctx.observe(

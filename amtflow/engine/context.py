@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from amtflow.engine.polling import PollPolicy
+from amtflow.joblog.writer import configured_max_bytes
 from amtflow.runs import JobState
 
 
@@ -128,3 +129,4 @@ class RunContext:
     messages_cap: float = 30.0  # most seconds between them, for long jobs
     kill_grace: float = 10.0  # seconds to wait for the server to confirm a kill
     now: Callable[[], dt.datetime] = _utc_now  # the wall clock of start times and deadlines
+    max_log_bytes: int = field(default_factory=configured_max_bytes)  # per job log

@@ -29,8 +29,8 @@ def start_request(planned: PlannedJob, task_id: str) -> StartRequest:
 
 
 def log_header(ctx: RunContext, planned: PlannedJob, agent: Agent, attempt: int) -> JobLogHeader:
-    """The job log header of one attempt of ``planned`` on ``agent``."""
-    request = planned.request
+    """The job log header of one attempt of ``planned`` on ``agent`` (secrets masked)."""
+    request = planned.request.shown
     return JobLogHeader(
         server=agent.batch_server_url,
         agent=agent.name,

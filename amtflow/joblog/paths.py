@@ -16,6 +16,7 @@ import unicodedata
 from pathlib import Path
 
 from amtflow.errors import StateError
+from amtflow.state.files import check_owned
 
 MAX_COMPONENT_BYTES = 100  # leaves room for ".<batchRequestId>.log" under the usual 255-byte limit
 _HASH_LENGTH = 8
@@ -49,6 +50,8 @@ def _date_folder(log_dir: Path, schedule: str, date: str) -> Path:
     """The folder of a schedule date, checked once per process (a run writes many logs there)."""
     folder = log_dir / schedule / date
     ensure_inside(log_dir, folder)
+    for checked in (log_dir, log_dir / schedule, folder):
+        check_owned(checked, "log dir" if checked == log_dir else "log folder")
     return folder
 
 

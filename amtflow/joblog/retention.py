@@ -18,6 +18,7 @@ from pathlib import Path
 
 from amtflow.joblog import layout
 from amtflow.model import Agent
+from amtflow.state.files import check_owned
 
 _HEADER_BYTES = 4096
 _DATE_FOLDER = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -64,6 +65,7 @@ def purge(
     missing log dir is nothing to purge. With ``dry_run`` nothing is removed and the result says
     what would have been.
     """
+    check_owned(Path(log_dir), "log dir")  # a run's first look at its log dir: refuse it early
     moment = (now or dt.datetime.now(dt.timezone.utc)).timestamp()
     days = {layout.one_line(agent): n for agent, n in retention_days.items()}
     state = _Purge(days, default_days, moment, dry_run)

@@ -1,43 +1,77 @@
 """One job log file, written as the job runs and rewritten atomically when it ends.
 
 The file handle stays open while the job runs: each ``append`` writes its messages and flushes
-once, so a crash of amtflow loses nothing already read. ``finish`` writes the final layout to a
+once, so a crash of amtflow loses nothing already read. ``finish`` streams the final layout to a
 private temporary file beside the log and ``os.replace``-s it, so a reader (or a crash) sees the
-running log or the finished one, never half of either.
+running log or the finished one, never half of either, and memory stays flat whatever its size.
+
+A log holds at most ``max_bytes`` (``$AMTFLOW_MAX_LOG_BYTES``, default 64 MiB): a server that
+floods a job with messages gets a line saying where the log was cut, not a full disk.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
 from amtflow.batch import Message, completion_code
-from amtflow.errors import StateError
+from amtflow.errors import StateError, UsageError
 from amtflow.joblog import layout
 from amtflow.joblog.layout import Ending, JobLogHeader
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+MAX_BYTES_ENV = "AMTFLOW_MAX_LOG_BYTES"
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+LEAST_MAX_BYTES = 4096  # room for the header and the note that says where the log was cut
+CUT_NOTE = "amtflow: the log is cut here"
+
+
+def configured_max_bytes() -> int:
+    """The byte cap of a job log: ``$AMTFLOW_MAX_LOG_BYTES`` when set, else 64 MiB."""
+    text = os.environ.get(MAX_BYTES_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_BYTES
+    if not text.isdigit() or int(text) < LEAST_MAX_BYTES:
+        raise UsageError(
+            f"{MAX_BYTES_ENV}={text[:20]!r}: write a number of bytes, at least {LEAST_MAX_BYTES}"
+        )
+    return int(text)
 
 
 class JobLog:
     """The log file of one job run (one attempt, one batch request id)."""
 
     def __init__(
-        self, path: Path, stream: IO[str] | None, batch_request_id: int, started_at: dt.datetime
+        self,
+        path: Path,
+        stream: IO[str] | None,
+        batch_request_id: int,
+        started_at: dt.datetime,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.path = path
         self._stream = stream  # None once finished
         self._batch_request_id = batch_request_id
         self._started_at = started_at
         self.messages_written = 0  # server messages in the file (counted again on reopen)
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes in the file
+        self.cut = False  # the cap was reached: later messages are counted, not written
+        self.dropped = 0
 
     @classmethod
     def create(
-        cls, path: Path, header: JobLogHeader, *, batch_request_id: int, started_at: dt.datetime
+        cls,
+        path: Path,
+        header: JobLogHeader,
+        *,
+        batch_request_id: int,
+        started_at: dt.datetime,
+        max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> JobLog:
         """Create the log (dirs 0700, file 0600) with its running header.
 
@@ -46,12 +80,12 @@ class JobLog:
         """
         _make_private_dirs(path.parent)
         path, stream = _open_new(path)
-        log = cls(path, stream, batch_request_id, started_at)
+        log = cls(path, stream, batch_request_id, started_at, max_bytes)
         log._write(layout.header_lines(header, batch_request_id, started_at))
         return log
 
     @classmethod
-    def reopen(cls, path: Path) -> JobLog:
+    def reopen(cls, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> JobLog:
         """Open an existing log to append to it (resuming a run).
 
         A finished log can be reopened too: what is appended then, and a new ``finish``, rewrite
@@ -64,13 +98,15 @@ class JobLog:
         request_id, started_at = _identity(path, lines)
         complete = text.endswith("\n")
         if _finished(lines):
-            log = cls(path, None, request_id, started_at)
+            log = cls(path, None, request_id, started_at, max_bytes)
         else:
-            log = cls(path, _open_append(path), request_id, started_at)
-            if not complete:  # a crash cut the last line: it is not counted, and is closed off
-                log._write([""])
+            log = cls(path, _open_append(path), request_id, started_at, max_bytes)
+        log.size = len(text.encode("utf-8"))
+        if log._stream is not None and not complete:
+            log._write([""])  # a crash cut the last line: it is not counted, and is closed off
         body = _messages(lines) if complete else _messages(lines)[:-1]
         log.messages_written = sum(1 for line in body if line.startswith('"'))
+        log.cut = any(line.startswith(CUT_NOTE) for line in body)
         return log
 
     @property
@@ -79,27 +115,47 @@ class JobLog:
         return self._stream is None
 
     def append(self, messages: Iterable[Message]) -> None:
-        """Write the messages, quoted, one per line, then flush once."""
+        """Write the messages, quoted, one per line, then flush once; past the cap, count them."""
         lines = [
             layout.message_line(m.text, m.batch_request_id, self._batch_request_id)
             for m in messages
         ]
-        self._add(lines)
-        self.messages_written += len(lines)
+        if self.cut:
+            self.dropped += len(lines)
+            return
+        kept = self._fitting(lines)
+        if len(kept) < len(lines):
+            self.cut, self.dropped = True, len(lines) - len(kept)
+            note = f"{CUT_NOTE}: it reached its cap of {self.max_bytes} bytes ({MAX_BYTES_ENV})"
+            kept = [*kept, layout.note_line(note)]
+        self._add(kept)
+        self.messages_written += len(kept) - self.cut
+
+    def _fitting(self, lines: list[str]) -> list[str]:
+        """The first lines that fit under the cap, leaving room for the cut note and the end."""
+        room = self.max_bytes - self.size - 1024
+        for index, line in enumerate(lines):
+            room -= len(line.encode("utf-8")) + 1
+            if room < 0:
+                return lines[:index]
+        return lines
 
     def note(self, text: str) -> None:
         """Write one line of amtflow's own (``amtflow: ...``), unquoted."""
         self._add([layout.note_line(text)])
 
     def finish(self, completion_code_: int, *, ended_at: dt.datetime) -> None:
-        """Rewrite the log atomically in its final layout; calling it again rewrites the ending."""
+        """Rewrite the log atomically in its final layout; calling it again rewrites the ending.
+
+        Streamed, line by line: memory does not grow with the log.
+        """
         self._close()
-        lines = _lines(_read_text(self.path))
-        if layout.JOB_LOG not in lines:
-            raise StateError(f"{self.path}: its amtflow header is damaged")
         ending = Ending(completion_code(completion_code_).name, ended_at)
-        head = _final_header(lines, self._started_at, ending)
-        _replace(self.path, [*head, *_messages(lines), layout.RULE])
+        extra = []
+        if self.dropped:
+            extra.append(layout.note_line(f"{self.dropped} message(s) after the cut not written"))
+            self.dropped = 0
+        _rewrite(self.path, lambda head: _final_header(head, self._started_at, ending), extra)
 
     def close(self) -> None:
         """Close the file handle without finishing the log (it stays a running log)."""
@@ -110,16 +166,17 @@ class JobLog:
         if not lines:
             return
         if self._stream is None:  # finished: insert above the closing rule, atomically
-            current = _lines(_read_text(self.path))
-            _replace(self.path, [*current[:-1], *lines, layout.RULE])
+            _rewrite(self.path, lambda head: head, lines)
         else:
             self._write(lines)
 
     def _write(self, lines: list[str]) -> None:
         assert self._stream is not None
+        text = "".join(f"{line}\n" for line in lines)
         try:
-            self._stream.write("".join(f"{line}\n" for line in lines))
+            self._stream.write(text)
             self._stream.flush()
+            self.size += len(text.encode("utf-8"))
         except OSError as exc:
             raise StateError(f"cannot write job log {self.path}: {exc.strerror}") from exc
 
@@ -215,17 +272,48 @@ def _replaced(line: str, replacements: dict[str, str]) -> str:
     return line
 
 
-def _replace(path: Path, lines: list[str]) -> None:
+def _rewrite(path: Path, header: Callable[[list[str]], list[str]], extra: list[str]) -> None:
+    """Copy the log to a private temporary file, line by line, with ``header`` applied to its
+    header, ``extra`` lines added below its messages and the closing rule; then replace it."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(temporary, flags, FILE_MODE)
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write("".join(f"{line}\n" for line in lines))
+        with _open_source(path) as source:
+            head = header(_read_header(path, source))
+            fd = os.open(temporary, flags, FILE_MODE)
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as target:
+                target.writelines(f"{line}\n" for line in head)
+                _copy_messages(source, target)
+                target.writelines(f"{line}\n" for line in [*extra, layout.RULE])
         # No fsync: os.replace is atomic against a crash of amtflow, the failure that matters
         # here; an fsync per finished log cost 0.5 ms a job on ext4 (bench/run.py).
         os.replace(temporary, path)
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise StateError(f"cannot finish job log {path}: {exc.strerror}") from exc
+
+
+def _open_source(path: Path) -> IO[str]:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    return os.fdopen(fd, encoding="utf-8", errors="replace", newline="\n")
+
+
+def _read_header(path: Path, source: IO[str]) -> list[str]:
+    head = []
+    for line in source:
+        head.append(line.removesuffix("\n"))
+        if head[-1] == layout.JOB_LOG:
+            return head
+    raise StateError(f"{path}: its amtflow header is damaged")
+
+
+def _copy_messages(source: IO[str], target: IO[str]) -> None:
+    """The lines below ``Job Log``, without the closing rule of an earlier finish."""
+    previous: str | None = None
+    for line in source:
+        if previous is not None:
+            target.write(f"{previous}\n")
+        previous = line.removesuffix("\n")
+    if previous is not None and previous != layout.RULE:
+        target.write(f"{previous}\n")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.markup import escape
-
 from amtflow.agents import AgentCheck
-from amtflow.report import plain, stderr, stdout
+from amtflow.report import plain, shown, stderr, stdout
 
 
 def show_checks(checks: Sequence[AgentCheck]) -> None:
@@ -24,12 +22,12 @@ def show_checks(checks: Sequence[AgentCheck]) -> None:
 
 
 def _line(check: AgentCheck) -> str:
-    name, url = escape(check.agent), escape(check.url)
+    name, url = shown(check.agent), shown(check.url)
     if check.skipped:
-        return f"[yellow]SKIP[/] {name} {url}: {escape(check.problem)}"
+        return f"[yellow]SKIP[/] {name} {url}: {shown(check.problem)}"
     if check.ok:
-        return f"[green]OK[/]   {name} {url} (AMT {escape(check.version or '?')})"
-    return f"[bold red]FAIL[/] {name} {url}: {escape(check.problem)}"
+        return f"[green]OK[/]   {name} {url} (AMT {shown(check.version or '?')})"
+    return f"[bold red]FAIL[/] {name} {url}: {shown(check.problem)}"
 
 
 def simulator_listening(url: str) -> None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from rich.markup import escape
-
 from amtflow.control import JobLogFile
 from amtflow.joblog import PurgeResult
-from amtflow.report import plain, stderr, stdout, warning
+from amtflow.report import plain, safe_lines, shown, stderr, stdout, warning
 
 
 def show_purge(result: PurgeResult, log_dir: Path, *, dry_run: bool) -> None:
@@ -17,7 +15,7 @@ def show_purge(result: PurgeResult, log_dir: Path, *, dry_run: bool) -> None:
     verb = "would remove" if dry_run else "removed"
     for path in (*result.removed, *result.removed_dirs):
         suffix = "/" if path in result.removed_dirs else ""
-        stdout.print(f"{verb} {escape(_relative(path, log_dir))}{suffix}")
+        stdout.print(f"{verb} {shown(_relative(path, log_dir))}{suffix}")
     for problem in result.problems:
         warning(problem)
     stdout.print(_summary(result, log_dir, verb))
@@ -29,7 +27,7 @@ def _summary(result: PurgeResult, log_dir: Path, verb: str) -> str:
     if result.removed_dirs:
         folders = f" and {_count(len(result.removed_dirs), 'empty folder')}"
     kept = f"; kept {_count(result.kept, 'log file')}"
-    return escape(f"{verb} {files}{folders} from {log_dir}{kept}")
+    return shown(f"{verb} {files}{folders} from {log_dir}{kept}")
 
 
 def _relative(path: Path, log_dir: Path) -> str:
@@ -49,17 +47,15 @@ def purged_before_run(result: PurgeResult, log_dir: Path) -> None:
         warning(problem)
     if result.removed:
         stderr.print(
-            escape(f"removed {_count(len(result.removed), 'expired log file')} from {log_dir}")
+            shown(f"removed {_count(len(result.removed), 'expired log file')} from {log_dir}")
         )
 
 
 def show_job_logs(files: Sequence[JobLogFile]) -> None:
     """Each log file as it is, under a line naming job, attempt and path."""
     for log in files:
-        stdout.print(
-            f"[bold]== {escape(log.job)}[/] attempt {log.attempt}: {escape(str(log.path))}"
-        )
+        stdout.print(f"[bold]== {shown(log.job)}[/] attempt {log.attempt}: {shown(str(log.path))}")
         if log.text is None:
             stdout.print("[yellow](the file is gone: purged or moved)[/]")
         else:
-            plain(log.text.rstrip("\n"))
+            plain(safe_lines(log.text.rstrip("\n")))

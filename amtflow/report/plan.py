@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from rich.markup import escape
 from rich.tree import Tree
 
 from amtflow.model import TaskType
 from amtflow.plan import Plan, PlannedJob
-from amtflow.report import plain, stdout, table
-from amtflow.timeofday import JobTimes, shown
+from amtflow.report import plain, shown, stdout, table
+from amtflow.timeofday import JobTimes
+from amtflow.timeofday import shown as shown_instant
 
 
 def show(plan: Plan, fmt: str) -> None:
@@ -19,14 +19,12 @@ def show(plan: Plan, fmt: str) -> None:
     if fmt == "json":
         plain(json.dumps(plan_dict(plan), indent=2))
         return
-    title = f"schedule [bold]{escape(plan.schedule.name)}[/] for {plan.date}"
+    title = f"schedule [bold]{shown(plan.schedule.name)}[/] for {plan.date}"
     if plan.reason:
-        stdout.print(f"{title}: nothing runs ({escape(plan.reason)})")
+        stdout.print(f"{title}: nothing runs ({shown(plan.reason)})")
         return
-    starts = f", starts {shown(plan.start)}" if plan.start else ""
-    zone = (
-        f" ({escape(plan.timezone)})" if plan.start or any(j.times.any for j in plan.jobs) else ""
-    )
+    starts = f", starts {shown_instant(plan.start)}" if plan.start else ""
+    zone = f" ({shown(plan.timezone)})" if plan.start or any(j.times.any for j in plan.jobs) else ""
     tree = Tree(f"{title}{zone}: {len(plan.jobs)} job(s) in {len(plan.waves)} wave(s){starts}")
     for number, wave in enumerate(plan.waves, start=1):
         branch = tree.add(f"wave {number}")
@@ -35,34 +33,34 @@ def show(plan: Plan, fmt: str) -> None:
     if plan.skipped:
         skipped = tree.add("not run on this date")
         for off in plan.skipped:
-            skipped.add(f"{escape(off.name)}: {escape(off.reason)}")
+            skipped.add(f"{shown(off.name)}: {shown(off.reason)}")
     table(tree)  # whole lines when piped, like tables
 
 
 def _add_job(branch: Tree, job: PlannedJob) -> None:
-    request = job.request
+    request = job.request.shown  # secrets masked
     kind = "batch job" if request.task_type is TaskType.BATCH_JOB else "script"
     node = branch.add(
-        f"[bold]{escape(job.name)}[/] ({kind} {escape(request.target)} on {escape(job.job.agent)})"
+        f"[bold]{shown(job.name)}[/] ({kind} {shown(request.target)} on {shown(job.job.agent)})"
     )
     node.add(
-        f"application {escape(request.application)}, submit user {escape(request.submit_user)}, "
-        f"station {escape(request.station)}, queue {escape(request.queue or '(default)')}, "
-        f"run as {escape(request.user or '(application user)')}"
+        f"application {shown(request.application)}, submit user {shown(request.submit_user)}, "
+        f"station {shown(request.station)}, queue {shown(request.queue or '(default)')}, "
+        f"run as {shown(request.user or '(application user)')}"
     )
     if request.parameters:
-        node.add("parameters: " + escape(", ".join(request.parameters)))
+        node.add("parameters: " + shown(", ".join(request.parameters)))
     if job.depends_on:
-        node.add("after: " + ", ".join(f"{escape(d.job)} ({d.on.value})" for d in job.depends_on))
+        node.add("after: " + ", ".join(f"{shown(d.job)} ({d.on.value})" for d in job.depends_on))
     for assumed in job.assumed_met:
-        node.add(f"[yellow]dependency treated as met:[/] {escape(assumed)}")
+        node.add(f"[yellow]dependency treated as met:[/] {shown(assumed)}")
     if job.times.any:
-        node.add(escape(_window(job.times)))
+        node.add(shown(_window(job.times)))
 
 
 def _window(times: JobTimes) -> str:
     parts = [
-        f"{label} {shown(when)}"
+        f"{label} {shown_instant(when)}"
         for label, when in (
             ("earliest start", times.not_before),
             ("latest start", times.latest_start),
@@ -92,7 +90,7 @@ def plan_dict(plan: Plan) -> dict[str, object]:
 
 
 def _job_dict(job: PlannedJob) -> dict[str, object]:
-    request = job.request
+    request = job.request.shown  # secrets masked
     return {
         "name": job.name,
         "wave": job.wave + 1,

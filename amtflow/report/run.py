@@ -11,7 +11,6 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from rich.live import Live
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -21,7 +20,7 @@ from amtflow.engine import JobOutcome
 from amtflow.engine.context import JobEvent, JobFlag
 from amtflow.engine.timing import MISSED_START
 from amtflow.plan import Plan
-from amtflow.report import plain, stderr, stdout
+from amtflow.report import plain, shown, stderr, stdout, terminal_safe, write_private
 from amtflow.report import table as report_table
 from amtflow.runs import JobState
 
@@ -68,7 +67,7 @@ class PlainView:
             parts.append(_code_text(event.completion_code))
         if event.reason:
             parts.append(f"- {event.reason}")
-        plain(" ".join(parts))
+        plain(terminal_safe(" ".join(parts)))
 
 
 class LiveView:
@@ -147,7 +146,7 @@ class LiveView:
         state = self.states[name]
         elapsed = time.monotonic() - self.since.get(name, self.started)
         return (
-            escape(name),
+            shown(name),
             self._state_text(name),
             str(event.attempt) if event and event.attempt else "",
             str(event.batch_request_id) if event and event.batch_request_id else "",
@@ -166,8 +165,8 @@ def run_header(run_id: str, plan: Plan, *, simulated: str, began: str = "new") -
     jobs = len(plan.jobs)
     off = f" ({len(plan.skipped)} more not on this date)" if plan.skipped else ""
     stdout.print(
-        f"{verb} [bold]{escape(run_id)}[/]: schedule {escape(plan.schedule.name)} for "
-        f"{plan.date}, {jobs} job{'s' if jobs != 1 else ''}{off}{escape(where)}"
+        f"{verb} [bold]{shown(run_id)}[/]: schedule {shown(plan.schedule.name)} for "
+        f"{plan.date}, {jobs} job{'s' if jobs != 1 else ''}{off}{shown(where)}"
     )
 
 
@@ -187,12 +186,12 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
         if o.late:
             state.append(" late", style="bold yellow")
         table.add_row(
-            escape(o.name),
+            shown(o.name),
             state,
             _code_text(o.completion_code),
             str(o.attempts) if o.attempts else "",
             str(o.batch_request_id or ""),
-            escape("; ".join(part for part in (o.reason, o.late) if part)),
+            shown("; ".join(part for part in (o.reason, o.late) if part)),
         )
     report_table(table)
     counts = Counter(o.state.value for o in outcomes)
@@ -200,11 +199,11 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
     if late:
         counts["late"] = late
     line = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-    stdout.print(f"{len(outcomes)} jobs in {elapsed:.1f}s: {line}; logs in {escape(str(log_dir))}")
+    stdout.print(f"{len(outcomes)} jobs in {elapsed:.1f}s: {line}; logs in {shown(str(log_dir))}")
 
 
 def nothing_to_run(reason: str) -> None:
-    stderr.print(f"nothing to run: {escape(reason)}")
+    stderr.print(f"nothing to run: {shown(reason)}")
 
 
 def outcome_dict(o: JobOutcome) -> dict[str, object]:
@@ -228,7 +227,7 @@ def outcome_dict(o: JobOutcome) -> dict[str, object]:
 def write_json(path: Path, run: Mapping[str, object], outcomes: Iterable[JobOutcome]) -> None:
     """A machine-readable summary of the run."""
     document = {**run, "jobs": [outcome_dict(o) for o in outcomes]}
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    write_private(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
 
 
 def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elapsed: float) -> None:
@@ -244,17 +243,18 @@ def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elaps
     )
     for o in outcomes:
         case = ET.SubElement(suite, "testcase", classname=schedule, name=o.name)
+        reason = terminal_safe(o.reason)  # XML 1.0 cannot hold control characters
         if o.late:
             properties = ET.SubElement(case, "properties")
             ET.SubElement(properties, "property", name="late", value=o.late)
         if o.state is JobState.NOT_RUN:
-            ET.SubElement(case, "skipped", message=o.reason)
+            ET.SubElement(case, "skipped", message=reason)
         elif o.state is not JobState.OK:
-            failure = ET.SubElement(case, "failure", message=o.reason or o.state.value)
+            failure = ET.SubElement(case, "failure", message=reason or o.state.value)
             failure.text = f"log: {o.log_path}" if o.log_path else None
         if o.late:
             ET.SubElement(case, "system-out").text = o.late
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    write_private(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
 def kill_answer(answer: KillAnswer) -> None:
@@ -262,8 +262,8 @@ def kill_answer(answer: KillAnswer) -> None:
     status = answer.status
     confirmed = "killed" if status.completion_code == 3 else "not confirmed killed yet"
     stdout.print(
-        f"kill sent for {escape(answer.job)} of run {escape(answer.run_id)} "
-        f"(R:{answer.batch_request_id}): the server answered {escape(status.status)} "
+        f"kill sent for {shown(answer.job)} of run {shown(answer.run_id)} "
+        f"(R:{answer.batch_request_id}): the server answered {shown(status.status)} "
         f"({_code_text(status.completion_code)}), {confirmed}; the run records KILLED once the "
         "server reports it"
     )

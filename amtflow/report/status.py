@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 from rich import box
-from rich.markup import escape
 from rich.table import Table
 
 from amtflow import report
 from amtflow.batch import completion_code
+from amtflow.report import shown
 from amtflow.runs import JobRunRecord, JobState
 from amtflow.state.status import RunDetail, RunSummary, StatusReport, duration_seconds
 
@@ -40,7 +40,7 @@ def show_status(status: StatusReport, fmt: str = "text") -> None:
         _print(_runs_table(status.runs))
         _print_stale_note(status.runs)
     else:
-        report.stdout.print(f"no runs yet (state dir {escape(str(status.state_dir))})")
+        report.stdout.print(f"no runs yet (state dir {shown(str(status.state_dir))})")
 
 
 def status_json(status: StatusReport) -> dict[str, Any]:
@@ -114,8 +114,8 @@ def _runs_table(runs: tuple[RunSummary, ...]) -> Table:
     for summary in runs:
         counts = summary.counts
         table.add_row(
-            escape(summary.run.run_id),
-            escape(summary.run.schedule),
+            shown(summary.run.run_id),
+            shown(summary.run.schedule),
             summary.run.date,
             _run_state(summary),
             str(counts.get("ok", 0)),
@@ -130,7 +130,7 @@ def _runs_table(runs: tuple[RunSummary, ...]) -> Table:
 def _print_detail(detail: RunDetail) -> None:
     run = detail.summary.run
     report.stdout.print(
-        f"run [bold]{escape(run.run_id)}[/]  schedule {escape(run.schedule)}  date {run.date}"
+        f"run [bold]{shown(run.run_id)}[/]  schedule {shown(run.schedule)}  date {run.date}"
         f"  {_run_state(detail.summary)}  started {_clock(run.started_at, full=True)}"
         f"  duration {format_duration(detail.summary.duration_s)}"
     )
@@ -153,7 +153,7 @@ def _print_stale_note(runs: tuple[RunSummary, ...]) -> None:
     for summary in runs:
         if summary.stale:
             report.stdout.print(
-                f"[red]stale[/]: run {escape(summary.run.run_id)} is recorded as running, but its"
+                f"[red]stale[/]: run {shown(summary.run.run_id)} is recorded as running, but its"
                 f" process (pid {summary.run.pid}) is gone: it was killed or crashed"
             )
 
@@ -168,7 +168,7 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
     for job in detail.jobs:
         late = " [bold yellow]late[/]" if "late" in detail.marks.get(job.job, {}) else ""
         cells = [
-            escape(job.job),
+            shown(job.job),
             _styled(job.state.value) + late,
             _code(job.completion_code),
             str(job.attempt),
@@ -176,10 +176,10 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
             _clock(job.started_at, day=day),
             _clock(job.ended_at, day=day),
         ]
-        table.add_row(*cells, *([escape(job.reason)] if with_reason else []))
+        table.add_row(*cells, *([shown(job.reason)] if with_reason else []))
     for name, until in detail.waiting().items():
         waiting = f"[blue]waiting until {_clock(until, day=day)}[/]"
-        table.add_row(escape(name), waiting, "", "", "", "", "", *([""] if with_reason else []))
+        table.add_row(shown(name), waiting, "", "", "", "", "", *([""] if with_reason else []))
     return table
 
 
@@ -188,7 +188,7 @@ def _print_lines(title: str, lines: list[tuple[str, str]]) -> None:
     if lines:
         report.stdout.print(f"{title}:")
     for job, text in lines:
-        report.stdout.print(f"  {escape(job)}: {escape(text)}", overflow="ignore", crop=False)
+        report.stdout.print(f"  {shown(job)}: {shown(text)}", overflow="ignore", crop=False)
 
 
 def _run_state(summary: RunSummary) -> str:
@@ -204,7 +204,7 @@ def _styled(state: str) -> str:
 
 
 def _code(code: int | None) -> str:
-    return "" if code is None else f"{code} {escape(completion_code(code).name)}"
+    return "" if code is None else f"{code} {shown(completion_code(code).name)}"
 
 
 def _text(value: object | None) -> str:

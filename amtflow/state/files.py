@@ -1,7 +1,13 @@
-"""Where the state lives and how its files are made private to the user (dirs 0700, files 0600)."""
+"""Where the state lives and how its files are made private to the user (dirs 0700, files 0600).
+
+Files in the state dir are opened ``O_NOFOLLOW``: a symlink planted there (to make amtflow
+truncate or chmod its target) is refused, not followed. A state or log dir that another user
+owns, or that group or others may write to, is refused as ssh refuses such a ``~/.ssh``.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -15,6 +21,7 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def default_state_dir() -> Path:
@@ -38,6 +45,7 @@ def ensure_private_dir(path: Path) -> None:
     """Create ``path`` (and parents) as 0700 if missing; StateError if it cannot be a directory."""
     try:
         if path.is_dir():
+            check_owned(path, "state dir")
             return
         if path.exists():
             raise StateError(f"state dir {path}: exists and is not a directory")
@@ -45,6 +53,26 @@ def ensure_private_dir(path: Path) -> None:
         os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
     except OSError as exc:
         raise StateError(f"state dir {path}: cannot create it: {_reason(exc)}") from exc
+
+
+def check_owned(path: Path, what: str) -> None:
+    """StateError unless ``path`` is owned by this user and not writable by group or others."""
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # not there yet: whoever creates it says what goes wrong
+    except OSError as exc:
+        raise StateError(f"{what} {path}: cannot look at it: {_reason(exc)}") from exc
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise StateError(
+            f"{what} {path} is owned by another user (uid {info.st_uid}): amtflow keeps its "
+            f"state and logs private; use a dir of your own, or chown it to yourself"
+        )
+    if info.st_mode & 0o022:
+        raise StateError(
+            f"{what} {path} can be written by group or others (mode {info.st_mode & 0o777:o}): "
+            f"make it private with: chmod go-w {path}"
+        )
 
 
 def is_file(path: Path) -> bool:
@@ -62,8 +90,11 @@ def ensure_private_file(path: Path) -> None:
     private database file makes its companions private too.
     """
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, FILE_MODE))
-        os.chmod(path, FILE_MODE)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | NOFOLLOW, FILE_MODE)
+        try:
+            os.fchmod(fd, FILE_MODE)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise StateError(f"state file {path}: cannot open it for writing: {_reason(exc)}") from exc
 
@@ -72,7 +103,11 @@ def make_private(*paths: Path) -> None:
     """chmod 0600 the files that exist among ``paths`` (belt and braces for SQLite's companions)."""
     for path in paths:
         try:
-            os.chmod(path, FILE_MODE)
+            fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+            try:
+                os.fchmod(fd, FILE_MODE)
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -80,4 +115,6 @@ def make_private(*paths: Path) -> None:
 
 
 def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "it is a symbolic link, which amtflow does not follow in its state dir: remove it"
     return exc.strerror or type(exc).__name__

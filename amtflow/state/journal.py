@@ -25,9 +25,15 @@ from typing import Any
 
 from amtflow.errors import StateError
 from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
-from amtflow.state.files import ensure_private_dir, ensure_private_file, make_private, safe_name
+from amtflow.state.files import (
+    check_owned,
+    ensure_private_dir,
+    ensure_private_file,
+    make_private,
+    safe_name,
+)
 from amtflow.state.rows import JOB_COLUMNS, RUN_COLUMNS, job_run_record, run_record
-from amtflow.state.schema import connect
+from amtflow.state.schema import connect, connect_read_only
 
 DB_NAME = "journal.db"
 
@@ -51,12 +57,17 @@ class Journal:
         self._full_sync = True  # schema.connect opens at synchronous=FULL
 
     @classmethod
-    def open(cls, state_dir: Path) -> Journal:
+    def open(cls, state_dir: Path, *, read_only: bool = False) -> Journal:
         """Open (creating if needed, private to the user) the journal of ``state_dir``.
 
         StateError, in one line, if the dir cannot be created or written, the file is not a SQLite
-        database or is corrupted, or its schema is newer than this amtflow.
+        database or is corrupted, or its schema is newer than this amtflow. ``read_only`` (status,
+        logs) writes nothing, so it works on a read-only state dir too.
         """
+        if read_only:
+            check_owned(state_dir, "state dir")
+            db_path = journal_path(state_dir)
+            return cls(connect_read_only(db_path), db_path)
         ensure_private_dir(state_dir)
         db_path = journal_path(state_dir)
         ensure_private_file(db_path)

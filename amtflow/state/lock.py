@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from amtflow.errors import StateError
-from amtflow.state.files import FILE_MODE, ensure_private_dir, safe_name
+from amtflow.state.files import FILE_MODE, NOFOLLOW, ensure_private_dir, safe_name
 
 LOCKS_DIR = "locks"
 
@@ -49,7 +49,11 @@ class RunLock:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise StateError(f"lock {path}: cannot lock it: {exc.strerror}") from exc
             raise StateError(_taken(schedule, date, holder)) from None
-        _write_holder(fd, run_id)
+        try:
+            _write_holder(fd, run_id)
+        except OSError as exc:  # a full disk: one line, and the lock is not held
+            os.close(fd)
+            raise StateError(f"lock {path}: cannot write its holder: {exc.strerror}") from exc
         return cls(fd, path, run_id)
 
     def hold_for(self, run_id: str) -> None:
@@ -89,8 +93,12 @@ class RunLock:
 
 def _open(path: Path) -> int:
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | NOFOLLOW, FILE_MODE)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StateError(
+                f"lock {path} is a symbolic link, which amtflow does not follow: remove it"
+            ) from exc
         raise StateError(f"lock {path}: cannot open it: {exc.strerror}") from exc
     try:
         os.fchmod(fd, FILE_MODE)
@@ -109,7 +117,7 @@ def _write_holder(fd: int, run_id: str) -> None:
 def _read_holder(fd: int) -> dict[str, object]:
     try:
         holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # a planted file: shown as an unknown holder
         return {}
     return holder if isinstance(holder, dict) else {}
 

@@ -96,6 +96,30 @@ def connect(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
+def connect_read_only(db_path: Path) -> sqlite3.Connection:
+    """Open the journal for reading only (status, logs): nothing is created or written.
+
+    A WAL database needs its ``-shm`` file; in a read-only dir where there is none (the last
+    writer closed cleanly, so every commit is in the database file) it is opened immutable.
+    """
+    base = f"{db_path.absolute().as_uri()}?mode=ro"
+    reason = ""
+    for uri in (base, f"{base}&immutable=1"):
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            version = schema_version(conn)
+        except sqlite3.OperationalError as exc:
+            reason = str(exc)
+            continue
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"state db {db_path}: not a usable amtflow journal: {exc}") from exc
+        if version > len(MIGRATIONS):
+            conn.close()
+            _refuse_newer(version, db_path)
+        return conn
+    raise StateError(f"state db {db_path}: cannot open it for reading: {reason}")
+
+
 def _configure(conn: sqlite3.Connection) -> None:
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     if str(mode).lower() != "wal":

@@ -62,7 +62,7 @@ def read_status(state_dir: Path, run_id: str | None = None, *, limit: int = 20) 
         if run_id is not None:
             raise StateError(f"unknown run '{run_id}' (no runs yet in {state_dir})")
         return StatusReport(state_dir)
-    with Journal.open(state_dir) as journal:
+    with Journal.open(state_dir, read_only=True) as journal:
         if run_id is None:
             runs = tuple(_summary(journal, run) for run in journal.runs(limit))
             return StatusReport(state_dir, runs=runs)

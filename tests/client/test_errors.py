@@ -10,6 +10,7 @@ import pytest
 from aioresponses import CallbackResult, aioresponses
 
 from amtflow.client import AmtClient, RetryPolicy
+from amtflow.client.core import MAX_RELOGONS
 from amtflow.errors import (
     AuthenticationError,
     Conflict,
@@ -95,15 +96,38 @@ async def test_401_logs_on_again_once_and_repeats_the_call(
     assert tokens == ["old", "new"] and client.logons == 2
 
 
-async def test_second_401_is_an_authentication_error_code_24(
+async def test_second_401_on_a_start_is_an_authentication_error_code_24(
     client: AmtClient, mocked: aioresponses
 ) -> None:
     logon_ok(mocked, times=2)
-    mocked.get(MONITOR, status=401, payload=error("AUTHENTICATION_ERROR", "revoked"), repeat=True)
+    mocked.post(ACTION, status=401, payload=error("AUTHENTICATION_ERROR", "revoked"), repeat=True)
     with pytest.raises(AuthenticationError) as caught:
+        await client.start(BATCH_JOB)
+    assert caught.value.completion_code == 24
+    assert len(calls(mocked, "POST", ACTION)) == 2 and client.logons == 2
+
+
+async def test_a_read_refused_twice_logs_on_again_within_bounds_then_fails_24(
+    client: AmtClient, mocked: aioresponses, sleeps: list[float]
+) -> None:
+    """A MonitorJob poll does not give up on a running job at the second 401 (finding 12)."""
+    logon_ok(mocked, times=MAX_RELOGONS + 1)
+    mocked.get(MONITOR, status=401, payload=error("AUTHENTICATION_ERROR", "revoked"), repeat=True)
+    with pytest.raises(AuthenticationError, match="token refused 4 times") as caught:
         await client.monitor(4280)
     assert caught.value.completion_code == 24
-    assert len(calls(mocked, "GET", MONITOR)) == 2 and client.logons == 2
+    assert len(calls(mocked, "GET", MONITOR)) == MAX_RELOGONS + 1
+    assert client.logons == MAX_RELOGONS + 1 and len(sleeps) == MAX_RELOGONS - 1
+
+
+async def test_a_read_refused_twice_then_accepted_goes_on(
+    client: AmtClient, mocked: aioresponses, sleeps: list[float]
+) -> None:
+    logon_ok(mocked, times=3)
+    mocked.get(MONITOR, status=401, payload=error("AUTHENTICATION_ERROR", "flaky"))
+    mocked.get(MONITOR, status=401, payload=error("AUTHENTICATION_ERROR", "flaky"))
+    mocked.get(MONITOR, payload=status_body())
+    assert (await client.monitor(4280)).completion_code == 2
 
 
 async def test_refused_logon_says_what_to_fix_and_never_shows_the_password(

@@ -15,6 +15,7 @@ from amtflow.engine import attempt
 from amtflow.runs import JobState
 from tests.reliability.hostile import (
     HOSTILE_POLICY,
+    RID,
     Handler,
     HostileServer,
     answer,
@@ -108,6 +109,18 @@ REFUSED: dict[str, tuple[Callable[[], HostileServer], str, str, int]] = {
         lambda: HostileServer(messages_=endless_stream()),
         MESSAGES,
         f"over the {LIMIT}-byte limit",
+        1,
+    ),
+    "100,000 nested brackets": (
+        lambda: HostileServer(monitor=raw(b"[" * 100_000 + b"]" * 100_000)),
+        MONITOR,
+        "answer is not valid JSON",
+        HOSTILE_POLICY.max_attempts,
+    ),
+    "an answer about another job": (
+        lambda: HostileServer(monitor=answer(job_status(4, rid=RID + 1))),
+        MONITOR,
+        f"the answer is about another job ({RID + 1})",
         1,
     ),
     "Retry-After: 999999": (

@@ -62,7 +62,7 @@ async def test_tokens_refused_after_every_retry_give_up_after_three_renewals(
     for _ in range(4):
         mocked.get(MONITOR, status=503)
         mocked.get(MONITOR, status=401, payload=EXPIRED)
-    with pytest.raises(AuthenticationError, match="token refused twice") as caught:
+    with pytest.raises(AuthenticationError, match="token refused 4 times") as caught:
         await client.monitor(4280)
     assert caught.value.completion_code == 24 and client.logons == 4
     assert len(tokens_sent(mocked)) == 8

@@ -1,0 +1,170 @@
+"""Finding 8, 11 and 6 of issue 11: a full disk under the logs, the journal or the lock, and a
+server that floods a job with messages. The run ends in order, with its summary; never an
+internal error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from tests.reliability.hostile import job_status
+from tests.reliability.hostile_cli import ACTION, MESSAGES, MONITOR, Listener, serving
+from tests.run.conftest import amtflow, write_definitions
+
+DATE = "2026-11-24"
+RUN_FOR = 1.5  # seconds each job runs on the server
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 200 KB tmpfs (root only); skipped with the reason where it cannot be mounted."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=200k,mode=0700", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+class ChattyJobs:
+    """Each Start gets its own batch request id; each job runs RUN_FOR seconds and writes
+    twenty 2 KB messages per page read, so that logs fill a small disk fast."""
+
+    def __init__(self) -> None:
+        self.started: dict[int, float] = {}
+        self.ended_seen: set[int] = set()
+
+    async def start(self, request: web.Request) -> web.StreamResponse:
+        rid = 5000 + len(self.started)
+        self.started[rid] = time.monotonic()
+        return web.json_response(job_status(1, rid=rid))
+
+    async def monitor(self, request: web.Request) -> web.StreamResponse:
+        rid = int(request.match_info["id"])
+        done = time.monotonic() - self.started[rid] > RUN_FOR
+        if done:
+            self.ended_seen.add(rid)
+        return web.json_response({**job_status(4 if done else 2, rid=rid)})
+
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        rid = int(request.match_info["id"])
+        after = int(request.query.get("after", "0"))
+        items = [
+            {"seq": after + n, "batchRequestId": rid, "time": "t", "text": "x" * 2000}
+            for n in range(1, 21)
+        ]
+        return web.json_response({"batchRequestId": rid, "messages": items, "more": False})
+
+    def routes(self) -> dict[str, Any]:
+        return {ACTION: self.start, MONITOR: self.monitor, MESSAGES: self.messages}
+
+
+JOBS = [{"name": f"J{n}", "task": "batch_job", "job_name": f"J{n}"} for n in range(4)]
+
+
+def run(
+    tmp_path: Path, server: Listener, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    definitions = write_definitions(tmp_path, server.url, JOBS)
+    return amtflow("run", definitions, "--date", DATE, *args, cwd=tmp_path, env=env)
+
+
+def test_a_full_log_disk_fails_the_jobs_clearly_and_the_run_ends_in_order(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    chatty = ChattyJobs()
+    with serving(chatty.routes()) as server:
+        result = run(tmp_path, server, "--log-dir", str(small_disk))
+    text = result.stdout + result.stderr
+    assert result.returncode == 1, text
+    assert "internal error" not in text and "Traceback" not in text
+    assert "summary" in result.stdout and " failed" in result.stdout.splitlines()[-1], text
+    assert "its job log could not be written" in text and "No space left on device" in text
+    # every AMT job was watched to its end, though its log could not be written
+    assert chatty.ended_seen == set(chatty.started) and len(chatty.started) == 4
+    status = json.loads(amtflow("status", "--format", "json", cwd=tmp_path).stdout)
+    run_id = status["runs"][0]["run_id"]
+    detail = amtflow("status", run_id, "--format", "json", cwd=tmp_path)
+    assert '"running"' not in detail.stdout and '"failed"' in detail.stdout, detail.stdout
+
+
+def fill(folder: Path) -> None:
+    """Fill the file system of ``folder`` to the last block."""
+    with open(folder / "filler", "wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+                handle.flush()
+        except OSError:
+            pass
+    os.sync()
+
+
+def test_a_full_state_disk_is_one_line(tmp_path: Path, small_disk: Path) -> None:
+    fill(small_disk)
+    with serving(ChattyJobs().routes()) as server:
+        result = run(tmp_path, server, "--state-dir", str(small_disk / "state"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("amtflow: error: "), result.stderr
+    assert "internal error" not in result.stderr and server.count(ACTION) == 0
+
+
+def test_a_full_disk_under_the_lock_is_one_line(tmp_path: Path, small_disk: Path) -> None:
+    """The journal has room, the locks dir (on the small disk) has none: finding 11."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "locks").symlink_to(small_disk)
+    fill(small_disk)
+    with serving(ChattyJobs().routes()) as server:
+        result = run(tmp_path, server, "--state-dir", str(state))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("amtflow: error: lock ") and "No space left" in result.stderr
+    assert "internal error" not in result.stderr and server.count(ACTION) == 0
+
+
+def test_a_message_flood_is_cut_at_the_log_cap(tmp_path: Path) -> None:
+    async def flood(request: web.Request) -> web.StreamResponse:
+        after = int(request.query.get("after", "0"))
+        items = [
+            {"seq": after + n, "batchRequestId": 4280, "time": "t", "text": "flood " * 20}
+            for n in range(1, 1001)
+        ]
+        return web.json_response({"batchRequestId": 4280, "messages": items, "more": True})
+
+    async def monitor(request: web.Request) -> web.StreamResponse:
+        return web.json_response(job_status(4))
+
+    cap = 64 * 1024
+    with serving({MESSAGES: flood, MONITOR: monitor}) as server:
+        result = run(tmp_path, server, "--job", "J0", AMTFLOW_MAX_LOG_BYTES=str(cap))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (log,) = (tmp_path / ".amtflow" / "logs").rglob("*.log")
+    text = log.read_text(encoding="utf-8")
+    assert log.stat().st_size <= cap
+    assert f"the log is cut here: it reached its cap of {cap} bytes (AMTFLOW_MAX_LOG_BYTES)" in text
+    assert "message(s) after the cut not written" in text
+    assert text.rstrip("\n").endswith("-" * 75) and "Completion Code : DONE" in text
+
+
+def test_a_bad_log_cap_is_a_usage_error(tmp_path: Path) -> None:
+    with serving(ChattyJobs().routes()) as server:
+        result = run(tmp_path, server, AMTFLOW_MAX_LOG_BYTES="lots")
+    assert result.returncode == 2 and "AMTFLOW_MAX_LOG_BYTES" in result.stderr
+    assert "internal error" not in result.stderr
