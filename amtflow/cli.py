@@ -597,6 +597,34 @@ def logs_purge(paths: tuple[Path, ...], log_dir: Path | None, dry_run: bool) -> 
     return 1 if result.problems else 0
 
 
+@cli.group()
+def notify() -> None:
+    """Notifications: messages on run and job events through Apprise URLs."""
+
+
+@notify.command("test")
+@click.argument("name")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def notify_test(name: str, paths: tuple[Path, ...]) -> int:
+    """Send a test message to every URL of notification NAME; exit 1 if one is not delivered.
+
+    The notifications come from the definitions in PATH... (files or folders; default
+    definitions/).
+    """
+    from amtflow import definitions
+    from amtflow.definitions.checks import did_you_mean
+    from amtflow.notify import send_test
+    from amtflow.report import notify as notify_report
+
+    known = definitions.load(paths or [Path("definitions")]).notifications
+    if name not in known:
+        hint = did_you_mean(name, set(known)) or f" (defined: {', '.join(sorted(known)) or 'none'})"
+        raise click.UsageError(f"unknown notification '{name}'{hint}")
+    results = asyncio.run(send_test(known[name], os.environ))
+    notify_report.test_results(results)
+    return 0 if results and all(result.delivered for result in results) else 1
+
+
 def _show_error(exc: AmtflowError) -> None:
     if isinstance(exc, DefinitionError) and exc.diagnostics:
         from amtflow.report import diagnostics

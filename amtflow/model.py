@@ -172,6 +172,7 @@ class MasterJob:
     latest_start: TimeOfDay | None = None  # else not run
     deadline: TimeOfDay | None = None  # else flagged late
     location: Location | None = _here()
+    notify: tuple[str, ...] = ()  # notifications told of this job's events, besides the schedule's
 
 
 @dataclass(frozen=True)
@@ -184,9 +185,33 @@ class Schedule:
     start_time: TimeOfDay | None = None  # when exported triggers start its run
     timezone: str = DEFAULT_ZONE  # IANA name of the zone of all its times
     location: Location | None = _here()
+    notify: tuple[str, ...] = ()  # notifications told of its run and job events
 
     def job(self, name: str) -> MasterJob | None:
         return next((job for job in self.jobs if job.name == name), None)
+
+
+class NotifyEvent(str, enum.Enum):
+    """What a notification can be told of (the schema's list; stable strings, journalled)."""
+
+    RUN_STARTED = "run_started"
+    RUN_OK = "run_ok"
+    RUN_FAILED = "run_failed"
+    JOB_FAILED = "job_failed"  # failed or killed, after its last attempt
+    JOB_LATE = "job_late"  # past its deadline
+    JOB_MISSED_START = "job_missed_start"  # not started by its latest start
+    RUN_RESUMED = "run_resumed"  # a run whose runner died was picked up again
+    RUN_RECOVERED = "run_recovered"  # a rerun turned a failed schedule date OK
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Where messages about some events go: Apprise URLs, each only a reference to a secret."""
+
+    name: str
+    urls: tuple[SecretRef, ...]
+    events: frozenset[NotifyEvent]
+    location: Location | None = _here()
 
 
 @dataclass(frozen=True)
@@ -198,5 +223,6 @@ class Definitions:
     batch_users: Mapping[str, BatchUser] = field(default_factory=dict)
     agents: Mapping[str, Agent] = field(default_factory=dict)
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    notifications: Mapping[str, Notification] = field(default_factory=dict)
     files: tuple[str, ...] = ()
     digest: str = ""  # sha256 over the files' bytes, for the run journal

@@ -29,7 +29,8 @@ from amtflow.engine.context import RunContext
 from amtflow.engine.polling import PollPolicy
 from amtflow.errors import AmtError, Interrupted
 from amtflow.joblog import purge, retention_of
-from amtflow.model import Agent, Definitions
+from amtflow.model import Agent, Definitions, Notification
+from amtflow.notify import RunFacts, RunNotices, closing, refusal
 from amtflow.plan import Plan, choose_schedule, make_plan
 from amtflow.report import logs as logs_report
 from amtflow.report import run as view
@@ -109,6 +110,7 @@ class Connection:
     agents: Mapping[str, Agent]
     clients: Mapping[str, BatchClient]
     simulator_url: str = ""
+    notifications: Mapping[str, Notification] = field(default_factory=dict)
 
 
 def plan_for(options: RunOptions, definitions: Definitions) -> Plan:
@@ -139,14 +141,19 @@ async def connect(
         password = (lambda: SIMULATED_PASSWORD) if simulator_url else None
         async with new_session() as session:
             subset = {name: agents[name] for name in sorted(needed)}
-            await preflight(dataclasses.replace(definitions, agents=subset), session, password)
+            facts = RunFacts(plan.schedule.name, plan.date, "", len(plan.jobs))
+            notifications = definitions.notifications
+            async with refusal(
+                notifications, plan.schedule, facts, warn=report.warning, environ=options.environ
+            ):
+                await preflight(dataclasses.replace(definitions, agents=subset), session, password)
             clients: dict[str, BatchClient] = {
                 name: AmtClient(
                     session, agent, definitions.batch_users[agent.batch_user], password=password
                 )
                 for name, agent in subset.items()
             }
-            yield Connection(agents, clients, simulator_url)
+            yield Connection(agents, clients, simulator_url, definitions.notifications)
 
 
 @contextlib.asynccontextmanager
@@ -184,7 +191,29 @@ async def drive(
     run_id: str,
     restart: Restart = Restart(),
 ) -> RunResult:
-    """Run the plan's jobs under the engine, with the view, signals and the summary."""
+    """Run the plan's jobs under the engine, with the view, signals, notifications, summary."""
+    notices = RunNotices.start(
+        connection.notifications,
+        plan.schedule,
+        RunFacts(plan.schedule.name, plan.date, run_id, len(plan.jobs)),
+        recorder=journal,
+        warn=report.warning,
+        environ=options.environ,
+        began=restart.began.value,
+    )
+    async with closing(notices):
+        return await _drive(options, plan, connection, journal, run_id, restart, notices)
+
+
+async def _drive(
+    options: RunOptions,
+    plan: Plan,
+    connection: Connection,
+    journal: Journal,
+    run_id: str,
+    restart: Restart,
+    notices: RunNotices,
+) -> RunResult:
     view.run_header(run_id, plan, simulated=connection.simulator_url, began=restart.began.value)
     started = time.monotonic()
     with _view(options.live, [job.name for job in plan.jobs]) as observe:
@@ -194,7 +223,7 @@ async def drive(
             date=plan.date,
             log_dir=options.log_dir,
             recorder=journal,
-            observe=observe,
+            observe=notices.watching(observe),
             poll=options.poll,
         )
         engine = Engine(
@@ -205,10 +234,14 @@ async def drive(
             max_parallel=options.max_parallel,
             resume=restart.attempts,
             rerun=restart.rerun,
+            on_outcome=notices.job_ended,
         )
         with _signals(engine) as received:
             outcomes = tuple((await engine.run()).values())
     elapsed = time.monotonic() - started
+    rerun_of = restart.before if restart.began is Began.RERUN else None
+    state = run_state(outcomes, interrupted=bool(received))
+    notices.run_ended(state, outcomes, *received[:1], rerun_of=rerun_of)
     return _conclude(options, plan, journal, run_id, outcomes, received, elapsed, restart)
 
 

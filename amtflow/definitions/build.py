@@ -58,6 +58,9 @@ class ModelBuilder:
             batch_users={name: self.batch_user(e) for name, e in sections["batch_users"].items()},
             agents={name: self.agent(e) for name, e in sections["agents"].items()},
             schedules={name: self.schedule(e) for name, e in sections["schedules"].items()},
+            notifications={
+                name: self.notification(e) for name, e in sections["notifications"].items()
+            },
             files=tuple(source.display for source in self.index.files),
             digest=digest(self.index),
         )
@@ -68,6 +71,14 @@ class ModelBuilder:
     def batch_user(self, entry: Entry) -> model.BatchUser:
         password = model.SecretRef(**entry.data["password"])
         return model.BatchUser(entry.name, entry.data["identifier"], password, entry.at())
+
+    def notification(self, entry: Entry) -> model.Notification:
+        return model.Notification(
+            name=entry.name,
+            urls=tuple(model.SecretRef(**ref) for ref in entry.data["urls"]),
+            events=frozenset(model.NotifyEvent(event) for event in entry.data["events"]),
+            location=entry.at(),
+        )
 
     def agent(self, entry: Entry) -> model.Agent:
         data, tls = entry.data, entry.data.get("tls", {})
@@ -98,6 +109,7 @@ class ModelBuilder:
             start_time=self.time(entry, "start_time"),
             timezone=entry.data.get("timezone") or top_timezone(self.index, entry),
             location=entry.at(),
+            notify=tuple(entry.data.get("notify", ())),
         )
 
     def job(self, entry: Entry, defaults: Mapping[str, Any]) -> model.MasterJob:
@@ -127,6 +139,7 @@ class ModelBuilder:
             frequency=self.frequency(entry.child("frequency")),
             **times,
             location=entry.at(),
+            notify=tuple(entry.data.get("notify", ())),
         )
 
     def time(

@@ -81,8 +81,16 @@ class _Checker:
                 message = f"TLS verification is off for agent '{agent.name}': anyone on the path can read its traffic"
                 self.collector.warning(agent.at("tls", "verify"), message, "tls-verify")
 
+    def notify(self, entry: Entry) -> None:
+        known = self.names["notifications"]
+        for index, name in enumerate(entry.data.get("notify", ())):
+            if name not in known:
+                message = f"unknown notification '{name}'{did_you_mean(name, known)}"
+                self.collector.error(entry.at("notify", index), message, "unknown-reference")
+
     def schedule(self, schedule: Entry) -> None:
         defaults = schedule.child("defaults")
+        self.notify(schedule)
         self.reference(schedule.child("frequency"), "exclude_calendar", "calendars", "calendar")
         self.reference(defaults, "agent", "agents", "agent")
         self.routing(defaults)
@@ -94,6 +102,7 @@ class _Checker:
 
     def job(self, job: Entry, defaults: Entry, job_names: set[str]) -> None:
         self.reference(job, "agent", "agents", "agent")
+        self.notify(job)
         self.reference(job.child("frequency"), "exclude_calendar", "calendars", "calendar")
         self.routing(job)
         for key in ("agent", "application"):

@@ -16,6 +16,7 @@ SECTIONS = {
     "batch_users": "batch user",
     "agents": "agent",
     "schedules": "schedule",
+    "notifications": "notification",
 }
 
 

@@ -30,6 +30,7 @@ _OWNERS = {
     "agents": "agent",
     "batch_users": "batch user",
     "calendars": "calendar",
+    "notifications": "notification",
 }
 _BOOLEAN_WORDS = frozenset(("yes", "no", "on", "off", "y", "n"))
 _TYPE_NAMES = {
@@ -49,6 +50,14 @@ _ITEM_NAMES = {
     "on_codes": "completion code",
     "depends_on": "dependency",
     "include": "include",
+    "urls": "URL",
+    "events": "event",
+    "notify": "notification",
+}
+# Where a secret reference is expected, a literal is refused without ever being echoed.
+_SECRET_FIELDS = {
+    "password": "a password",
+    "urls": "a notification URL",
 }
 _PATTERN_HINTS = {
     "batch_server_url": "is not a Batch Server URL: write scheme://host:port, e.g. http://batchserver:42000",
@@ -147,11 +156,12 @@ def _forbidden(error: ValidationError, path: Path_, data: Any) -> Iterator[Probl
 def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     expected = error.validator_value
     value = error.instance
-    if _field(path) == "password":
+    if _field(path) in _SECRET_FIELDS:
+        what = _SECRET_FIELDS[_field(path)]
         yield (
             path,
             False,
-            "a password must be {env: NAME} or {file: PATH}, never a literal",
+            f"{what} must be {{env: NAME}} or {{file: PATH}}, never a literal",
             "literal-secret",
         )
     elif expected == "boolean" and isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
@@ -184,7 +194,7 @@ def _show(value: Any) -> str:
 
 
 def _too_many(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
-    if _field(path) == "password":
+    if _field(path) in _SECRET_FIELDS and isinstance(error.instance, dict):
         yield from _too_few(error, path, data)
         return
     limit, count = error.validator_value, len(error.instance)
@@ -192,13 +202,10 @@ def _too_many(error: ValidationError, path: Path_, data: Any) -> Iterator[Proble
 
 
 def _too_few(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
-    if _field(path) == "password":
-        yield (
-            path,
-            False,
-            "a password must be exactly one of {env: NAME} or {file: PATH}",
-            "literal-secret",
-        )
+    if _field(path) in _SECRET_FIELDS and isinstance(error.instance, dict):
+        what = _SECRET_FIELDS[_field(path)]
+        message = f"{what} must be exactly one of {{env: NAME}} or {{file: PATH}}"
+        yield path, False, message, "literal-secret"
     else:
         yield path, False, f"{_label(path)}{_owner(data, path)} must not be empty", "schema"
 

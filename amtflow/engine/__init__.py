@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import graphlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +54,9 @@ class Engine:
         max_parallel: int = 50,
         resume: Mapping[str, JobRunRecord] | None = None,
         rerun: Collection[str] = (),
+        on_outcome: Callable[[JobOutcome], None] = lambda outcome: None,
     ) -> None:
+        self.on_outcome = on_outcome  # each job run by this engine, after its last attempt
         self.ctx, self.plan, self.agents, self.clients = ctx, plan, agents, clients
         # jobs of a finished run to start again as a new attempt (amtflow rerun)
         self.rerun = frozenset(rerun)
@@ -155,6 +157,7 @@ class Engine:
             if task.exception() is not None:
                 await self._abandon()
             self._settle(task.result(), sorter)
+            self.on_outcome(task.result())
 
     async def _abandon(self) -> None:
         """A job hit an error the run cannot go on from (the journal or a log file failed):

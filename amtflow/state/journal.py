@@ -300,6 +300,34 @@ class Journal:
         if changed == 0:
             raise StateError(f"unknown {what}")
 
+    # -- notifications ------------------------------------------------------------------------
+
+    def record_notice(
+        self,
+        run_id: str,
+        notification: str,
+        url_index: int,
+        event: str,
+        delivered: bool,
+        tries: int,
+        reason: str,
+    ) -> None:
+        """Record one notification delivery, made or not (never a URL; ``reason`` masked)."""
+        self._sync(full=False)
+        row = (run_id, notification, url_index, event, int(delivered), tries, reason, utc_now())
+        try:
+            self._conn.execute("INSERT INTO notices VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+        except sqlite3.Error as exc:
+            raise self._error("cannot record a notification", exc) from exc
+
+    def notices(self, run_id: str) -> list[tuple[Any, ...]]:
+        """A run's deliveries: (notification, url_index, event, delivered, tries, reason, at)."""
+        return self._query(
+            "SELECT notification, url_index, event, delivered, tries, reason, at FROM notices "
+            "WHERE run_id = ? ORDER BY rowid",
+            (run_id,),
+        )
+
     # -- reading ------------------------------------------------------------------------------
 
     def runs(self, limit: int = 20) -> list[RunRecord]:

@@ -72,8 +72,23 @@ _V3 = (
     "CREATE INDEX runs_by_schedule_date ON runs (schedule, date)",
 )
 
+# Notification deliveries, made or not (no URL: they hold tokens; reasons are masked).
+_NOTICES = (
+    """CREATE TABLE notices (
+        run_id       TEXT NOT NULL REFERENCES runs (run_id),
+        notification TEXT NOT NULL,
+        url_index    INTEGER NOT NULL,
+        event        TEXT NOT NULL,
+        delivered    INTEGER NOT NULL,
+        tries        INTEGER NOT NULL,
+        reason       TEXT NOT NULL DEFAULT '',
+        at           TEXT NOT NULL
+    )""",
+    "CREATE INDEX notices_by_run ON notices (run_id)",
+)
+
 # Step i brings a database from version i to version i + 1. Append only; never edit a step.
-MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3, _NOTICES)
 
 BUSY_TIMEOUT_S = 10.0
 
