@@ -21,6 +21,7 @@ from pathlib import Path
 
 import aiohttp
 
+from amtflow import report
 from amtflow.agents import check_agents
 from amtflow.batch import BatchClient
 from amtflow.client import AmtClient, new_session

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from amtflow import definitions as defs
 from amtflow import report
 from amtflow.errors import StateError
-from amtflow.model import Agent, BatchUser, Definitions, Schedule
+from amtflow.model import Agent, BatchUser, Definitions, Notification, Schedule
 from amtflow.plan import Plan, PlannedJob, SkippedJob, make_plan
 from amtflow.runs import RunRecord
 
@@ -67,6 +67,8 @@ class RecordedPlan:
     skipped: tuple[SkippedJob, ...] = ()
     agents: Mapping[str, Agent] = field(default_factory=dict)  # the agents the jobs use
     batch_users: Mapping[str, BatchUser] = field(default_factory=dict)  # theirs
+    notify: tuple[str, ...] = ()  # the schedule's notifications
+    notifications: Mapping[str, Notification] = field(default_factory=dict)  # URLs by reference
 
     @classmethod
     def of(cls, spec: RunSpec, plan: Plan, definitions: Definitions) -> RecordedPlan:
@@ -74,7 +76,12 @@ class RecordedPlan:
         agents = {job.job.agent: definitions.agents[job.job.agent] for job in plan.jobs}
         users = {a.batch_user: definitions.batch_users[a.batch_user] for a in agents.values()}
         jobs = tuple(dataclasses.replace(job, request=job.request.recorded) for job in plan.jobs)
-        return cls(spec, jobs, plan.skipped, dict(sorted(agents.items())), users)
+        names = {*plan.schedule.notify, *(name for job in plan.jobs for name in job.job.notify)}
+        told = {
+            n: definitions.notifications[n] for n in sorted(names) if n in definitions.notifications
+        }
+        agents_by_name = dict(sorted(agents.items()))
+        return cls(spec, jobs, plan.skipped, agents_by_name, users, plan.schedule.notify, told)
 
     def plan(self, environ: Mapping[str, str] | None = None) -> Plan:
         """The plan again; with ``environ``, as the engine runs it (the values of its
@@ -85,7 +92,7 @@ class RecordedPlan:
                 dataclasses.replace(job, request=job.request.with_environment(environ))
                 for job in jobs
             )
-        schedule = Schedule(self.spec.schedule, tuple(job.job for job in jobs))
+        schedule = Schedule(self.spec.schedule, tuple(job.job for job in jobs), notify=self.notify)
         return Plan(schedule, self.spec.date, jobs, self.skipped, selected=tuple(self.spec.jobs))
 
     def definitions(self) -> Definitions:
@@ -95,6 +102,7 @@ class RecordedPlan:
             agents=dict(self.agents),
             batch_users=dict(self.batch_users),
             schedules={schedule.name: schedule},
+            notifications=dict(self.notifications),
             files=(self.spec.definitions,),
         )
 

@@ -59,7 +59,7 @@ def test_every_emission_point_sends_its_event(webhook: Webhook, monkeypatch) -> 
 
     async def scenario() -> None:
         notices = RunNotices.start(
-            notifications, schedule, RUN, recorder=None, warn=print, environ={}, resumed=False
+            notifications, schedule, RUN, recorder=None, warn=print, environ={}
         )
         notices.job_late("A", "past its deadline 02:30 by 12 minutes")
         notices.job_missed_start("B", "not started by its latest start 03:00")

@@ -107,3 +107,35 @@ def test_a_run_refused_at_preflight_is_a_run_failed(
     assert "run (none)." in post.message and "agent amt" in post.message
     assert PASSWORD not in post.message
     assert live.simulator.record.starts_by_job() == {}
+
+
+def test_a_rerun_that_turns_the_date_ok_sends_run_recovered(
+    tmp_path: Path, start_simulator: Any, webhook: Webhook
+) -> None:
+    from amtflow.simulator import Scenario
+
+    live = start_simulator({"default": {"duration": 0.05}, "jobs": {"B": {"end_code": 11}}})
+    jobs = [{"name": n, "task": "batch_job", "job_name": n} for n in ("A", "B")]
+    schedule = write_definitions(tmp_path, live.url, jobs)
+    document = yaml.safe_load(schedule.read_text())
+    document["notifications"] = [
+        {
+            "name": "ops",
+            "urls": [{"env": "OPS"}],
+            "events": ["run_failed", "run_ok", "run_recovered"],
+        }
+    ]
+    document["schedules"][0]["notify"] = ["ops"]
+    schedule.write_text(yaml.safe_dump(document, sort_keys=False))
+    env = {"OPS": webhook.apprise_url("ops")}
+    first = amtflow("run", schedule, "--date", DATE, "--plain", cwd=tmp_path, env=env)
+    assert first.returncode == 1, first.stderr
+    runs = json.loads(amtflow("status", "--format", "json", cwd=tmp_path).stdout)["runs"]
+    live.simulator.scenario = Scenario.from_mapping({"default": {"duration": 0.05}})
+    rerun = amtflow("rerun", runs[0]["run_id"], "--plain", cwd=tmp_path, env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert [post.title for post in webhook.posts] == [
+        f"NIGHTLY {DATE}: Failed: 1 failed, 0 not run, of 2 jobs",
+        f"NIGHTLY {DATE}: Recovered: after a rerun all 2 jobs ended OK",
+    ]
+    assert "- B: ok" in webhook.posts[1].message
