@@ -50,6 +50,7 @@ _ITEM_NAMES = {
     "depends_on": "dependency",
     "include": "include",
 }
+_DURATIONS = frozenset(("max_run_time", "delay"))
 _PATTERN_HINTS = {
     "batch_server_url": "is not a Batch Server URL: write scheme://host:port, e.g. http://batchserver:42000",
     "max_run_time": "is not a duration: write e.g. 90s, 5m, 2h or 1h30m",
@@ -116,8 +117,8 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 def _required(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     for key in error.validator_value:
         if key not in error.instance:
-            yield (
-                path,
+            yield (  # at the missing key's path: shown at its mapping, and pruned as refused
+                path + (key,),
                 False,
                 f"missing required key '{key}'{_owner(data, path)}{_task_note(error)}",
                 "schema",
@@ -156,6 +157,10 @@ def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
         )
     elif expected == "boolean" and isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
         yield path, False, f"'{value}' is not a boolean (YAML 1.2: write true or false)", "yaml-1.2"
+    elif _is_number(value) and _field(path) in _DURATIONS:
+        unit = f"{value}s, {value}m or {value}h"
+        message = f"{_label(path)} {_show(value)}{_owner(data, path)} has no unit: write {unit}"
+        yield path, False, message, "schema"
     else:
         wanted = " or ".join(
             _TYPE_NAMES[t] for t in ([expected] if isinstance(expected, str) else expected)
@@ -255,7 +260,7 @@ def _field(path: Path_) -> str:
 def _label(path: Path_) -> str:
     if not path:
         return "the file"
-    name = _field(path).replace("_", " ")
+    name = _field(path)  # as written, so that it can be searched for
     if isinstance(path[-1], int):
         return _ITEM_NAMES.get(_field(path), f"an item of {name}")
     return name
