@@ -8,8 +8,10 @@ its exit status; a traceback is shown only with ``--traceback`` (or ``AMTFLOW_TR
 from __future__ import annotations
 
 import asyncio
+import calendar
 import datetime as dt
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -50,7 +52,18 @@ class _DateType(click.ParamType):  # type: ignore[type-arg]
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
+            if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+                self.fail(f"'{value}' is not a real date{_month_length(text)}")
             self.fail(f"'{value}' is not a date: use YYYY-MM-DD, today, yesterday or tomorrow")
+
+
+def _month_length(text: str) -> str:
+    """`` (November 2026 has 30 days)`` when the day is past the month's end, else ``""``."""
+    year, month = int(text[:4]), int(text[5:7])
+    if not (1 <= month <= 12 and year >= 1):
+        return " (the month must be 01 to 12)" if year >= 1 else ""
+    days = calendar.monthrange(year, month)[1]
+    return f" ({calendar.month_name[month]} {year} has {days} days)"
 
 
 def _properties(values: tuple[str, ...]) -> dict[str, str]:

@@ -101,10 +101,16 @@ def _unknown_keys(error: ValidationError, path: Path_, data: Any) -> Iterator[Pr
     allowed = sorted(error.schema.get("properties", {}))
     for key in error.instance:
         if key not in allowed:
-            message = (
-                f"unknown key {_show(key)}{_owner(data, path)}{_did_you_mean(key[:100], allowed)}"
-            )
+            hint = _did_you_mean(key[:100], allowed) or _misplaced(key, path)
+            message = f"unknown key {_show(key)}{_owner(data, path)}{hint}"
             yield path + (key,), True, message, "unknown-key"
+
+
+def _misplaced(key: str, path: Path_) -> str:
+    """A job's key on its schedule: the line is likely indented too little."""
+    if len(path) == 2 and path[0] == "schedules" and key in schema()["$defs"]["job"]["properties"]:
+        return f" ('{key}' is a job key: is it indented too little, under its job?)"
+    return ""
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
@@ -158,9 +164,7 @@ def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     elif expected == "boolean" and isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
         yield path, False, f"'{value}' is not a boolean (YAML 1.2: write true or false)", "yaml-1.2"
     elif _is_number(value) and _field(path) in _DURATIONS:
-        unit = f"{value}s, {value}m or {value}h"
-        message = f"{_label(path)} {_show(value)}{_owner(data, path)} has no unit: write {unit}"
-        yield path, False, message, "schema"
+        yield path, False, _no_unit(value, path, data), "schema"
     else:
         wanted = " or ".join(
             _TYPE_NAMES[t] for t in ([expected] if isinstance(expected, str) else expected)
@@ -168,6 +172,11 @@ def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
         hint = " (quote it to use it as text)" if expected == "string" and _is_number(value) else ""
         message = f"{_label(path)}{_owner(data, path)} must be {wanted}, not {_show(value)}{hint}"
         yield path, False, message, "schema"
+
+
+def _no_unit(value: Any, path: Path_, data: Any) -> str:
+    unit = f"{value}s, {value}m or {value}h"
+    return f"{_label(path)} {_show(value)}{_owner(data, path)} has no unit: write {unit}"
 
 
 def _is_number(value: Any) -> bool:
@@ -221,6 +230,8 @@ def _pattern(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem
         yield path + (error.instance,), True, f"{value} is not a valid name here", "schema"
     elif "[0-9]{4}-" in error.validator_value:
         yield path, False, f"{value}{_owner(data, path)} is not a date: write YYYY-MM-DD", "schema"
+    elif _field(path) in _DURATIONS and str(error.instance).isdigit():
+        yield path, False, _no_unit(error.instance, path, data), "schema"
     else:
         hint = _PATTERN_HINTS.get(_field(path), "has the wrong form")
         yield path, False, f"{_label(path)} {value}{_owner(data, path)} {hint}", "schema"

@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from .yamlsyntax import syntax_problem
+
 try:
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # no libyaml: the pure-Python parser gives the same events
@@ -223,7 +225,7 @@ class _Builder:
                 raise YamlProblem(
                     f"nesting deeper than {MAX_DEPTH} levels", *where, "limit"
                 ) from None
-            raise _syntax_problem(exc, text) from None
+            raise YamlProblem(*syntax_problem(exc, text), rule="yaml") from None
         except yaml.YAMLError as exc:
             raise YamlProblem(f"YAML syntax: {exc}") from None
 
@@ -333,23 +335,6 @@ class _Builder:
 def _mark(event: yaml.Event) -> Position:
     mark = event.start_mark
     return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-
-
-def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
-    mark = exc.problem_mark or exc.context_mark
-    if exc.context_mark and "end of stream" in (exc.problem or ""):
-        mark = exc.context_mark  # where the unclosed thing began, not the end of the file
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    problem = exc.problem or "invalid YAML"
-    if "\t" in _line(text, line)[: max(column, 1)]:
-        return YamlProblem("tab character: YAML indents with spaces only", line, column, "yaml")
-    context = f" {exc.context}" if exc.context else ""
-    return YamlProblem(f"YAML syntax: {problem}{context}", line, column, "yaml")
-
-
-def _line(text: str, line: int) -> str:
-    lines = text.split("\n", line)
-    return lines[line - 1] if len(lines) >= line else ""
 
 
 def _short(tag: str | None) -> str:
