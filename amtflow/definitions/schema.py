@@ -61,33 +61,37 @@ _PATTERN_HINTS = {
 }
 
 
-def schema_text() -> str:
-    """The schema file's text, from the installed package or the source checkout."""
-    packaged = importlib.resources.files("amtflow") / "_schema/amtflow.schema.json"
+DEFINITIONS_SCHEMA = "amtflow.schema.json"
+PROJECT_SCHEMA = "amtflow-project.schema.json"  # the project file, amtflow.yaml
+
+
+def schema_text(name: str = DEFINITIONS_SCHEMA) -> str:
+    """A schema file's text, from the installed package or the source checkout."""
+    packaged = importlib.resources.files("amtflow") / "_schema" / name
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    source = Path(__file__).resolve().parents[2] / "schemas" / "amtflow.schema.json"
+    source = Path(__file__).resolve().parents[2] / "schemas" / name
     try:
         return source.read_text(encoding="utf-8")
     except OSError as exc:
         raise DefinitionError(f"the amtflow schema is missing ({source})") from exc
 
 
-@functools.lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
-    """The schema as a mapping."""
-    loaded: dict[str, Any] = json.loads(schema_text())
+@functools.lru_cache(maxsize=2)
+def schema(name: str = DEFINITIONS_SCHEMA) -> dict[str, Any]:
+    """A schema as a mapping."""
+    loaded: dict[str, Any] = json.loads(schema_text(name))
     return loaded
 
 
-@functools.lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema())
+@functools.lru_cache(maxsize=2)
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema(name))
 
 
-def schema_problems(data: Any) -> Iterator[Problem]:
+def schema_problems(data: Any, name: str = DEFINITIONS_SCHEMA) -> Iterator[Problem]:
     """Every schema violation in one file's data, as human messages, found as they are read."""
-    for error in _validator().iter_errors(data):
+    for error in _validator(name).iter_errors(data):
         yield from _explain(error, data)
 
 

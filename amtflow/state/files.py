@@ -75,6 +75,30 @@ def check_owned(path: Path, what: str) -> None:
         )
 
 
+GITIGNORE = "# Created by amtflow: the state dir holds nothing for git.\n*\n"
+
+
+def ensure_state_dir(state_dir: Path) -> None:
+    """``ensure_private_dir``; a state dir amtflow creates gets a ``.gitignore`` of ``*``.
+
+    As pytest does for its cache, so that a first run leaves nothing in ``git status``. A folder
+    that already existed is left alone: it may be the user's own (``--state-dir .``).
+    """
+    created = not state_dir.exists()
+    ensure_private_dir(state_dir)
+    if created:
+        try:
+            fd = os.open(state_dir / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            return  # another run created the dir and its .gitignore at the same moment
+        except OSError as exc:
+            raise StateError(
+                f"state dir {state_dir}: cannot write .gitignore: {_reason(exc)}"
+            ) from exc
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(GITIGNORE)
+
+
 def is_file(path: Path) -> bool:
     """Whether ``path`` is a regular file; StateError if it cannot even be looked at."""
     try:
