@@ -18,11 +18,11 @@ from typing import Any
 
 from amtflow.definitions.diagnostics import Diagnostic
 from amtflow.definitions.schema import PROJECT_SCHEMA, schema_problems
+from amtflow.definitions.sources import PROJECT_FILE
 from amtflow.definitions.yamlload import YamlProblem, read_document
 from amtflow.errors import DefinitionError
 from amtflow.model import Location
 
-PROJECT_FILE = "amtflow.yaml"
 DEFAULT_DEFINITIONS = "definitions"
 DEFAULT_STATE_DIR = ".amtflow"
 DEFAULT_LOG_DIR = ".amtflow/logs"

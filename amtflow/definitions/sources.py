@@ -28,6 +28,7 @@ SUFFIXES = (".yaml", ".yml")
 MAX_SCHEMA_PROBLEMS = (
     200  # per file: a file of 40,000 unknown keys says so in 200 lines, not 40,000
 )
+PROJECT_FILE = "amtflow.yaml"  # the project file (amtflow.project), never a definitions file
 MAX_INCLUDE_DEPTH = 32  # files in one include chain; deeper is refused, not a RecursionError
 
 
@@ -98,6 +99,7 @@ def _folder_roots(folder: Path) -> list[Root]:
         path
         for path in folder.rglob("*")
         if path.suffix in SUFFIXES
+        and path.name != PROJECT_FILE
         and path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )

@@ -133,3 +133,11 @@ def test_hook_sees_a_rename_in_common_break_the_schedules(
     assert "definitions/nightly.yaml:" in result.stdout
     assert "unknown agent 'amt-demo' (did you mean 'amt-prod'?)" in result.stdout
     assert "ci.yml" not in result.stdout and "mkdocs.yml" not in result.stdout
+
+
+def test_readme_shows_no_rev_that_does_not_exist() -> None:
+    """amtflow has no release tag: the README's rev is a commit looked up where it is used."""
+    readme = (REPO / "README.md").read_text()
+    revs = [line.strip() for line in readme.splitlines() if line.strip().startswith("rev:")]
+    assert revs == ["rev: $rev"]
+    assert 'rev=$(git ls-remote "$url" HEAD | cut -f1)' in readme
