@@ -180,18 +180,18 @@ class _ParserDepthLimit(Exception):
     """The parser refused nesting itself, deeper than amtflow's own limit (see the docstring)."""
 
 
-_PARSER_DEPTH = ("maximum nesting depth", "nesting depth", "too deep")
+_PARSER_DEPTH = ("nesting depth", "too deep")  # libyaml 0.2.5: "exceeded maximum nesting depth"
 
 
 class _Builder:
     """Consumes the event stream once, building values and positions, enforcing the limits."""
 
     def __init__(
-        self, document: YamlDocument, keep_text: KeepText | None = None, loader: type = _Loader
+        self, document: YamlDocument, keep_text: KeepText | None = None, loader: type | None = None
     ) -> None:
         self.document = document
         self.keep_text = keep_text
-        self.loader = loader
+        self.loader = loader or _Loader
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.nodes = 0
         self.parsed = 0
