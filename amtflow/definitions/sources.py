@@ -215,5 +215,6 @@ def _load(path: Path, display: str) -> SourceFile:
             )
         refused.append(node_path)
         source.problems.append(Diagnostic(source.location(node_path, key=key), "error", *shown))
-    source.valid = valid_parts(source.document.data, refused)
+    if source.checkable:  # past the limit the rest is unknown: nothing is cross-checked
+        source.valid = valid_parts(source.document.data, refused)
     return source

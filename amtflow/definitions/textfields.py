@@ -1,8 +1,8 @@
 """Which nodes of a definition file are text to AMT, read from the schema.
 
-A field whose schema is ``#/$defs/text`` or ``#/$defs/scalar`` (application, users, station,
-queue, job and script names, task values, script parameters, properties...) is sent to the AMT
-Batch Server as text, so a plain scalar there keeps exactly what the file says: ``007`` stays
+A field whose schema type is ``["string", "number", "boolean"]`` (application, users, station,
+queue, job and script names, task values; inline, as a ``$ref`` costs the validator a lookup per
+job) or ``#/$defs/scalar`` (properties, script parameters) is sent to the AMT Batch Server as text, so a plain scalar there keeps exactly what the file says: ``007`` stays
 ``007``, ``1.50`` stays ``1.50``, ``1e3`` stays ``1e3``. The schema is the one list of them.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 from .schema import schema
 from .yamlload import Path_
 
-TEXT_DEFS = frozenset(("#/$defs/text", "#/$defs/scalar"))
+TEXT_DEFS = frozenset(("#/$defs/scalar",))
+TEXT_TYPE = ["string", "number", "boolean"]
 _TEXT, _INDEX, _KEY = object(), object(), object()  # trie markers: a text node, any item, any key
 
 Trie = dict[Any, Any]
@@ -41,7 +42,7 @@ def _walk(node: Any, trie: Trie, defs: dict[str, Any], refs: tuple[str, ...]) ->
     if not isinstance(node, dict):
         return
     ref = node.get("$ref")
-    if ref in TEXT_DEFS:
+    if ref in TEXT_DEFS or node.get("type") == TEXT_TYPE:
         trie[_TEXT] = True
     elif isinstance(ref, str) and ref.startswith("#/$defs/") and ref not in refs:
         _walk(defs.get(ref.removeprefix("#/$defs/")), trie, defs, (*refs, ref))
