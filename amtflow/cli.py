@@ -378,14 +378,14 @@ def export_command(
     **settings: Any,
 ) -> None:
     """Write cron lines, systemd timers or Kubernetes CronJobs that start each schedule with a
-    start_time on time (default definitions: definitions/)."""
+    start_time on time (default: amtflow.yaml's definitions, else definitions/)."""
     import shutil
 
     from amtflow import definitions as defs
     from amtflow.export import ExportOptions, export, write_files
     from amtflow.report import export as export_report
 
-    loaded = defs.load(list(paths) or [Path("definitions")])
+    loaded = defs.load(_definitions(paths))
     local = shutil.which("amtflow") if target != "kubernetes" else None  # in the image: on PATH
     options = ExportOptions(
         root=Path.cwd(),
