@@ -23,7 +23,8 @@ from .times import check_times
 from .yamlload import Path_
 
 _SECRET_NAME = re.compile(r"pass(word|wd)?|pwd|secret|token|api[_-]?key|credential", re.IGNORECASE)
-_ENV_ONLY = re.compile(r"(\[\[ENV:[A-Za-z_][A-Za-z0-9_.-]*\]\])+\Z")
+# a value drawing on the environment or on another property (checked itself) is no literal
+_REFERENCED = re.compile(r"\[\[(?:ENV:)?[A-Za-z_]")
 _ROUTING = {"submit_user": "BATCH", "station": "OPCON"}
 
 
@@ -130,7 +131,7 @@ class _Checker:
 
     def secret(self, owner: Entry, path: Path_, kind: str, name: str, value: Any) -> None:
         text = as_text(value)
-        if _SECRET_NAME.search(name) and text and not _ENV_ONLY.match(text):
+        if _SECRET_NAME.search(name) and text and not _REFERENCED.search(text):
             of = f" of job '{owner.name}'" if owner.path else ""
             message = f"{kind} '{name}'{of} holds a literal secret: write [[ENV:NAME]] instead"
             self.collector.error(owner.at(*path), message, "literal-secret")

@@ -87,16 +87,20 @@ def ensure_state_dir(state_dir: Path) -> None:
     created = not state_dir.exists()
     ensure_private_dir(state_dir)
     if created:
-        try:
-            fd = os.open(state_dir / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        except FileExistsError:
-            return  # another run created the dir and its .gitignore at the same moment
-        except OSError as exc:
-            raise StateError(
-                f"state dir {state_dir}: cannot write .gitignore: {_reason(exc)}"
-            ) from exc
+        _write_gitignore(state_dir / ".gitignore")
+
+
+def _write_gitignore(path: Path) -> None:
+    """A courtesy, never a failure: on a full disk the journal says what is wrong, in one line."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except OSError:  # another run made it at the same moment, or the disk is full
+        return
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(GITIGNORE)
+    except OSError:
+        path.unlink(missing_ok=True)
 
 
 def is_file(path: Path) -> bool:
