@@ -8,8 +8,10 @@ its exit status; a traceback is shown only with ``--traceback`` (or ``AMTFLOW_TR
 from __future__ import annotations
 
 import asyncio
+import calendar
 import datetime as dt
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import click
 
 from amtflow import __version__, report
-from amtflow.errors import AmtflowError, DefinitionError
+from amtflow.errors import AmtflowError, DefinitionError, UsageError
 from amtflow.timeofday import RelativeDate
 
 if TYPE_CHECKING:
@@ -50,7 +52,18 @@ class _DateType(click.ParamType):  # type: ignore[type-arg]
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
+            if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+                self.fail(f"'{value}' is not a real date{_month_length(text)}")
             self.fail(f"'{value}' is not a date: use YYYY-MM-DD, today, yesterday or tomorrow")
+
+
+def _month_length(text: str) -> str:
+    """`` (November 2026 has 30 days)`` when the day is past the month's end, else ``""``."""
+    year, month = int(text[:4]), int(text[5:7])
+    if not (1 <= month <= 12 and year >= 1):
+        return " (the month must be 01 to 12)" if year >= 1 else ""
+    days = calendar.monthrange(year, month)[1]
+    return f" ({calendar.month_name[month]} {year} has {days} days)"
 
 
 def _properties(values: tuple[str, ...]) -> dict[str, str]:
@@ -61,6 +74,38 @@ def _properties(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--property")
         properties[name.strip()] = value
     return properties
+
+
+def _project_default(setting: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A callback giving an option that was not set (nor its AMTFLOW_* variable) its default
+    from the project file amtflow.yaml, else amtflow's own (see ``amtflow.project``)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            return value
+        from amtflow.project import settings
+
+        return getattr(settings(), setting)
+
+    return callback
+
+
+def _definitions(paths: tuple[Path, ...]) -> list[Path]:
+    """The paths given, else the definitions roots of amtflow.yaml, else definitions/."""
+    if paths:
+        return list(paths)
+    from amtflow.project import settings
+
+    found = settings()
+    missing = [root for root in found.definitions if not root.exists()]
+    if missing and found.file is None:
+        raise UsageError(
+            f"no {missing[0]}/ folder here: pass the files or folders to check, or name them "
+            "in an amtflow.yaml (definitions: [...]) in this folder or one above"
+        )
+    if missing:
+        raise UsageError(f"{found.file}: definitions root {missing[0]} does not exist")
+    return list(found.definitions)
 
 
 def _plan_options(command: Callable[..., Any], *, exists: bool = True) -> Callable[..., Any]:
@@ -169,8 +214,9 @@ _live_option = click.option(
 @click.option(
     "--max-parallel",
     type=click.IntRange(min=1),
-    default=50,
-    show_default=True,
+    envvar="AMTFLOW_MAX_PARALLEL",
+    callback=_project_default("max_parallel"),
+    show_default="amtflow.yaml's max_parallel, else 50",
     help="Jobs running at once over all agents.",
 )
 @click.option(
@@ -187,15 +233,15 @@ _live_option = click.option(
     "--log-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="AMTFLOW_LOG_DIR",
-    default=".amtflow/logs",
-    show_default=True,
+    callback=_project_default("log_dir"),
+    show_default="amtflow.yaml's log_dir, else .amtflow/logs",
 )
 @click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="AMTFLOW_STATE_DIR",
-    default=".amtflow",
-    show_default=True,
+    callback=_project_default("state_dir"),
+    show_default="amtflow.yaml's state_dir, else .amtflow",
 )
 @_json_option
 @_junit_option
@@ -268,13 +314,12 @@ def run(
 def validate(
     ctx: click.Context, paths: tuple[Path, ...], output_format: str, properties: tuple[str, ...]
 ) -> None:
-    """Validate definition files and folders (default: definitions/)."""
+    """Validate definition files and folders (default: amtflow.yaml's definitions, else
+    definitions/)."""
     from amtflow import definitions
     from amtflow.report import diagnostics
 
-    validation = definitions.validate(
-        paths or [Path("definitions")], properties=_properties(properties)
-    )
+    validation = definitions.validate(_definitions(paths), properties=_properties(properties))
     diagnostics.show(validation, output_format)
     ctx.exit(0 if validation.ok else 2)
 
@@ -333,14 +378,14 @@ def export_command(
     **settings: Any,
 ) -> None:
     """Write cron lines, systemd timers or Kubernetes CronJobs that start each schedule with a
-    start_time on time (default definitions: definitions/)."""
+    start_time on time (default: amtflow.yaml's definitions, else definitions/)."""
     import shutil
 
     from amtflow import definitions as defs
     from amtflow.export import ExportOptions, export, write_files
     from amtflow.report import export as export_report
 
-    loaded = defs.load(list(paths) or [Path("definitions")])
+    loaded = defs.load(_definitions(paths))
     local = shutil.which("amtflow") if target != "kubernetes" else None  # in the image: on PATH
     options = ExportOptions(
         root=Path.cwd(),
@@ -355,11 +400,12 @@ def export_command(
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of definition files."""
-    from amtflow.definitions import schema_text
+@click.option("--project", is_flag=True, help="The schema of the project file amtflow.yaml.")
+def schema(project: bool) -> None:
+    """Print the JSON Schema of definition files (or of amtflow.yaml)."""
+    from amtflow.definitions.schema import DEFINITIONS_SCHEMA, PROJECT_SCHEMA, schema_text
 
-    report.plain(schema_text().rstrip("\n"))
+    report.plain(schema_text(PROJECT_SCHEMA if project else DEFINITIONS_SCHEMA).rstrip("\n"))
 
 
 @cli.command()
@@ -401,7 +447,7 @@ def agents_check(paths: tuple[Path, ...]) -> int:
     from amtflow.agents import check_all
     from amtflow.report import agents as agents_report
 
-    checks = asyncio.run(check_all(definitions.load(paths or [Path("definitions")])))
+    checks = asyncio.run(check_all(definitions.load(_definitions(paths))))
     agents_report.show_checks(checks)
     return 0 if all(check.ok for check in checks) else 1
 
@@ -412,7 +458,8 @@ def agents_check(paths: tuple[Path, ...]) -> int:
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="AMTFLOW_STATE_DIR",
-    help="State dir  [default: .amtflow]",
+    callback=_project_default("state_dir"),
+    help="State dir  [default: amtflow.yaml's state_dir, else .amtflow]",
 )
 @click.option(
     "--format",
@@ -429,12 +476,12 @@ def agents_check(paths: tuple[Path, ...]) -> int:
     show_default=True,
     help="How many recent runs to list.",
 )
-def status(run_id: str | None, state_dir: Path | None, fmt: str, limit: int) -> int:
+def status(run_id: str | None, state_dir: Path, fmt: str, limit: int) -> int:
     """Show recent runs, or the jobs of RUN (a run id or a unique prefix of one)."""
     from amtflow.report.status import show_status
-    from amtflow.state import default_state_dir, read_status
+    from amtflow.state import read_status
 
-    show_status(read_status(state_dir or default_state_dir(), run_id, limit=limit), fmt)
+    show_status(read_status(state_dir, run_id, limit=limit), fmt)
     return 0
 
 
@@ -451,8 +498,8 @@ _state_dir_option = click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="AMTFLOW_STATE_DIR",
-    default=".amtflow",
-    show_default=True,
+    callback=_project_default("state_dir"),
+    show_default="amtflow.yaml's state_dir, else .amtflow",
     help="Where runs are recorded.",
 )
 
@@ -578,20 +625,21 @@ def logs_show(run_id: str, job: str | None, state_dir: Path) -> int:
     "--log-dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="AMTFLOW_LOG_DIR",
-    help="The log dir  [default: .amtflow/logs]",
+    callback=_project_default("log_dir"),
+    help="The log dir  [default: amtflow.yaml's log_dir, else .amtflow/logs]",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be removed; remove nothing.")
-def logs_purge(paths: tuple[Path, ...], log_dir: Path | None, dry_run: bool) -> int:
+def logs_purge(paths: tuple[Path, ...], log_dir: Path, dry_run: bool) -> int:
     """Remove job logs older than their agent's retain_log_files days.
 
-    The agents come from the definitions in PATH... (files or folders; default definitions/).
+    The agents come from the definitions in PATH... (files or folders; default: amtflow.yaml's
+    definitions, else definitions/).
     """
     from amtflow import definitions
-    from amtflow.joblog import default_log_dir, purge, retention_of
+    from amtflow.joblog import purge, retention_of
     from amtflow.report import logs as logs_report
 
-    log_dir = log_dir or default_log_dir()
-    agents = definitions.load(paths or [Path("definitions")]).agents
+    agents = definitions.load(_definitions(paths)).agents
     result = purge(log_dir, retention_of(agents), dry_run=dry_run)
     logs_report.show_purge(result, log_dir, dry_run=dry_run)
     return 1 if result.problems else 0

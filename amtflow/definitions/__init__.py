@@ -44,10 +44,10 @@ def validate(
 
 
 def _check_closure(files: list[SourceFile], collector: Collector, extra: Mapping[str, str]) -> None:
-    if all(source.ok for source in files):
-        index = Index.of(files, collector)
-        ModelBuilder(index, collector).definitions(extra)  # reports dates the schema cannot judge
-        cross_check(index, collector, set(extra))
+    # A schema error does not hide the cross-check errors of the valid parts; a file that did not
+    # load at all would make every reference to what it defines look unknown, so it does.
+    if all(source.checkable for source in files):
+        cross_check(Index.of(files, collector), collector, set(extra))
 
 
 def _model(files: list[SourceFile], collector: Collector, extra: Mapping[str, str]) -> Definitions:

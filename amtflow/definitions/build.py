@@ -70,7 +70,7 @@ class ModelBuilder:
 
     def batch_user(self, entry: Entry) -> model.BatchUser:
         password = model.SecretRef(**entry.data["password"])
-        return model.BatchUser(entry.name, entry.data["identifier"], password, entry.at())
+        return model.BatchUser(entry.name, as_text(entry.data["identifier"]), password, entry.at())
 
     def notification(self, entry: Entry) -> model.Notification:
         return model.Notification(
@@ -120,14 +120,14 @@ class ModelBuilder:
             name=entry.name,
             task=model.TaskType(data["task"]),
             agent=data.get("agent", ""),
-            application=data.get("application", ""),
-            submit_user=data.get("submit_user", "BATCH"),
-            user=data.get("user"),
-            station=data.get("station", "OPCON"),
-            queue=data.get("queue"),
-            job_name=data.get("job_name"),
-            task_values=tuple(data.get("task_values", ())),
-            script_name=data.get("script_name"),
+            application=as_text(data.get("application", "")),
+            submit_user=as_text(data.get("submit_user", "BATCH")),
+            user=_optional_text(data.get("user")),
+            station=as_text(data.get("station", "OPCON")),
+            queue=_optional_text(data.get("queue")),
+            job_name=_optional_text(data.get("job_name")),
+            task_values=tuple(as_text(value) for value in data.get("task_values", ())),
+            script_name=_optional_text(data.get("script_name")),
             script_parameters=tuple(
                 (k, as_text(v)) for k, v in data.get("script_parameters", {}).items()
             ),
@@ -202,6 +202,11 @@ def top_timezone(index: Index, entry: Entry) -> str:
         return own
     found = (source.data.get("timezone") for source in index.files)
     return next((zone for zone in found if isinstance(zone, str)), DEFAULT_ZONE)
+
+
+def _optional_text(value: Any) -> str | None:
+    """A text field that may be absent; a tagged ``!!int`` there still becomes text."""
+    return None if value is None else as_text(value)
 
 
 def digest(index: Index) -> str:

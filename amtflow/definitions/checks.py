@@ -3,6 +3,7 @@ every ``[[NAME]]`` known; and warnings for legal but risky settings."""
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import graphlib
 import ipaddress
@@ -15,13 +16,15 @@ from amtflow import properties as props
 from amtflow.errors import DefinitionError
 
 from .diagnostics import Collector
-from .entries import SECTIONS, Entry, Index, unique
+from .entries import SECTIONS, Entry, Index, as_text, unique
 from .names import lookalike_note, name_problem, shown
+from .prune import INVALID, listed, mapped
 from .times import check_times
 from .yamlload import Path_
 
 _SECRET_NAME = re.compile(r"pass(word|wd)?|pwd|secret|token|api[_-]?key|credential", re.IGNORECASE)
-_ENV_ONLY = re.compile(r"(\[\[ENV:[A-Za-z_][A-Za-z0-9_.-]*\]\])+\Z")
+# a value drawing on the environment or on another property (checked itself) is no literal
+_REFERENCED = re.compile(r"\[\[(?:ENV:)?[A-Za-z_]")
 _ROUTING = {"submit_user": "BATCH", "station": "OPCON"}
 
 
@@ -40,6 +43,8 @@ def cross_check(index: Index, collector: Collector, extra_properties: Set[str]) 
         checker.schedule(schedule)
     checker.property_references(set(index.properties) | set(extra_properties))
     check_times(index, collector)
+    checker.property_secrets()
+    checker.dates()
 
 
 class _Checker:
@@ -49,7 +54,7 @@ class _Checker:
 
     def reference(self, entry: Entry, key: str, section: str, kind: str) -> None:
         name = entry.data.get(key)
-        if name is not None and name not in self.names[section]:
+        if isinstance(name, str) and name not in self.names[section]:
             hint = did_you_mean(name, self.names[section])
             self.collector.error(
                 entry.at(key), f"unknown {kind} '{name}'{hint}", "unknown-reference"
@@ -109,8 +114,7 @@ class _Checker:
             if key not in job.data and key not in defaults.data:
                 message = f"job '{job.name}' has no {key}: set it on the job or in the schedule's defaults"
                 self.collector.error(job.at(), message, "missing-field")
-        for index, item in enumerate(job.data.get("depends_on", ())):
-            name = item if isinstance(item, str) else item["job"]
+        for index, name in _dependencies(job):
             if name not in job_names:
                 message = f"job '{job.name}' depends on unknown job '{name}'{did_you_mean(name, job_names)}"
                 self.collector.error(job.at("depends_on", index), message, "unknown-reference")
@@ -119,30 +123,48 @@ class _Checker:
     def routing(self, entry: Entry) -> None:
         for key, default in _ROUTING.items():
             value = entry.data.get(key)
-            if value is not None and value != default:
+            if isinstance(value, str) and value != default:
                 message = (
                     f"{key} is '{value}', not the default '{default}': the server routes on it"
                 )
                 self.collector.warning(entry.at(key), message, "routing")
 
     def secrets(self, job: Entry) -> None:
-        for index, value in enumerate(job.data.get("task_values", ())):
-            name, sep, literal = value.partition("=")
+        for index, value in enumerate(listed(job.data.get("task_values"))):
+            name, sep, literal = value.partition("=") if isinstance(value, str) else ("", "", "")
             if sep:
                 self.secret(job, ("task_values", index), "task value", name, literal)
-        for name, value in job.data.get("script_parameters", {}).items():
-            self.secret(job, ("script_parameters", name), "script parameter", name, str(value))
+        for name, value in mapped(job.data.get("script_parameters")).items():
+            if value is not INVALID:
+                self.secret(job, ("script_parameters", name), "script parameter", name, value)
 
-    def secret(self, job: Entry, path: Path_, kind: str, name: str, value: str) -> None:
-        if _SECRET_NAME.search(name) and value and not _ENV_ONLY.match(value):
-            message = f"{kind} '{name}' of job '{job.name}' holds a literal secret: write [[ENV:NAME]] instead"
-            self.collector.error(job.at(*path), message, "literal-secret")
+    def secret(self, owner: Entry, path: Path_, kind: str, name: str, value: Any) -> None:
+        text = as_text(value)
+        if _SECRET_NAME.search(name) and text and not _REFERENCED.search(text):
+            of = f" of job '{owner.name}'" if owner.path else ""
+            message = f"{kind} '{name}'{of} holds a literal secret: write [[ENV:NAME]] instead"
+            self.collector.error(owner.at(*path), message, "literal-secret")
+
+    def property_secrets(self) -> None:
+        """A secret-looking property is refused as in a task value: it reaches AMT the same way."""
+        for source in self.index.files:
+            top = Entry(source, (), source.data)
+            for name, value in mapped(top.data.get("properties")).items():
+                if value is not INVALID:
+                    self.secret(top, ("properties", name), "property", name, value)
+
+    def dates(self) -> None:
+        """Dates of the right form that are not real dates (2026-02-30)."""
+        for source in self.index.files:
+            for path, text in _dates(source.data):
+                try:
+                    dt.date.fromisoformat(text)
+                except ValueError:
+                    location = source.location(path)
+                    self.collector.error(location, f"'{text}' is not a real date", "schema")
 
     def cycles(self, schedule: Entry, jobs: dict[str, Entry]) -> None:
-        graph = {
-            name: [_dependency_name(d) for d in job.data.get("depends_on", ())]
-            for name, job in jobs.items()
-        }
+        graph = {name: [dep for _, dep in _dependencies(job)] for name, job in jobs.items()}
         try:
             graphlib.TopologicalSorter(graph).prepare()
         except graphlib.CycleError as exc:
@@ -220,8 +242,30 @@ def _ipv6(host: str) -> bool:
     return True
 
 
-def _dependency_name(item: str | dict[str, str]) -> str:
-    return item if isinstance(item, str) else item["job"]
+def _dependencies(job: Entry) -> Iterator[tuple[int, str]]:
+    """The index and job name of each usable ``depends_on`` item."""
+    for index, item in enumerate(listed(job.data.get("depends_on"))):
+        name = item.get("job") if isinstance(item, dict) else item
+        if isinstance(name, str):
+            yield index, name
+
+
+_DATE_LISTS = frozenset(("dates", "exclude_dates"))
+
+
+def _dates(node: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
+    """Every ``dates``/``exclude_dates`` item of a file, wherever it stands."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _DATE_LISTS and isinstance(value, list):
+                for index, item in enumerate(value):
+                    if isinstance(item, str):
+                        yield path + (key, index), item
+            else:
+                yield from _dates(value, path + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _dates(value, path + (index,))
 
 
 def _strings(node: Any, path: Path_) -> Iterator[tuple[Path_, str]]:

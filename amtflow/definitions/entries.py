@@ -8,6 +8,7 @@ from typing import Any
 from amtflow.model import Location
 
 from .diagnostics import Collector
+from .prune import INVALID, listed, mapped
 from .sources import SourceFile
 from .yamlload import Path_
 
@@ -47,7 +48,8 @@ class Entry:
         """The mappings of the list ``section`` below this entry."""
         return [
             Entry(self.source, self.path + (section, i), item)
-            for i, item in enumerate(self.data.get(section, ()))
+            for i, item in enumerate(listed(self.data.get(section)))
+            if isinstance(item, dict)
         ]
 
 
@@ -84,7 +86,10 @@ class Index:
 def _properties(tops: list[Entry], collector: Collector) -> dict[str, tuple[str, Location]]:
     found: dict[str, tuple[str, Location]] = {}
     for top in tops:
-        for name, value in top.data.get("properties", {}).items():
+        for name, value in mapped(top.data.get("properties")).items():
+            if value is INVALID:  # still a known name: its uses are not "unknown property"
+                found.setdefault(name, ("", top.at("properties", name, key=True)))
+                continue
             text, location = as_text(value), top.at("properties", name, key=True)
             first = found.setdefault(name, (text, location))
             if first[0] != text:
@@ -96,7 +101,11 @@ def _properties(tops: list[Entry], collector: Collector) -> dict[str, tuple[str,
 
 
 def as_text(value: Any) -> str:
-    """A YAML scalar as the text AMT receives: booleans as true/false, numbers as written."""
+    """A YAML scalar as the text AMT receives.
+
+    A plain scalar in a text field is already its text as written (see ``textfields``); only a
+    tagged value (``!!int 7``, ``!!bool true``) arrives here as a number or a boolean.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

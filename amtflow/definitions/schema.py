@@ -59,6 +59,7 @@ _SECRET_FIELDS = {
     "password": "a password",
     "urls": "a notification URL",
 }
+_DURATIONS = frozenset(("max_run_time", "delay"))
 _PATTERN_HINTS = {
     "batch_server_url": "is not a Batch Server URL: write scheme://host:port, e.g. http://batchserver:42000",
     "max_run_time": "is not a duration: write e.g. 90s, 5m, 2h or 1h30m",
@@ -69,33 +70,37 @@ _PATTERN_HINTS = {
 }
 
 
-def schema_text() -> str:
-    """The schema file's text, from the installed package or the source checkout."""
-    packaged = importlib.resources.files("amtflow") / "_schema/amtflow.schema.json"
+DEFINITIONS_SCHEMA = "amtflow.schema.json"
+PROJECT_SCHEMA = "amtflow-project.schema.json"  # the project file, amtflow.yaml
+
+
+def schema_text(name: str = DEFINITIONS_SCHEMA) -> str:
+    """A schema file's text, from the installed package or the source checkout."""
+    packaged = importlib.resources.files("amtflow") / "_schema" / name
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    source = Path(__file__).resolve().parents[2] / "schemas" / "amtflow.schema.json"
+    source = Path(__file__).resolve().parents[2] / "schemas" / name
     try:
         return source.read_text(encoding="utf-8")
     except OSError as exc:
         raise DefinitionError(f"the amtflow schema is missing ({source})") from exc
 
 
-@functools.lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
-    """The schema as a mapping."""
-    loaded: dict[str, Any] = json.loads(schema_text())
+@functools.lru_cache(maxsize=2)
+def schema(name: str = DEFINITIONS_SCHEMA) -> dict[str, Any]:
+    """A schema as a mapping."""
+    loaded: dict[str, Any] = json.loads(schema_text(name))
     return loaded
 
 
-@functools.lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema())
+@functools.lru_cache(maxsize=2)
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema(name))
 
 
-def schema_problems(data: Any) -> Iterator[Problem]:
+def schema_problems(data: Any, name: str = DEFINITIONS_SCHEMA) -> Iterator[Problem]:
     """Every schema violation in one file's data, as human messages, found as they are read."""
-    for error in _validator().iter_errors(data):
+    for error in _validator(name).iter_errors(data):
         yield from _explain(error, data)
 
 
@@ -109,10 +114,16 @@ def _unknown_keys(error: ValidationError, path: Path_, data: Any) -> Iterator[Pr
     allowed = sorted(error.schema.get("properties", {}))
     for key in error.instance:
         if key not in allowed:
-            message = (
-                f"unknown key {_show(key)}{_owner(data, path)}{_did_you_mean(key[:100], allowed)}"
-            )
+            hint = _did_you_mean(key[:100], allowed) or _misplaced(key, path)
+            message = f"unknown key {_show(key)}{_owner(data, path)}{hint}"
             yield path + (key,), True, message, "unknown-key"
+
+
+def _misplaced(key: str, path: Path_) -> str:
+    """A job's key on its schedule: the line is likely indented too little."""
+    if len(path) == 2 and path[0] == "schedules" and key in schema()["$defs"]["job"]["properties"]:
+        return f" ('{key}' is a job key: is it indented too little, under its job?)"
+    return ""
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
@@ -125,8 +136,8 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 def _required(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     for key in error.validator_value:
         if key not in error.instance:
-            yield (
-                path,
+            yield (  # at the missing key's path: shown at its mapping, and pruned as refused
+                path + (key,),
                 False,
                 f"missing required key '{key}'{_owner(data, path)}{_task_note(error)}",
                 "schema",
@@ -166,6 +177,8 @@ def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
         )
     elif expected == "boolean" and isinstance(value, str) and value.lower() in _BOOLEAN_WORDS:
         yield path, False, f"'{value}' is not a boolean (YAML 1.2: write true or false)", "yaml-1.2"
+    elif _is_number(value) and _field(path) in _DURATIONS:
+        yield path, False, _no_unit(value, path, data), "schema"
     else:
         wanted = " or ".join(
             _TYPE_NAMES[t] for t in ([expected] if isinstance(expected, str) else expected)
@@ -173,6 +186,11 @@ def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
         hint = " (quote it to use it as text)" if expected == "string" and _is_number(value) else ""
         message = f"{_label(path)}{_owner(data, path)} must be {wanted}, not {_show(value)}{hint}"
         yield path, False, message, "schema"
+
+
+def _no_unit(value: Any, path: Path_, data: Any) -> str:
+    unit = f"{value}s, {value}m or {value}h"
+    return f"{_label(path)} {_show(value)}{_owner(data, path)} has no unit: write {unit}"
 
 
 def _is_number(value: Any) -> bool:
@@ -223,6 +241,8 @@ def _pattern(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem
         yield path + (error.instance,), True, f"{value} is not a valid name here", "schema"
     elif "[0-9]{4}-" in error.validator_value:
         yield path, False, f"{value}{_owner(data, path)} is not a date: write YYYY-MM-DD", "schema"
+    elif _field(path) in _DURATIONS and str(error.instance).isdigit():
+        yield path, False, _no_unit(error.instance, path, data), "schema"
     else:
         hint = _PATTERN_HINTS.get(_field(path), "has the wrong form")
         yield path, False, f"{_label(path)} {value}{_owner(data, path)} {hint}", "schema"
@@ -262,7 +282,7 @@ def _field(path: Path_) -> str:
 def _label(path: Path_) -> str:
     if not path:
         return "the file"
-    name = _field(path).replace("_", " ")
+    name = _field(path)  # as written, so that it can be searched for
     if isinstance(path[-1], int):
         return _ITEM_NAMES.get(_field(path), f"an item of {name}")
     return name

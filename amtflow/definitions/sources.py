@@ -19,13 +19,16 @@ from amtflow.model import Location
 
 from .diagnostics import Collector, Diagnostic
 from .files import resolve, unreadable
+from .prune import valid_parts
 from .schema import schema_problems
+from .textfields import is_text
 from .yamlload import Path_, YamlDocument, YamlProblem, read_document
 
 SUFFIXES = (".yaml", ".yml")
 MAX_SCHEMA_PROBLEMS = (
     200  # per file: a file of 40,000 unknown keys says so in 200 lines, not 40,000
 )
+PROJECT_FILE = "amtflow.yaml"  # the project file (amtflow.project), never a definitions file
 MAX_INCLUDE_DEPTH = 32  # files in one include chain; deeper is refused, not a RecursionError
 
 
@@ -46,6 +49,7 @@ class SourceFile:
     display: str
     document: YamlDocument | None = None
     problems: list[Diagnostic] = field(default_factory=list)
+    valid: Any = None  # the document's data without what the schema refused (``prune``)
 
     def location(self, path: Path_ = (), *, key: bool = False) -> Location:
         """The location of the node at ``path`` in this file."""
@@ -54,13 +58,17 @@ class SourceFile:
 
     @property
     def data(self) -> dict[str, Any]:
-        """The file's top-level mapping once it loaded and passed the schema, else ``{}``."""
-        data = self.document.data if self.document and not self.problems else None
-        return data if isinstance(data, dict) else {}
+        """The file's top-level mapping without the nodes the schema refused; ``{}`` if none."""
+        return self.valid if isinstance(self.valid, dict) else {}
 
     @property
     def ok(self) -> bool:
         return self.document is not None and not self.problems
+
+    @property
+    def checkable(self) -> bool:
+        """Loaded, and every schema problem is known: its valid parts can be cross-checked."""
+        return self.document is not None and not any(p.rule == "limit" for p in self.problems)
 
 
 def find_roots(paths: list[Path | str]) -> list[Root]:
@@ -91,6 +99,7 @@ def _folder_roots(folder: Path) -> list[Root]:
         path
         for path in folder.rglob("*")
         if path.suffix in SUFFIXES
+        and path.name != PROJECT_FILE
         and path.is_file()
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     )
@@ -190,12 +199,13 @@ def _shown(name: str, limit: int = 200) -> str:
 def _load(path: Path, display: str) -> SourceFile:
     source = SourceFile(path, display)
     try:
-        source.document = read_document(path)
+        source.document = read_document(path, is_text)
     except YamlProblem as problem:
         location = Location(display, problem.line, problem.column)
         source.problems.append(Diagnostic(location, "error", problem.message, problem.rule))
         return source
     problems = itertools.islice(schema_problems(source.document.data), MAX_SCHEMA_PROBLEMS + 1)
+    refused = []
     for count, (node_path, key, message, rule) in enumerate(problems):
         shown = (message, rule)
         if count == MAX_SCHEMA_PROBLEMS:
@@ -203,5 +213,8 @@ def _load(path: Path, display: str) -> SourceFile:
                 f"more errors in this file (only the first {MAX_SCHEMA_PROBLEMS} are shown)",
                 "limit",
             )
+        refused.append(node_path)
         source.problems.append(Diagnostic(source.location(node_path, key=key), "error", *shown))
+    if source.checkable:  # past the limit the rest is unknown: nothing is cross-checked
+        source.valid = valid_parts(source.document.data, refused)
     return source

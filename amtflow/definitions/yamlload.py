@@ -7,6 +7,15 @@ enforces the limits that turn hostile input into a clean error: file size, nesti
 node count (a few megabytes of ``{a},`` are millions of nodes), alias expansion ("billion
 laughs"); duplicate keys are errors. Other encodings (UTF-16/32), NUL bytes and invalid UTF-8
 are refused with their position.
+
+A caller may name the nodes whose value is text (``keep_text``): a plain scalar there stays
+exactly as written (``007``, ``1.50``, ``1e3``), since AMT receives it as text.
+
+The depth limit speaks in amtflow's words whichever parser is underneath: libyaml 0.2.5+
+refuses flow nesting past 1000 levels while scanning ahead, before any event reaches the
+builder; such a file is far past ``MAX_DEPTH``, so it is parsed again with the pure-Python
+parser (no limit of its own, and its lookahead is bounded by the 1024-character simple key),
+which the builder stops at ``MAX_DEPTH`` with the position of the first node too deep.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .yamlsyntax import syntax_problem
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -66,12 +77,22 @@ class YamlDocument:
         return self.positions.get(path, (1, 1))
 
 
-def read_document(path: Path) -> YamlDocument:
-    """Read ``path`` with the size, encoding and YAML limits; raise ``YamlProblem``."""
+KeepText = Callable[[Path_], bool]
+
+
+def read_document(path: Path, keep_text: KeepText | None = None) -> YamlDocument:
+    """Read ``path`` with the size, encoding and YAML limits; raise ``YamlProblem``.
+
+    A plain scalar at a node for which ``keep_text(path)`` is true keeps its text as written.
+    """
     raw = _read_bytes(path)
     text = _decode(raw)
     document = YamlDocument(path, raw, None)
-    document.data = _Builder(document).build(text)
+    try:
+        document.data = _Builder(document, keep_text).build(text)
+    except _ParserDepthLimit:
+        document = YamlDocument(path, raw, None)
+        document.data = _Builder(document, keep_text, yaml.SafeLoader).build(text)
     return document
 
 
@@ -155,11 +176,22 @@ _TAGGED: dict[str, Callable[[str], Any]] = {
 }
 
 
+class _ParserDepthLimit(Exception):
+    """The parser refused nesting itself, deeper than amtflow's own limit (see the docstring)."""
+
+
+_PARSER_DEPTH = ("nesting depth", "too deep")  # libyaml 0.2.5: "exceeded maximum nesting depth"
+
+
 class _Builder:
     """Consumes the event stream once, building values and positions, enforcing the limits."""
 
-    def __init__(self, document: YamlDocument) -> None:
+    def __init__(
+        self, document: YamlDocument, keep_text: KeepText | None = None, loader: type | None = None
+    ) -> None:
         self.document = document
+        self.keep_text = keep_text
+        self.loader = loader or _Loader
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.nodes = 0
         self.parsed = 0
@@ -183,9 +215,17 @@ class _Builder:
 
     def _events(self, text: str) -> Iterator[yaml.Event]:
         try:
-            yield from yaml.parse(text, Loader=_Loader)
+            yield from yaml.parse(text, Loader=self.loader)
         except yaml.MarkedYAMLError as exc:
-            raise _syntax_problem(exc, text) from None
+            if any(words in str(exc.problem) for words in _PARSER_DEPTH):
+                if self.loader is not yaml.SafeLoader:
+                    raise _ParserDepthLimit from None
+                mark = exc.problem_mark
+                where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                raise YamlProblem(
+                    f"nesting deeper than {MAX_DEPTH} levels", *where, "limit"
+                ) from None
+            raise YamlProblem(*syntax_problem(exc, text), rule="yaml") from None
         except yaml.YAMLError as exc:
             raise YamlProblem(f"YAML syntax: {exc}") from None
 
@@ -208,7 +248,7 @@ class _Builder:
                 "limit",
             )
         if isinstance(event, yaml.ScalarEvent):
-            value = self._scalar(event)
+            value = self._scalar(event, path)
         elif isinstance(event, yaml.MappingStartEvent):
             self._check_tag(event, "map")
             value = self._mapping(events, path, depth)
@@ -235,9 +275,12 @@ class _Builder:
             )
         return value
 
-    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+    def _scalar(self, event: yaml.ScalarEvent, path: Path_) -> Any:
         if event.implicit[0]:
-            return resolve_plain(event.value)
+            value = resolve_plain(event.value)
+            if value is None or isinstance(value, str) or not self.keep_text:
+                return value
+            return event.value if self.keep_text(path) else value
         if event.tag is None or event.tag == "!" or event.implicit[1]:
             return event.value
         convert = _TAGGED.get(event.tag)
@@ -292,23 +335,6 @@ class _Builder:
 def _mark(event: yaml.Event) -> Position:
     mark = event.start_mark
     return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-
-
-def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
-    mark = exc.problem_mark or exc.context_mark
-    if exc.context_mark and "end of stream" in (exc.problem or ""):
-        mark = exc.context_mark  # where the unclosed thing began, not the end of the file
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    problem = exc.problem or "invalid YAML"
-    if "\t" in _line(text, line)[: max(column, 1)]:
-        return YamlProblem("tab character: YAML indents with spaces only", line, column, "yaml")
-    context = f" {exc.context}" if exc.context else ""
-    return YamlProblem(f"YAML syntax: {problem}{context}", line, column, "yaml")
-
-
-def _line(text: str, line: int) -> str:
-    lines = text.split("\n", line)
-    return lines[line - 1] if len(lines) >= line else ""
 
 
 def _short(tag: str | None) -> str:

@@ -75,6 +75,34 @@ def check_owned(path: Path, what: str) -> None:
         )
 
 
+GITIGNORE = "# Created by amtflow: the state dir holds nothing for git.\n*\n"
+
+
+def ensure_state_dir(state_dir: Path) -> None:
+    """``ensure_private_dir``; a state dir amtflow creates gets a ``.gitignore`` of ``*``.
+
+    As pytest does for its cache, so that a first run leaves nothing in ``git status``. A folder
+    that already existed is left alone: it may be the user's own (``--state-dir .``).
+    """
+    created = not state_dir.exists()
+    ensure_private_dir(state_dir)
+    if created:
+        _write_gitignore(state_dir / ".gitignore")
+
+
+def _write_gitignore(path: Path) -> None:
+    """A courtesy, never a failure: on a full disk the journal says what is wrong, in one line."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except OSError:  # another run made it at the same moment, or the disk is full
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(GITIGNORE)
+    except OSError:
+        path.unlink(missing_ok=True)
+
+
 def is_file(path: Path) -> bool:
     """Whether ``path`` is a regular file; StateError if it cannot even be looked at."""
     try:

@@ -27,8 +27,8 @@ from amtflow.errors import StateError
 from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
 from amtflow.state.files import (
     check_owned,
-    ensure_private_dir,
     ensure_private_file,
+    ensure_state_dir,
     make_private,
     safe_name,
 )
@@ -68,7 +68,7 @@ class Journal:
             check_owned(state_dir, "state dir")
             db_path = journal_path(state_dir)
             return cls(connect_read_only(db_path), db_path)
-        ensure_private_dir(state_dir)
+        ensure_state_dir(state_dir)
         db_path = journal_path(state_dir)
         ensure_private_file(db_path)
         conn = connect(db_path)

@@ -60,38 +60,46 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def run_hook(
-    tmp_path: Path, hook: tuple[Path, str], home: Path, definition: str
-) -> subprocess.CompletedProcess[str]:
+def commit_project(tmp_path: Path, hook: tuple[Path, str], files: dict[str, str]) -> Path:
+    """A definitions repository using the hook, with ``files`` committed."""
     repo, rev = hook
     project = tmp_path / "project"
-    (project / "jobs").mkdir(parents=True)
-    (project / "jobs" / "amt.yaml").write_text(definition)
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
     config = f"repos:\n  - repo: {repo}\n    rev: {rev}\n    hooks:\n      - id: amtflow-validate\n"
     (project / ".pre-commit-config.yaml").write_text(config)
     git(project, "init", "-q")
     git(project, "add", "-A")
-    pre_commit = shutil.which("pre-commit")
-    assert pre_commit, "pre-commit is not installed"
+    git(project, "commit", "-q", "--no-verify", "-m", "definitions")
+    return project
+
+
+def pre_commit(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real pre-commit tool, as ``git commit`` would start it, or with ``args``."""
+    tool = shutil.which("pre-commit")
+    assert tool, "pre-commit is not installed"
     env = {
         "PRE_COMMIT_HOME": str(home),
-        "PATH": str(Path(pre_commit).parent) + ":/usr/bin:/bin",
+        "PATH": str(Path(tool).parent) + ":/usr/bin:/bin",
         "HOME": str(home),
     }
     return subprocess.run(
-        [pre_commit, "run", "--all-files"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
+        [tool, "run", *args], cwd=project, capture_output=True, text=True, env=env, timeout=600
     )
+
+
+OTHER_YAML = {  # not definitions: the hook must not flag them
+    ".github/workflows/ci.yml": "on: push\njobs: {build: {runs-on: ubuntu-latest}}\n",
+    "docs/mkdocs.yml": "site_name: jobs\nnav: [index.md]\n",
+}
 
 
 def test_hook_passes_valid_definitions(
     tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
 ) -> None:
-    result = run_hook(tmp_path, hook_repo, pre_commit_home, VALID)
+    files = {"amtflow.yaml": "definitions: [jobs]\n", "jobs/amt.yaml": VALID, **OTHER_YAML}
+    result = pre_commit(commit_project(tmp_path, hook_repo, files), pre_commit_home, "--all-files")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "amtflow validate" in result.stdout and "Passed" in result.stdout
 
@@ -99,7 +107,37 @@ def test_hook_passes_valid_definitions(
 def test_hook_fails_invalid_definitions(
     tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
 ) -> None:
-    result = run_hook(tmp_path, hook_repo, pre_commit_home, INVALID)
+    files = {"amtflow.yaml": "definitions: [jobs]\n", "jobs/amt.yaml": INVALID}
+    result = pre_commit(commit_project(tmp_path, hook_repo, files), pre_commit_home, "--all-files")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Failed" in result.stdout
     assert "jobs/amt.yaml:18:9: error: unknown key 'job_nmae'" in result.stdout
+
+
+def test_hook_sees_a_rename_in_common_break_the_schedules(
+    tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    """Issue 17: only common/amt.yaml changes; the schedule that still names the agent breaks."""
+    files = {
+        f"definitions/{path.relative_to(REPO / 'definitions')}": path.read_text()
+        for path in (REPO / "definitions").rglob("*.yaml")
+    }
+    project = commit_project(tmp_path, hook_repo, {**files, **OTHER_YAML})
+    common = project / "definitions" / "common" / "amt.yaml"
+    common.write_text(common.read_text().replace("name: amt-demo", "name: amt-prod"))
+    git(project, "add", "definitions/common/amt.yaml")
+    assert git(project, "diff", "--cached", "--name-only") == "definitions/common/amt.yaml"
+
+    result = pre_commit(project, pre_commit_home)  # what `git commit` runs: the staged files
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "definitions/nightly.yaml:" in result.stdout
+    assert "unknown agent 'amt-demo' (did you mean 'amt-prod'?)" in result.stdout
+    assert "ci.yml" not in result.stdout and "mkdocs.yml" not in result.stdout
+
+
+def test_readme_shows_no_rev_that_does_not_exist() -> None:
+    """amtflow has no release tag: the README's rev is a commit looked up where it is used."""
+    readme = (REPO / "README.md").read_text()
+    revs = [line.strip() for line in readme.splitlines() if line.strip().startswith("rev:")]
+    assert revs == ["rev: $rev"]
+    assert 'rev=$(git ls-remote "$url" HEAD | cut -f1)' in readme

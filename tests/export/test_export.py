@@ -418,7 +418,7 @@ def test_invalid_definitions_are_not_exported(project: Path) -> None:
     path.write_text(DEFINITIONS.replace('start_time: "02:30"', 'start_time: "2:30"'))
     result = export(project, "systemd", "--out", project / "out")
     assert result.returncode == 2
-    assert "nightly.yaml:10:17: error: start time '2:30' in schedule 'NIGHTLY' is not a time" in (
+    assert "nightly.yaml:10:17: error: start_time '2:30' in schedule 'NIGHTLY' is not a time" in (
         result.stderr
     )
     assert not (project / "out").exists()

@@ -135,7 +135,7 @@ def test_time_errors_have_line_and_column(tmp_path: Path) -> None:
     assert len(lines) == 3
     path.write_text(path.read_text().replace('"05:59"', '"5:59"'))
     result = _cli("validate", path)
-    assert f"{path}:12:63: error: latest start '5:59' in job 'A' is not a time" in result.output
+    assert f"{path}:12:63: error: latest_start '5:59' in job 'A' is not a time" in result.output
 
 
 def test_included_files_must_agree_on_the_top_level_zone(tmp_path: Path) -> None:
