@@ -75,9 +75,13 @@ def document(title: str, body: str, data: object, *, script: str = "report.js") 
 
 
 def write_page(path: Path, page: str) -> None:
-    """Write ``page`` to ``path`` atomically, private to the user (it holds job log text)."""
+    """Write ``page`` to ``path`` atomically, private to the user (it holds job log text).
+
+    Missing folders are made, so a CI job can name a file under its artifacts folder.
+    """
     target = path.absolute()
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as exc:
         raise UsageError(f"report {path}: cannot write it: {exc.strerror}") from exc
