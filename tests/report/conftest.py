@@ -7,8 +7,10 @@ that need it skip, saying why, only where no Chromium can be found.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from amtflow.state import Journal
 from tests.run.conftest import start_simulator  # noqa: F401  (a fixture used here)
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -102,3 +105,28 @@ def two_agent_definitions(folder: Path, url: str, jobs: list[dict[str, Any]]) ->
     path = folder / "nightly.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return path
+
+
+def synthetic_run(state_dir: Path, logs: Path, jobs: int, log_size: int = 100) -> str:
+    """A finished run of ``jobs`` jobs recorded straight into a journal (fast for thousands):
+    job i starts at i % 100 s and lasts 3 + i % 9 s; every 7th fails. Returns the run id."""
+    logs.mkdir(parents=True, exist_ok=True)
+    with Journal.open(state_dir) as journal:
+        run = journal.begin_run("BIG", dt.date(2026, 11, 24), definitions="", digest="")
+        journal.finish_run(run.run_id, run.state.FAILED)
+    start = dt.datetime.fromisoformat(run.started_at)
+    rows = []
+    for index in range(jobs):
+        name = f"JOB{index:05d}"
+        log = logs / f"{name}.log"
+        log.write_text(f"{name}\n" + "x" * log_size + "\nthe end\n")
+        began = start + dt.timedelta(seconds=index % 100)
+        ended = began + dt.timedelta(seconds=3 + index % 9)
+        failed = index % 7 == 0
+        rows.append(
+            (run.run_id, name, 1, f"t{index}", "failed" if failed else "ok", 1000 + index,
+             11 if failed else 4, began.isoformat(), ended.isoformat(), str(log), 3, "")
+        )  # fmt: skip
+    with sqlite3.connect(state_dir / "journal.db") as conn:
+        conn.executemany(f"INSERT INTO job_runs VALUES ({', '.join('?' * 12)})", rows)
+    return run.run_id

@@ -24,7 +24,7 @@ import pytest
 from amtflow.runs import JobRunRecord, JobState
 from amtflow.simulator import Scenario, Simulator
 from amtflow.state import Journal
-from tests.report.conftest import two_agent_definitions
+from tests.report.conftest import synthetic_run, two_agent_definitions
 from tests.run.conftest import PASSWORD, amtflow, serve_in_thread
 
 DATE = "2026-11-24"
@@ -436,3 +436,35 @@ def test_history_of_a_schedule(tmp_path: Path, start_simulator, open_report) -> 
     assert two.returncode == 0
     page = open_report(tmp_path / "two.html").page
     assert page.locator("#run-table tbody tr").count() == 2
+
+
+def test_a_big_table_shows_a_page_of_rows_and_sorts_them_all(tmp_path: Path, open_report) -> None:  # type: ignore[no-untyped-def]
+    run_id = synthetic_run(tmp_path / "state", tmp_path / "logs", 600)
+    result = amtflow(
+        "report",
+        run_id,
+        "--html",
+        tmp_path / "big.html",
+        "--state-dir",
+        tmp_path / "state",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    opened = open_report(tmp_path / "big.html")
+    page = opened.page
+    assert page.locator(".bar").count() == 600
+    assert page.locator("#chart.compact").count() == 1  # many rows: thin bars
+    rows = page.locator("#job-table tbody tr")
+    assert rows.count() == 500
+    assert "Showing 500 of 600 rows" in page.locator(".rows-note").inner_text()
+    header = page.locator("#job-table th", has_text="Duration")
+    header.locator("button").click()
+    header.locator("button").click()  # descending: the longest first, from all 600
+    shown = page.eval_on_selector_all(
+        "#job-table tbody td:nth-child(9)", "els => els.map(e => parseFloat(e.dataset.v))"
+    )
+    every = sorted((3.0 + i % 9 for i in range(600)), reverse=True)  # job i lasts 3 + i % 9 s
+    assert shown == every[:500]
+    page.get_by_role("button", name="Show all 600 rows").click()
+    assert rows.count() == 600
+    assert opened.console == []

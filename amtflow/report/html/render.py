@@ -118,10 +118,11 @@ def _table(page: RunPage) -> str:
         )
         for record in _table_order(page.attempts)
     )
-    return (
-        '<section id="jobs" aria-labelledby="jobs-title"><h2 id="jobs-title">Jobs</h2>'
-        f'<table id="job-table" class="sortable"><thead><tr>{head}</tr></thead><tbody>\n{rows}\n</tbody></table>'
-        "</section>"
+    return (  # the script moves it out of <noscript> once the timeline is drawn (report.js)
+        '<noscript id="jobs-source"><section id="jobs" aria-labelledby="jobs-title">'
+        '<h2 id="jobs-title">Jobs</h2>'
+        f'<table id="job-table" class="sortable"><thead><tr>{head}</tr></thead><tbody>\n{rows}\n'
+        "</tbody></table></section></noscript>"
     )
 
 

@@ -4,7 +4,9 @@
   "use strict";
   var t0 = performance.now();
   var data = JSON.parse(document.getElementById("amtflow-data").textContent);
-  var ROW = 22, MARK_ROW = 16;
+  var rowsInAll = data.lanes ? data.lanes.reduce(function (n, lane) { return n + lane[1]; }, 0) : 0;
+  var compact = rowsInAll > 40;  // many rows: thin bars without labels, so lanes stay readable
+  var ROW = compact ? 10 : 22, MARK_ROW = 16;
   var J = 0, ATTEMPT = 1, LANE = 2, ROWN = 3, STATE = 4, START = 5, END = 6, OPEN = 7, CRIT = 8,
     BRID = 9, CODE = 10, CODE_NAME = 11, REASON = 12, STARTED = 13, ENDED = 14, LOG = 15;
   var chart = document.getElementById("chart");
@@ -67,7 +69,7 @@
     if (bar[CRIT]) { cls += " crit"; }
     if (bar[OPEN]) { cls += " open"; }
     if (bar[ATTEMPT] > 1) { cls += " retry"; }
-    var node = el("div", cls, bar[ATTEMPT] > 1 ? bar[J] + " #" + bar[ATTEMPT] : bar[J]);
+    var node = el("div", cls, compact ? null : bar[ATTEMPT] > 1 ? bar[J] + " #" + bar[ATTEMPT] : bar[J]);
     node.style.left = pct(bar[START]);
     node.style.width = pct(Math.max(0, bar[END] - bar[START]));
     node.style.top = (bar[ROWN] * ROW + 2) + "px";
@@ -111,6 +113,7 @@
   }
 
   function draw() {
+    if (compact) { chart.classList.add("compact"); }
     var byLane = data.lanes.map(function () { return { bars: [], marks: [] }; });
     data.bars.forEach(function (b, i) { b.index = i; byLane[b[LANE]].bars.push(b); });
     data.marks.forEach(function (m, i) { m.index = i; byLane[m[1]].marks.push(m); });
@@ -212,22 +215,48 @@
     });
   }
 
+  /* Sorting works on every row; a table of thousands of rows shows the first PAGE of them (with
+     a button for all), since laying out ten thousand rows takes the browser seconds. */
+  var PAGE = 500;
   function sortable(table) {
     var heads = table.tHead.rows[0].cells;
+    table.allRows = Array.prototype.slice.call(table.tBodies[0].rows);
+    table.showAll = table.allRows.length <= PAGE;
     Array.prototype.forEach.call(heads, function (th, column) {
       var button = el("button", "sort", th.textContent);
       button.type = "button";
       th.replaceChildren(button);
       button.addEventListener("click", function () { sortBy(table, column, th); });
     });
+    if (!table.showAll) {
+      var note = el("p", "rows-note");
+      var all = el("button", "", "Show all " + table.allRows.length + " rows");
+      all.type = "button";
+      all.addEventListener("click", function () { table.showAll = true; show(table); });
+      note.appendChild(el("span"));
+      note.appendChild(document.createTextNode(" "));
+      note.appendChild(all);
+      table.parentNode.insertBefore(note, table);
+      table.rowsNote = note;
+    }
+    show(table);
+  }
+  function show(table) {
+    var rows = table.showAll ? table.allRows : table.allRows.slice(0, PAGE);
+    var frag = document.createDocumentFragment();
+    rows.forEach(function (row) { frag.appendChild(row); });
+    table.tBodies[0].replaceChildren(frag);
+    if (table.rowsNote) {
+      table.rowsNote.firstChild.textContent = "Showing " + rows.length + " of " + table.allRows.length + " rows (sorting covers them all).";
+      table.rowsNote.lastChild.hidden = table.showAll;
+    }
   }
   function sortBy(table, column, th) {
     var ascending = th.getAttribute("aria-sort") !== "ascending";
     var numeric = th.dataset.type === "number";
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (h) { h.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-    var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
+    var rows = table.allRows;
     var keys = rows.map(function (row) {
       var v = row.cells[column].dataset.v || "";
       return numeric ? parseFloat(v) : v;
@@ -238,13 +267,28 @@
       var c = numeric ? x - y : (x < y ? -1 : x > y ? 1 : 0);
       return (ascending ? c : -c) || a - b;
     });
-    var frag = document.createDocumentFragment();
-    order.forEach(function (i) { frag.appendChild(rows[i]); });
-    body.appendChild(frag);
+    table.allRows = order.map(function (i) { return rows[i]; });
+    show(table);
   }
 
+  /* The run's table comes inside <noscript>: with scripts off the browser shows it as it is;
+     with scripts on it is only text, so the timeline is drawn first and the table (thousands of
+     rows for a big run) is parsed afterwards, into an inert document, and moved into the page. */
+  function adoptTable() {
+    var source = document.getElementById("jobs-source");
+    if (source) {
+      var parsed = new DOMParser().parseFromString(source.textContent, "text/html");
+      var section = parsed.getElementById("jobs");
+      if (section) { source.replaceWith(document.adoptNode(section)); }
+    }
+    Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), sortable);
+    root.dataset.readyMs = String(Math.round(performance.now() - t0));
+    root.dataset.ready = "1";
+  }
+
+  var root = document.documentElement;
   if (chart) { draw(); listen(); }
-  Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), sortable);
-  document.documentElement.dataset.renderMs = String(Math.round(performance.now() - t0));
-  document.documentElement.dataset.ready = "1";
+  root.dataset.renderMs = String(Math.round(performance.now() - t0));
+  root.dataset.drawn = "1";
+  setTimeout(adoptTable, 0);
 })();
