@@ -52,10 +52,10 @@ def page_logs(
 def _embed(path: Path, page: Path, room: int) -> PageLog:
     href = relative_href(path, page)
     try:
+        if room <= 0:  # the budget is spent: its size is all the page says
+            return PageLog(href, path.stat().st_size)
         with path.open("rb") as file:
             size = os.fstat(file.fileno()).st_size
-            if room <= 0:
-                return PageLog(href, size)
             file.seek(max(0, size - room))
             data = file.read(room)
     except OSError:

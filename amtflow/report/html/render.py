@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from amtflow.report.html.document import document, text
 from amtflow.report.html.logs import PageLog
 from amtflow.report.html.page import RunPage
-from amtflow.report.html.timeline import Bar, Mark, Timeline
+from amtflow.report.html.timeline import Bar, Mark, Timeline, job_spans
 from amtflow.runs import JobRunRecord
 
 STATE_WORDS = {
@@ -72,13 +72,11 @@ def _header(page: RunPage) -> str:
 def _critical(timeline: Timeline) -> str:
     if not timeline.critical:
         return '<p id="critical">Critical path: none (no job ran, or dependencies unknown)</p>'
-    spans = {bar.record.job: bar for bar in timeline.bars}
+    spans = job_spans(timeline.bars)
+    length = spans[timeline.critical[-1]].end - spans[timeline.critical[0]].start
     chain = " → ".join(timeline.critical)
-    first, last = spans[timeline.critical[0]], timeline.critical[-1]
-    end = max(bar.end for bar in timeline.bars if bar.record.job == last)
     return (
-        f'<p id="critical"><strong>Critical path</strong> ({duration(end - first.start)}): '
-        f"{text(chain)}</p>"
+        f'<p id="critical"><strong>Critical path</strong> ({duration(length)}): {text(chain)}</p>'
     )
 
 
