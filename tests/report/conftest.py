@@ -32,9 +32,13 @@ def find_chromium() -> str | None:
     return next((path for name in CANDIDATES if (path := shutil.which(name))), None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium for the whole session."""
+    """A headless Chromium for one test module.
+
+    Not for the session: Playwright's sync API keeps an event loop running in this thread while
+    it is open, and the asyncio tests of later modules need the thread free of one.
+    """
     executable = find_chromium()
     if executable is None:
         pytest.skip("no Chromium found (install Debian's chromium: .ci/install-browser)")
