@@ -468,3 +468,39 @@ def test_a_big_table_shows_a_page_of_rows_and_sorts_them_all(tmp_path: Path, ope
     page.get_by_role("button", name="Show all 600 rows").click()
     assert rows.count() == 600
     assert opened.console == []
+
+
+def test_late_jobs_and_waits_for_a_start_time_are_shown(tmp_path: Path, open_report) -> None:  # type: ignore[no-untyped-def]
+    with Journal.open(tmp_path / "state") as journal:
+        run = journal.begin_run("TIMED", dt.date(2026, 11, 24), definitions="", digest="")
+        journal.flag_job(run.run_id, "WAITER", "waiting", "2026-11-24T06:00:00+00:00")
+        time.sleep(0.3)
+        journal.new_attempt(run.run_id, "WAITER", 1, "task-1")
+        journal.finish_attempt(run.run_id, "WAITER", 1, JobState.OK, completion_code=4)
+        journal.new_attempt(run.run_id, "SLOW", 1, "task-2")
+        journal.flag_job(run.run_id, "SLOW", "late", "past its deadline 06:00")
+        journal.finish_attempt(run.run_id, "SLOW", 1, JobState.OK, completion_code=4)
+        journal.finish_run(run.run_id, run.state.OK)
+    result = amtflow(
+        "report",
+        run.run_id,
+        "--html",
+        tmp_path / "t.html",
+        "--state-dir",
+        tmp_path / "state",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    opened = open_report(tmp_path / "t.html")
+    page = opened.page
+    assert page.locator('.bar.late[aria-label="SLOW, attempt 1, OK, late"]').count() == 1
+    assert page.locator(".wait").count() == 1
+    assert "late: past its deadline (1)" in page.locator("#legend").inner_text()
+    assert "waiting for its start time" in page.locator("#legend").inner_text()
+    page.hover('.bar[aria-label="WAITER, attempt 1, OK"]')
+    assert "for its start time from" in page.locator("#tip").inner_text()
+    assert (
+        page.locator("#job-table tbody tr", has_text="SLOW").locator("td").nth(3).inner_text()
+        == "OK, late"
+    )
+    assert opened.console == []

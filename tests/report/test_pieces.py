@@ -193,3 +193,21 @@ def test_page_logs_are_bounded_and_failed_ones_come_first(tmp_path: Path) -> Non
 def test_log_links_are_relative_and_quoted(tmp_path: Path) -> None:
     log = tmp_path / "logs" / "NIGHTLY" / "R&D #1.log"
     assert relative_href(log, tmp_path / "site" / "r.html") == "../logs/NIGHTLY/R%26D%20%231.log"
+
+
+def test_late_jobs_are_flagged_and_a_wait_for_the_start_time_keeps_its_row() -> None:
+    flags = {
+        "B": {"waiting": (at(1) or "", "2026-11-24T06:00:03+00:00")},
+        "C": {"late": (at(3) or "", "past its deadline 06:00:03")},
+    }
+    attempts = [
+        attempt("A", 0, 2),
+        attempt("B", 3, 4),  # waited from 1 s: the row of A (busy until 2 s) is not free
+        attempt("B", 5, 6, number=2),
+        attempt("C", 0, 5),
+    ]
+    timeline = build_timeline(run(6), attempts, FACTS, T0, flags)
+    bars = {(b.record.job, b.record.attempt): b for b in timeline.bars}
+    assert bars["B", 1].wait_from == 1.0 and bars["B", 2].wait_from is None
+    assert bars["B", 1].row == 1 and bars["A", 1].row == 0
+    assert bars["C", 1].late and not bars["A", 1].late

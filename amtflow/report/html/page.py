@@ -43,6 +43,6 @@ def read_run_page(
         attempts = tuple(journal.job_runs(run.run_id))
     facts = facts or recorded_facts(run)
     now = now or dt.datetime.now(dt.timezone.utc)
-    timeline = build_timeline(run, attempts, facts, now)
+    timeline = build_timeline(run, attempts, facts, now, detail.marks)
     logs = page_logs(attempts, html_path)
     return RunPage(detail.summary, timeline, attempts, logs, facts.note, now)

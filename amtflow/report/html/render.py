@@ -107,6 +107,7 @@ def _table(page: RunPage) -> str:
     critical = set(page.timeline.critical)
     agents = {bar.record.job: bar.agent for bar in page.timeline.bars}
     agents.update((mark.record.job, mark.agent) for mark in page.timeline.marks)
+    critical |= {f"{bar.record.job}\0late" for bar in page.timeline.bars if bar.late}  # flags
     rows = "\n".join(
         _row(
             record,
@@ -135,7 +136,7 @@ def _row(record: JobRunRecord, agent: str, critical: set[str], log: PageLog | No
         (record.job, record.job),
         (record.attempt, record.attempt),
         (agent, agent),
-        (STATE_WORDS.get(record.state.value, record.state.value), record.state.value),
+        (_state_words(record, f"{record.job}\0late" in critical), record.state.value),
         ("yes" if record.job in critical else "", ""),
         ("" if code is None else code, -1 if code is None else code),
         (clock(record.started_at), record.started_at or ""),
@@ -147,6 +148,11 @@ def _row(record: JobRunRecord, agent: str, critical: set[str], log: PageLog | No
     tds = "".join(f'<td data-v="{text(v)}">{text(shown)}</td>' for shown, v in cells)
     link = f'<a href="{text(log.href)}">log file</a>' if log and log.href else ""
     return f'<tr class="s-{text(record.state.value)}">{tds}<td>{link}</td></tr>'
+
+
+def _state_words(record: JobRunRecord, late: bool) -> str:
+    words = STATE_WORDS.get(record.state.value, record.state.value)
+    return f"{words}, late" if late else words
 
 
 def _seconds(record: JobRunRecord) -> float | None:
@@ -194,6 +200,8 @@ def _bar(bar: Bar, lanes: Mapping[str, int], logs: Mapping[tuple[str, int], int]
         r.started_at,
         r.ended_at,
         logs.get((r.job, r.attempt), -1),
+        int(bar.late),
+        None if bar.wait_from is None else round(bar.wait_from, 3),
     ]
 
 

@@ -6,9 +6,10 @@ started (not run, skipped) is a mark at the moment that was decided, not a bar.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from amtflow.batch import CODES
@@ -29,6 +30,8 @@ class Bar:
     end: float
     row: int = 0
     critical: bool = False
+    late: bool = False  # its job passed its deadline before it ended
+    wait_from: float | None = None  # its job waited for its start time from then (first attempt)
 
     @property
     def open(self) -> bool:
@@ -67,17 +70,36 @@ class Timeline:
     critical: tuple[str, ...]
 
 
+Flags = Mapping[str, Mapping[str, tuple[str, str]]]  # job -> JobFlag value -> (when, detail)
+
+
 def build_timeline(
-    run: RunRecord, attempts: Sequence[JobRunRecord], facts: RunFacts, now: dt.datetime
+    run: RunRecord,
+    attempts: Sequence[JobRunRecord],
+    facts: RunFacts,
+    now: dt.datetime,
+    flags: Flags | None = None,
 ) -> Timeline:
-    """The timeline of ``run`` from every attempt the journal holds, as of ``now``."""
+    """The timeline of ``run`` from every attempt the journal holds, as of ``now``.
+
+    ``flags`` (the journal's marks of the jobs' time windows) flag late jobs and shade the wait
+    for a start time before a job's first attempt.
+    """
+    flags = flags or {}
     origin = _time(run.started_at)
 
     def offset(when: str | None) -> float:
         return max(0.0, ((_time(when) if when else now) - origin).total_seconds())
 
     bars = [
-        Bar(r, facts.of(r.job).agent, offset(r.started_at), offset(r.ended_at))
+        Bar(
+            r,
+            facts.of(r.job).agent,
+            offset(r.started_at),
+            offset(r.ended_at),
+            late="late" in flags.get(r.job, {}),
+            wait_from=_wait_from(flags.get(r.job, {}), r.attempt, offset),
+        )
         for r in attempts
         if r.started_at
     ]
@@ -90,6 +112,13 @@ def build_timeline(
     packed, rows = pack_rows(bars, GAP * length, set(critical))
     lanes = _lanes(rows, {mark.agent for mark in marks})
     return Timeline(origin, length, lanes, packed, tuple(marks), critical)
+
+
+def _wait_from(
+    job_flags: Mapping[str, tuple[str, str]], attempt: int, offset: Callable[[str], float]
+) -> float | None:
+    waiting = job_flags.get("waiting")
+    return offset(waiting[0]) if waiting and attempt == 1 else None
 
 
 def job_spans(bars: Iterable[Bar]) -> dict[str, Span]:
@@ -114,18 +143,21 @@ def pack_rows(
     free: dict[str, list[tuple[float, int]]] = {}  # agent -> heap of (row's end, row)
     rows: dict[str, int] = {}
     packed: list[Bar] = []
-    for bar in sorted(bars, key=lambda b: (b.start, b.record.job, b.record.attempt)):
+    for bar in sorted(bars, key=lambda b: (_first(b), b.record.job, b.record.attempt)):
         heap = free.setdefault(bar.agent, [])
-        if heap and heap[0][0] + gap <= bar.start:
+        if heap and heap[0][0] + gap <= _first(bar):
             _, row = heapq.heappop(heap)
         else:
             row = rows.get(bar.agent, 0)
             rows[bar.agent] = row + 1
         heapq.heappush(heap, (bar.end, row))
-        packed.append(
-            Bar(bar.record, bar.agent, bar.start, bar.end, row, bar.record.job in critical)
-        )
+        packed.append(dataclasses.replace(bar, row=row, critical=bar.record.job in critical))
     return tuple(packed), rows
+
+
+def _first(bar: Bar) -> float:
+    """Where a bar's row must be free from: its wait for a start time, or its Start."""
+    return bar.start if bar.wait_from is None else min(bar.wait_from, bar.start)
 
 
 def _lanes(rows: dict[str, int], with_marks: set[str]) -> tuple[Lane, ...]:

@@ -8,7 +8,8 @@
   var compact = rowsInAll > 40;  // many rows: thin bars without labels, so lanes stay readable
   var ROW = compact ? 10 : 22, MARK_ROW = 16;
   var J = 0, ATTEMPT = 1, LANE = 2, ROWN = 3, STATE = 4, START = 5, END = 6, OPEN = 7, CRIT = 8,
-    BRID = 9, CODE = 10, CODE_NAME = 11, REASON = 12, STARTED = 13, ENDED = 14, LOG = 15;
+    BRID = 9, CODE = 10, CODE_NAME = 11, REASON = 12, STARTED = 13, ENDED = 14, LOG = 15,
+    LATE = 16, WAIT_FROM = 17;
   var chart = document.getElementById("chart");
   var tip = document.getElementById("tip");
   var origin = Date.parse(data.origin || "1970-01-01T00:00:00Z");
@@ -58,7 +59,10 @@
     var body = el("div", "lane-body");
     var rows = lane[1];
     body.style.height = (rows * ROW + (lane[2] ? MARK_ROW : 0) + 4) + "px";
-    for (var i = 0; i < bars.length; i++) { body.appendChild(drawBar(bars[i], i, rows)); }
+    for (var i = 0; i < bars.length; i++) {
+      if (bars[i][WAIT_FROM] !== null && bars[i][WAIT_FROM] < bars[i][START]) { body.appendChild(drawWait(bars[i])); }
+      body.appendChild(drawBar(bars[i], i, rows));
+    }
     for (var m = 0; m < marks.length; m++) { body.appendChild(drawMark(marks[m], rows)); }
     node.appendChild(body);
     return node;
@@ -69,14 +73,24 @@
     if (bar[CRIT]) { cls += " crit"; }
     if (bar[OPEN]) { cls += " open"; }
     if (bar[ATTEMPT] > 1) { cls += " retry"; }
+    if (bar[LATE]) { cls += " late"; }
     var node = el("div", cls, compact ? null : bar[ATTEMPT] > 1 ? bar[J] + " #" + bar[ATTEMPT] : bar[J]);
     node.style.left = pct(bar[START]);
     node.style.width = pct(Math.max(0, bar[END] - bar[START]));
     node.style.top = (bar[ROWN] * ROW + 2) + "px";
     node.tabIndex = 0;
     node.setAttribute("role", "button");
-    node.setAttribute("aria-label", bar[J] + ", attempt " + bar[ATTEMPT] + ", " + word(bar[STATE]));
+    node.setAttribute("aria-label", bar[J] + ", attempt " + bar[ATTEMPT] + ", " + word(bar[STATE]) + (bar[LATE] ? ", late" : ""));
     node.dataset.bar = String(bar.index);
+    return node;
+  }
+
+  function drawWait(bar) {
+    var node = el("div", "wait");
+    node.style.left = pct(bar[WAIT_FROM]);
+    node.style.width = pct(bar[START] - bar[WAIT_FROM]);
+    node.style.top = (bar[ROWN] * ROW + 2) + "px";
+    node.setAttribute("aria-hidden", "true");
     return node;
   }
 
@@ -103,6 +117,19 @@
       item.appendChild(document.createTextNode(word(state) + " (" + seen[state] + ")"));
       legend.appendChild(item);
     });
+    var late = data.bars.filter(function (b) { return b[LATE]; }).length;
+    if (late) {
+      var lateKey = el("span", "key");
+      lateKey.appendChild(el("span", "swatch s-ok late"));
+      lateKey.appendChild(document.createTextNode("late: past its deadline (" + late + ")"));
+      legend.appendChild(lateKey);
+    }
+    if (data.bars.some(function (b) { return b[WAIT_FROM] !== null; })) {
+      var waitKey = el("span", "key");
+      waitKey.appendChild(el("span", "swatch wait-key"));
+      waitKey.appendChild(document.createTextNode("waiting for its start time"));
+      legend.appendChild(waitKey);
+    }
     if (data.critical.length) {
       var crit = el("span", "key");
       crit.appendChild(el("span", "swatch crit"));
@@ -136,6 +163,8 @@
         ["Completion code", b[CODE] === null ? "none yet" : b[CODE] + " " + b[CODE_NAME]],
         ["Start", clock(b[START])], ["End", b[OPEN] ? "still running" : clock(b[END])],
         ["Duration", duration(b[END] - b[START]) + (b[OPEN] ? " so far" : "")],
+        ["Waited", b[WAIT_FROM] !== null ? "for its start time from " + clock(b[WAIT_FROM]) : ""],
+        ["Late", b[LATE] ? "yes: past its deadline" : ""],
         ["Reason", b[REASON] || ""]
       ];
     }
