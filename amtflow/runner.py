@@ -35,7 +35,8 @@ from amtflow.notify import RunFacts, RunNotices, closing, refusal
 from amtflow.plan import Plan, choose_schedule, make_plan
 from amtflow.report import logs as logs_report
 from amtflow.report import run as view
-from amtflow.report.html import plan_facts, write_run_report
+from amtflow.report import warning as report_warning
+from amtflow.report.html import RunFacts, plan_facts, write_run_report
 from amtflow.runs import JobRunRecord, JobState, RunState
 from amtflow.simulator import SIMULATED_PASSWORD, JobScript, Scenario, Simulator
 from amtflow.state import Journal
@@ -287,8 +288,7 @@ def _conclude(
     status = received[0] + 128 if received else (0 if state is RunState.OK else 1)
     result = RunResult(run_id, state, outcomes, status, restart.began, restart.before)
     write_outputs(options, plan.schedule.name, plan.date, result, elapsed)
-    if options.html_path:
-        _write_html(options, plan, run_id, options.html_path)
+    write_html(options, run_id, plan_facts(plan))
     if received:
         raise Interrupted(received[0])
     return result
@@ -312,14 +312,17 @@ def write_outputs(
         view.write_junit(options.junit_path, schedule, result.outcomes, elapsed)
 
 
-def _write_html(options: RunOptions, plan: Plan, run_id: str, path: Path) -> None:
-    """The run's HTML report; a report that cannot be written is a warning, not a failed run."""
+def write_html(options: RunOptions, run_id: str, facts: RunFacts | None = None) -> None:
+    """The run's ``--html`` report, when asked for: a report that cannot be written is a warning,
+    never a failed run. ``facts`` default to the definitions recorded for the run."""
+    if options.html_path is None:
+        return
     try:
-        write_run_report(options.state_dir, run_id, path, plan_facts(plan))
+        write_run_report(options.state_dir, run_id, options.html_path, facts)
     except AmtflowError as exc:
-        report.warning(str(exc))
+        report_warning(str(exc))
     else:
-        view.report_written(path, f"run {run_id}")
+        view.report_written(options.html_path, f"run {run_id}")
 
 
 def run_state(outcomes: tuple[JobOutcome, ...], *, interrupted: bool) -> RunState:

@@ -271,4 +271,4 @@ def kill_answer(answer: KillAnswer) -> None:
 
 def report_written(path: Path, what: str) -> None:
     """The line that says where an HTML report went."""
-    stdout.print(escape(terminal_safe(f"wrote {path} ({what})")))
+    stdout.print(shown(f"wrote {path} ({what})"))

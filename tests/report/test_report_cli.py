@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -38,6 +39,10 @@ def test_run_html_is_private_complete_and_holds_no_secret(tmp_path: Path, start_
     assert "FIRST → SECOND" in page  # the critical path, from the plan's dependencies
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing from anywhere else
     assert page.count("<tr class=") == 2
+
+    again = run_once(tmp_path, live.url, "--html", tmp_path / "again.html")  # the date ran
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again.html").read_text(encoding="utf-8").count("<tr class=") == 2
 
 
 def test_a_report_that_cannot_be_written_is_a_warning_not_a_failed_run(
@@ -96,13 +101,14 @@ def test_report_command_mistakes_are_one_clear_line(tmp_path: Path, start_simula
     assert other.returncode == 2 and "no runs of schedule OTHER" in other.stderr
 
 
-def test_report_of_a_run_whose_definitions_changed_says_so(tmp_path: Path, start_simulator) -> None:  # type: ignore[no-untyped-def]
+def test_report_of_a_past_run_reads_its_plan_from_the_journal(
+    tmp_path: Path, start_simulator
+) -> None:  # type: ignore[no-untyped-def]
     live = start_simulator({"default": {"duration": 0.05}})
     assert run_once(tmp_path, live.url).returncode == 0
-    schedule = tmp_path / "nightly.yaml"
-    schedule.write_text(schedule.read_text() + "# edited after the run\n")
     with Journal.open(tmp_path / "state") as journal:
         run_id = journal.runs(1)[0].run_id
+    (tmp_path / "nightly.yaml").unlink()  # the definitions are gone: the journal has the plan
     result = amtflow(
         "report",
         run_id,
@@ -114,10 +120,11 @@ def test_report_of_a_run_whose_definitions_changed_says_so(tmp_path: Path, start
     )
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "r.html").read_text()
-    assert "the definitions changed since this run" in page
-    assert "FIRST → SECOND" in page
+    assert "FIRST → SECOND" in page and "(agent unknown)" not in page
+    assert 'class="note"' not in page
 
-    schedule.unlink()
+    with sqlite3.connect(tmp_path / "state" / "journal.db") as conn:  # as a run of before plans
+        conn.execute("UPDATE runs SET plan = ''")
     result = amtflow(
         "report",
         run_id,

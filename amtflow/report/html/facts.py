@@ -1,8 +1,8 @@
-"""What a report needs to know of each job beyond the journal: its agent and its dependencies.
+"""What a report needs to know of each job beyond its attempts: its agent and its dependencies.
 
-Two sources, one shape: the plan a run is carrying out (``amtflow run --html``), or the
-definitions recorded for a past run (``amtflow report``). ``recorded_facts`` is the one place to
-switch to once the journal keeps each run's resolved plan.
+One shape from any source: the plan a run is carrying out (``amtflow run --html``), the plan the
+journal recorded when a past run began (``amtflow report``), or, for a run recorded before the
+journal kept plans, the definitions file it began from.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from amtflow.errors import AmtflowError
 from amtflow.model import Schedule
 from amtflow.plan import Plan
 from amtflow.runs import RunRecord
+from amtflow.runspec import RecordedPlan
 
 UNKNOWN_AGENT = "(agent unknown)"
 
@@ -47,11 +48,17 @@ def plan_facts(plan: Plan) -> RunFacts:
 
 
 def recorded_facts(run: RunRecord) -> RunFacts:
-    """The facts of a past run, read from the definitions file recorded for it.
+    """The facts of a past run: from the plan the journal recorded for it, else (a run recorded
+    before plans were kept) from its definitions file.
 
-    Never fails: definitions that are gone or no longer validate leave the agents unknown and
-    the critical path empty, and the page says why.
+    Never fails: a plan that cannot be read, or definitions that are gone or no longer validate,
+    leave the agents unknown and the critical path empty, and the page says why.
     """
+    if run.plan:
+        try:
+            return plan_facts(RecordedPlan.from_json(run.plan, run.run_id).plan())
+        except AmtflowError as exc:
+            return RunFacts(note=f"agents and dependencies unknown: {exc}")
     properties = json.loads(run.options or "{}").get("properties") or {}
     try:
         definitions = defs.load([run.definitions], properties=properties)
