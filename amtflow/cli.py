@@ -197,6 +197,12 @@ _junit_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write JUnit XML (a test case per job) to this file.",
 )
+_html_option = click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the run's HTML report (timeline, logs) to this file at the end.",
+)
 _live_option = click.option(
     "--live/--plain",
     default=None,
@@ -245,6 +251,7 @@ _live_option = click.option(
 )
 @_json_option
 @_junit_option
+@_html_option
 @_live_option
 def run(
     schedule_file: Path,
@@ -260,6 +267,7 @@ def run(
     state_dir: Path,
     json_path: Path | None,
     junit_path: Path | None,
+    html_path: Path | None,
     live: bool | None,
 ) -> int:
     """Run a schedule for a date, once: exit 0 all OK, 1 a job failed or was not run.
@@ -286,6 +294,7 @@ def run(
         scenario=scenario,
         json_path=json_path,
         junit_path=junit_path,
+        html_path=html_path,
         live=sys.stdout.isatty() if live is None else live,
         again=again,
     )
@@ -598,6 +607,43 @@ def kill(run_id: str, job: str, state_dir: Path) -> int:
     from amtflow.report import run as run_report
 
     run_report.kill_answer(asyncio.run(kill_job(state_dir, run_id, job, dict(os.environ))))
+    return 0
+
+
+@cli.command("report")
+@click.argument("run_id", metavar="[RUN]", required=False)
+@click.option(
+    "--html",
+    "html_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The HTML file to write (one self-contained page).",
+)
+@click.option("--schedule", metavar="NAME", help="A history of this schedule's runs instead.")
+@click.option(
+    "--last",
+    type=click.IntRange(min=1, max=1000),
+    default=14,
+    show_default=True,
+    help="How many recent runs the history shows (with --schedule).",
+)
+@_state_dir_option
+def report_command(
+    run_id: str | None, html_path: Path, schedule: str | None, last: int, state_dir: Path
+) -> int:
+    """Write an HTML report: of RUN (a timeline), or of a schedule's last runs (--schedule)."""
+    from amtflow.report.html import write_history_report, write_run_report
+    from amtflow.report.run import report_written
+
+    if (run_id is None) == (schedule is None):
+        raise click.UsageError("give a RUN, or --schedule NAME for a history (not both)")
+    if run_id is not None:
+        page = write_run_report(state_dir, run_id, html_path)
+        report_written(html_path, f"run {page.summary.run.run_id}")
+    else:
+        assert schedule is not None
+        runs = write_history_report(state_dir, schedule, last, html_path)
+        report_written(html_path, f"{runs} run{'' if runs == 1 else 's'} of {schedule}")
     return 0
 
 

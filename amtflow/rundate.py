@@ -32,6 +32,7 @@ from amtflow.runner import (
     drive,
     plan_for,
     purge_logs,
+    write_html,
     write_outputs,
 )
 from amtflow.runonce import Action, Decision, PastRun, decide
@@ -145,6 +146,7 @@ def _already_ran(decision: Decision, journal: Journal, options: RunOptions) -> R
     status = decision.run.exit_status
     result = RunResult(past.run_id, past.state, outcomes, status, Began.ALREADY_RAN, past.state)
     write_outputs(options, past.schedule, options.date, result, duration_seconds(past) or 0.0)
+    write_html(options, past.run_id)
     return result
 
 

@@ -28,13 +28,15 @@ from amtflow.client import AmtClient, new_session
 from amtflow.engine import Engine, JobOutcome
 from amtflow.engine.context import RunContext
 from amtflow.engine.polling import PollPolicy
-from amtflow.errors import AmtError, Interrupted
+from amtflow.errors import AmtError, AmtflowError, Interrupted
 from amtflow.joblog import purge, retention_of
 from amtflow.model import Agent, Definitions, Notification
 from amtflow.notify import RunFacts, RunNotices, closing, refusal
 from amtflow.plan import Plan, choose_schedule, make_plan
+from amtflow.report import html as html_report
 from amtflow.report import logs as logs_report
 from amtflow.report import run as view
+from amtflow.report import warning as report_warning
 from amtflow.runs import JobRunRecord, JobState, RunState
 from amtflow.simulator import SIMULATED_PASSWORD, JobScript, Scenario, Simulator
 from amtflow.state import Journal
@@ -60,6 +62,7 @@ class RunOptions:
     scenario: Path | None = None
     json_path: Path | None = None
     junit_path: Path | None = None
+    html_path: Path | None = None
     live: bool = False
     poll: PollPolicy = PollPolicy()
     again: bool = False  # a new run of a schedule date that already ran
@@ -285,6 +288,7 @@ def _conclude(
     status = received[0] + 128 if received else (0 if state is RunState.OK else 1)
     result = RunResult(run_id, state, outcomes, status, restart.began, restart.before)
     write_outputs(options, plan.schedule.name, plan.date, result, elapsed)
+    write_html(options, run_id, html_report.plan_facts(plan))
     if received:
         raise Interrupted(received[0])
     return result
@@ -306,6 +310,19 @@ def write_outputs(
         view.write_json(options.json_path, run, result.outcomes)
     if options.junit_path:
         view.write_junit(options.junit_path, schedule, result.outcomes, elapsed)
+
+
+def write_html(options: RunOptions, run_id: str, facts: html_report.RunFacts | None = None) -> None:
+    """The run's ``--html`` report, when asked for: a report that cannot be written is a warning,
+    never a failed run. ``facts`` default to the definitions recorded for the run."""
+    if options.html_path is None:
+        return
+    try:
+        html_report.write_run_report(options.state_dir, run_id, options.html_path, facts)
+    except AmtflowError as exc:
+        report_warning(str(exc))
+    else:
+        view.report_written(options.html_path, f"run {run_id}")
 
 
 def run_state(outcomes: tuple[JobOutcome, ...], *, interrupted: bool) -> RunState:

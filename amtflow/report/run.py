@@ -267,3 +267,8 @@ def kill_answer(answer: KillAnswer) -> None:
         f"({_code_text(status.completion_code)}), {confirmed}; the run records KILLED once the "
         "server reports it"
     )
+
+
+def report_written(path: Path, what: str) -> None:
+    """The line that says where an HTML report went."""
+    stdout.print(shown(f"wrote {path} ({what})"))

@@ -370,6 +370,15 @@ class Journal:
         )
         return [run_record(row) for row in rows]
 
+    def schedule_runs(self, schedule: str, limit: int = 20) -> list[RunRecord]:
+        """The most recent runs of one schedule, newest first."""
+        rows = self._query(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE schedule = ?"
+            " ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (schedule, limit),
+        )
+        return [run_record(row) for row in rows]
+
     def job_runs(self, run_id: str) -> list[JobRunRecord]:
         """Every attempt of every job of a run, in the order they were recorded."""
         rows = self._query(
