@@ -14,6 +14,7 @@ their ``[[ENV:NAME]]`` references and, for Kubernetes, their text (the ConfigMap
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from amtflow.errors import UsageError
 from amtflow.export import cron, kubernetes, systemd
 from amtflow.export.triggers import Export, ExportedFile, ExportOptions, Trigger, triggers
 from amtflow.model import Definitions
+from amtflow.report import terminal_safe
 
 __all__ = ["TARGETS", "Export", "ExportOptions", "ExportedFile", "Trigger", "export", "write_files"]
 
@@ -38,8 +40,27 @@ def export(definitions: Definitions, target: str, options: ExportOptions) -> Exp
     if target not in _RENDERERS:
         raise UsageError(f"unknown export target '{target}' (choose {', '.join(TARGETS)})")
     made, skipped = triggers(definitions, options.root)
+    _check_one_line(made, options)
     files = _RENDERERS[target](definitions, made, options) if made else []
     return Export(tuple(files), tuple(skipped), tuple(made))
+
+
+def _check_one_line(made: list[Trigger], options: ExportOptions) -> None:
+    """Refuse a line break or control character in anything written into a crontab line or a
+    unit file: quoting cannot carry one there, it would end the line and start another one (a
+    definition file named ``"a\\n* * * * * cmd"`` would add a crontab entry)."""
+    settings = [
+        (f"--{f.name.replace('_', '-')}", value)
+        for f in dataclasses.fields(options)
+        if isinstance(value := getattr(options, f.name), str)
+    ]
+    words = [(f"schedule {t.schedule}: its file", str(t.definitions)) for t in made]
+    for what, text in [*settings, *words]:
+        if not text.isprintable():
+            raise UsageError(
+                f"{what} '{terminal_safe(text)}' holds a line break or control character:"
+                " a trigger cannot carry it (rename it)"
+            )
 
 
 def write_files(out: Path, files: Iterable[ExportedFile]) -> None:

@@ -436,3 +436,33 @@ def test_unknown_target_is_a_usage_error(project: Path) -> None:
     result = export(project, "launchd")
     assert result.returncode == 2
     assert "'launchd' is not one of 'cron', 'systemd', 'kubernetes'" in result.stderr
+
+
+# -- hostile names and options --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["cron", "systemd", "kubernetes"])
+def test_a_file_name_with_a_line_break_cannot_add_a_crontab_entry(
+    project: Path, target: str
+) -> None:
+    # quoting cannot carry a newline in a crontab line or a unit file: it would start another one
+    hostile = project / "definitions" / "a\n* * * * * touch pwned #.yaml"
+    (project / "definitions" / "nightly.yaml").rename(hostile)
+    result = export(project, target, "--out", project / "out")
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "its file 'definitions/a\\u000a* * * * * touch pwned #.yaml' holds a line break" in (
+        result.stderr
+    )
+    assert not (project / "out").exists()
+
+
+@pytest.mark.parametrize("option", ["--workdir", "--amtflow", "--user", "--env-file", "--log-dir"])
+def test_an_option_with_a_line_break_cannot_add_a_unit_setting(project: Path, option: str) -> None:
+    value = "/srv/x\nExecStartPre=/bin/touch /tmp/pwned"
+    result = export(project, "systemd", "--out", project / "out", option, value)
+    assert result.returncode == 2, result.stdout
+    assert f"{option} '/srv/x\\u000aExecStartPre=/bin/touch /tmp/pwned' holds a line break" in (
+        result.stderr
+    )
+    assert not (project / "out").exists()
