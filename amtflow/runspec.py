@@ -19,6 +19,7 @@ import collections.abc
 import dataclasses
 import datetime as dt
 import enum
+import graphlib
 import json
 import types
 import typing
@@ -113,9 +114,32 @@ class RecordedPlan:
     def from_json(cls, text: str, run_id: str) -> RecordedPlan:
         """The plan a journal row holds; StateError if it cannot be read."""
         try:
-            return from_data(cls, json.loads(text))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            recorded = from_data(cls, json.loads(text))
+            recorded.check()
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             raise StateError(f"run {run_id}: its recorded plan cannot be read: {exc}") from exc
+        return recorded
+
+    def check(self) -> None:
+        """ValueError unless the jobs make a plan the engine can run: unique names, dependencies
+        on jobs of the plan and no cycle, every agent and batch user recorded (a journal edited
+        by hand must be refused here, not crash the run half-way)."""
+        names = [job.name for job in self.jobs]
+        if len(set(names)) != len(names):
+            raise ValueError("a job is recorded twice")
+        graph = {job.name: {dep.job for dep in job.depends_on} for job in self.jobs}
+        for job in self.jobs:
+            if unknown := graph[job.name] - set(names):
+                raise ValueError(
+                    f"job {job.name} depends on {', '.join(sorted(unknown))}, not planned"
+                )
+            agent = self.agents.get(job.job.agent)
+            if agent is None or agent.batch_user not in self.batch_users:
+                raise ValueError(f"job {job.name}: its agent or batch user is not recorded")
+        try:
+            tuple(graphlib.TopologicalSorter(graph).static_order())
+        except graphlib.CycleError as exc:
+            raise ValueError(f"its jobs depend on each other in a cycle: {exc.args[1]}") from exc
 
 
 def spec_of(run: RunRecord) -> RunSpec:
@@ -212,6 +236,10 @@ def _decode(hint: Any, value: Any) -> Any:
         return _decode(next(arg for arg in args if arg is not type(None)), value)
     if dataclasses.is_dataclass(hint):
         return from_data(hint, value)  # type: ignore[arg-type]
+    if origin in (tuple, frozenset, set) and not isinstance(value, list):
+        raise TypeError(f"expected a list, found {value!r}")
+    if origin in (dict, collections.abc.Mapping) and not isinstance(value, dict):
+        raise TypeError(f"expected an object, found {value!r}")
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_decode(args[0], item) for item in value)
@@ -227,13 +255,20 @@ def _decode_scalar(hint: Any, value: Any) -> Any:
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
     if hint is dt.datetime:
-        return dt.datetime.fromisoformat(value)
+        when = dt.datetime.fromisoformat(value)
+        if when.tzinfo is None:
+            raise ValueError(f"{value!r} has no time zone")
+        return when
     if hint is dt.date:
         return dt.date.fromisoformat(value)
     if hint is dt.time:
         return dt.time.fromisoformat(value)
     if hint is dt.timedelta:
         return dt.timedelta(seconds=value)
-    if hint is float and isinstance(value, int):
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint in (str, int, float, bool) and (
+        not isinstance(value, hint) or (hint is int and isinstance(value, bool))
+    ):
+        raise TypeError(f"expected {hint.__name__}, found {value!r}")
     return value
