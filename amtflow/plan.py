@@ -209,11 +209,19 @@ def make_plan(
         job_name="",
         date=date,
     )
-    requests = _resolve_all(running, context)
-    planned = _timed(_order(running, requests, skipped), date, schedule.timezone)
-    start = (
-        instant(date, schedule.start_time, zone(schedule.timezone)) if schedule.start_time else None
-    )
+    try:
+        requests = _resolve_all(running, context)
+        planned = _timed(_order(running, requests, skipped), date, schedule.timezone)
+        start = (
+            instant(date, schedule.start_time, zone(schedule.timezone))
+            if schedule.start_time
+            else None
+        )
+    except OverflowError:  # date arithmetic past year 9999 or before year 1
+        raise UsageError(
+            f"schedule {schedule.name} for {date}: one of its times or [[$SCHEDULE DATE(...)]]"
+            " falls outside the years 1 to 9999"
+        ) from None
     return Plan(schedule, date, planned, tuple(skipped), selected=tuple(jobs), start=start)
 
 

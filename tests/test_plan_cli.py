@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -64,3 +67,31 @@ def test_plan_property_override_and_selection() -> None:
     assert [job["name"] for job in document["jobs"]] == ["REPORTTEST02"]
     assert document["jobs"][0]["application"] == "PROD"
     assert document["jobs"][0]["assumed_met"] == ["EXTRACTCUST (not selected)"]
+
+
+def _plan_process(path: Path, date: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "amtflow", "plan", str(path), "--date", date],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_date_at_the_end_of_the_calendar_is_one_clear_line(tmp_path: Path) -> None:
+    # NIGHTLY starts at 02:00 Amsterdam (UTC the day before) and uses [[$SCHEDULE DATE(-1d)]]
+    for date in ("0001-01-01", "9999-12-31"):
+        result = _plan_process(NIGHTLY, date)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == (
+            f"amtflow: error: schedule NIGHTLY for {date}: one of its times or"
+            " [[$SCHEDULE DATE(...)]] falls outside the years 1 to 9999\n"
+        )
+    late = tmp_path / "late.yaml"
+    late.write_text(
+        NIGHTLY.read_text().replace('start_time: "02:00"', 'start_time: "+99 02:00"'),
+        encoding="utf-8",
+    )
+    shutil.copytree(NIGHTLY.parent / "common", tmp_path / "common")
+    result = _plan_process(late, "9999-10-01")
+    assert result.returncode == 2 and "falls outside the years 1 to 9999" in result.stderr
