@@ -226,6 +226,11 @@ class Attempt:
                 return
         self._note("stopped reading messages: the server kept saying there were more")
 
+    def _said(self, exc: AmtError) -> str:
+        """What a client error says, with the job's secrets masked: its message names the job
+        or script (which may come from ``[[ENV:...]]``) and may echo what the server was sent."""
+        return masked_text(str(exc), self.planned.request.secrets)
+
     def _masked(self, messages: list[batch.Message]) -> list[batch.Message]:
         """The messages with the job's secrets masked, should the server echo them."""
         secrets = self.planned.request.secrets
@@ -286,12 +291,14 @@ class Attempt:
         )
 
     def _not_started(self, exc: AmtError) -> AttemptResult:
-        reason = f"start failed: {exc}"
+        reason = f"start failed: {self._said(exc)}"
         self._open_log(f"unstarted-{self.number}")
         return self._finish(JobState.FAILED, exc.completion_code, reason)
 
     def _client_gave_up(self, exc: AmtError) -> AttemptResult:
-        return self._finish(JobState.FAILED, exc.completion_code, f"lost contact: {exc}")
+        return self._finish(
+            JobState.FAILED, exc.completion_code, f"lost contact: {self._said(exc)}"
+        )
 
     async def _stop_on_interrupt(self) -> AttemptResult:
         """The run was interrupted: kill the job if allowed and wait a bounded time for proof."""
