@@ -74,7 +74,7 @@ _Dumper.add_representer(str, _text)
 
 def _definition_files(definitions: Definitions, root: Path) -> dict[str, tuple[str, str]]:
     """ConfigMap key -> (path below the definitions mount, text), for every file read."""
-    files: dict[str, tuple[str, str]] = {}
+    read: list[tuple[str, str]] = []
     for shown in definitions.files:
         path = Path(shown).resolve()
         try:
@@ -84,9 +84,9 @@ def _definition_files(definitions: Definitions, root: Path) -> dict[str, tuple[s
                 f"{shown} is outside {root}: run amtflow export from a folder that holds"
                 " every definition file (they go into the ConfigMap)"
             ) from None
-        key = relative.replace("/", "__")
-        files[key] = (relative, path.read_text(encoding="utf-8"))
-    return files
+        read.append((relative, path.read_text(encoding="utf-8")))
+    keys = _unique_keys([relative.replace("/", "__") for relative, _ in read])
+    return dict(zip(keys, read, strict=True))
 
 
 def _metadata(name: str, options: ExportOptions, **labels: str) -> dict[str, Any]:
@@ -255,10 +255,25 @@ def _password_files(definitions: Definitions) -> dict[str, str]:
     """Password file path in the pod (relative ones are read from the definitions folder, the
     working directory) -> the key of the Secret that holds it (its file name)."""
     paths = sorted({u.password.file for u in definitions.batch_users.values() if u.password.file})
-    return {
-        str(DEFINITIONS / path): re.sub(r"[^-._a-zA-Z0-9]", "_", PurePosixPath(path).name)
-        for path in paths
-    }
+    names = [PurePosixPath(path).name for path in paths]
+    # two files of one name (/run/a/pw, /run/b/pw) must not share a key: one user would get the
+    # other's password; the whole path names them apart
+    keys = [
+        path if names.count(name) > 1 else name for path, name in zip(paths, names, strict=True)
+    ]
+    return dict(zip((str(DEFINITIONS / path) for path in paths), _unique_keys(keys), strict=True))
+
+
+def _unique_keys(texts: list[str]) -> list[str]:
+    """ConfigMap and Secret keys (``[-._a-zA-Z0-9]+``) for ``texts``, one per text, unique."""
+    keys: list[str] = []
+    for text in texts:
+        base = re.sub(r"[^-._a-zA-Z0-9]", "_", text.strip("/")) or "file"
+        key, number = base, 2
+        while key in keys:
+            key, number = f"{base}-{number}", number + 1
+        keys.append(key)
+    return keys
 
 
 def _password_volume(

@@ -466,3 +466,39 @@ def test_an_option_with_a_line_break_cannot_add_a_unit_setting(project: Path, op
         result.stderr
     )
     assert not (project / "out").exists()
+
+
+def test_kubernetes_keys_are_valid_and_one_per_file(project: Path) -> None:
+    # two password files of one name must not share a Secret key (one user would get the other's
+    # password), and a file name with a blank must not make a ConfigMap key Kubernetes refuses
+    text = DEFINITIONS.replace(
+        "  - {name: other,",
+        "  - {name: third, identifier: THIRDAPI, password: {file: /run/secrets/b/other.pw}}\n"
+        "  - {name: other,",
+    ).replace(
+        "batch_user: api}",
+        "batch_user: api}\n  - {name: amt3, batch_server_url: 'http://127.0.0.1:9', batch_user: third}",
+    )
+    (project / "definitions" / "nightly.yaml").unlink()
+    (project / "definitions" / "my nightly.yaml").write_text(text)
+    out = project / "out"
+    result = export(project, "kubernetes", "--out", out)
+    assert result.returncode == 0, result.stderr
+    objects = list(yaml.safe_load_all((out / "amtflow.yaml").read_text()))
+    (configmap,) = (o for o in objects if o["kind"] == "ConfigMap")
+    assert list(configmap["data"]) == ["definitions__my_nightly.yaml"]
+    cronjob = next(o for o in objects if o["kind"] == "CronJob")
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    mounts = {m["mountPath"]: m.get("subPath") for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts["/run/secrets/amt/other.pw"] != mounts["/run/secrets/b/other.pw"]
+    (secret,) = (v["secret"] for v in pod["volumes"] if "secret" in v)
+    assert sorted(item["key"] for item in secret["items"]) == sorted(
+        [mounts["/run/secrets/amt/other.pw"], mounts["/run/secrets/b/other.pw"]]
+    )
+    items = {
+        i["key"]: i["path"]
+        for v in pod["volumes"]
+        if "configMap" in v
+        for i in v["configMap"]["items"]
+    }
+    assert items == {"definitions__my_nightly.yaml": "definitions/my nightly.yaml"}
