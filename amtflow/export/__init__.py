@@ -14,7 +14,9 @@ their ``[[ENV:NAME]]`` references and, for Kubernetes, their text (the ConfigMap
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -68,6 +70,21 @@ def write_files(out: Path, files: Iterable[ExportedFile]) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         for file in files:
-            (out / file.name).write_text(file.text, encoding="utf-8")
+            _replace(out / file.name, file.text)
     except OSError as exc:
         raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from exc
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write ``path`` as a new file put in place by rename: a symlink planted there (in a shared
+    folder such as /tmp) is replaced, never followed to overwrite what it points at."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        with os.fdopen(os.open(temporary, flags, 0o666), "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise

@@ -502,3 +502,22 @@ def test_kubernetes_keys_are_valid_and_one_per_file(project: Path) -> None:
         for i in v["configMap"]["items"]
     }
     assert items == {"definitions__my_nightly.yaml": "definitions/my nightly.yaml"}
+
+
+@pytest.mark.parametrize(
+    ("target", "name"), [("cron", "amtflow.cron"), ("kubernetes", "amtflow.yaml")]
+)
+def test_a_symlink_planted_in_the_out_folder_is_replaced_not_followed(
+    project: Path, target: str, name: str
+) -> None:
+    victim = project / "victim"
+    victim.write_text("precious\n")
+    out = project / "out"
+    out.mkdir()
+    (out / name).symlink_to(victim)
+    result = export(project, target, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "precious\n"
+    assert not (out / name).is_symlink()
+    assert "Written by" in (out / name).read_text() or "written by" in (out / name).read_text()
+    assert sorted(p.name for p in out.iterdir()) == [name]  # no temporary file left
