@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -35,6 +36,7 @@ _RENDERERS: dict[str, Renderer] = {
     "kubernetes": kubernetes.render,
 }
 TARGETS = tuple(_RENDERERS)
+_USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\$?|[0-9]+")  # POSIX account names, or a uid
 
 
 def export(definitions: Definitions, target: str, options: ExportOptions) -> Export:
@@ -50,7 +52,8 @@ def export(definitions: Definitions, target: str, options: ExportOptions) -> Exp
 def _check_one_line(made: list[Trigger], options: ExportOptions) -> None:
     """Refuse a line break or control character in anything written into a crontab line or a
     unit file: quoting cannot carry one there, it would end the line and start another one (a
-    definition file named ``"a\\n* * * * * cmd"`` would add a crontab entry)."""
+    definition file named ``"a\\n* * * * * cmd"`` would add a crontab entry); and a --user that
+    is not one word (in /etc/cron.d, its blanks would start the command early)."""
     settings = [
         (f"--{f.name.replace('_', '-')}", value)
         for f in dataclasses.fields(options)
@@ -63,6 +66,11 @@ def _check_one_line(made: list[Trigger], options: ExportOptions) -> None:
                 f"{what} '{terminal_safe(text)}' holds a line break or control character:"
                 " a trigger cannot carry it (rename it)"
             )
+    if options.user is not None and not _USER.fullmatch(options.user):
+        raise UsageError(
+            f"--user '{terminal_safe(options.user)}' is not an account name (letters, digits,"
+            " _ . -): it is written as a word of a crontab line and a unit setting"
+        )
 
 
 def write_files(out: Path, files: Iterable[ExportedFile]) -> None:

@@ -521,3 +521,17 @@ def test_a_symlink_planted_in_the_out_folder_is_replaced_not_followed(
     assert not (out / name).is_symlink()
     assert "Written by" in (out / name).read_text() or "written by" in (out / name).read_text()
     assert sorted(p.name for p in out.iterdir()) == [name]  # no temporary file left
+
+
+@pytest.mark.parametrize("user", ["root touch /tmp/pwned;", "a b", "$(id)", "-rf"])
+def test_user_must_be_an_account_name_not_words_of_a_crontab_line(project: Path, user: str) -> None:
+    # /etc/cron.d lines are "fields user command": blanks in the user would start the command
+    result = export(project, "cron", "--out", project / "out", "--user", user)
+    assert result.returncode == 2, result.stdout
+    assert f"--user '{user}' is not an account name" in result.stderr
+    assert not (project / "out").exists()
+
+
+def test_an_account_name_is_written_as_given(project: Path) -> None:
+    files = exported(project, "cron", "--user", "svc_amt-flow.1")
+    assert " svc_amt-flow.1 cd " in files["amtflow.cron"]
