@@ -53,7 +53,8 @@ def _check_one_line(made: list[Trigger], options: ExportOptions) -> None:
     """Refuse a line break or control character in anything written into a crontab line or a
     unit file: quoting cannot carry one there, it would end the line and start another one (a
     definition file named ``"a\\n* * * * * cmd"`` would add a crontab entry); and a --user that
-    is not one word (in /etc/cron.d, its blanks would start the command early)."""
+    is not one word (in /etc/cron.d, its blanks would start the command early), or a relative
+    --workdir or --env-file (written as is, where nothing would find them)."""
     settings = [
         (f"--{f.name.replace('_', '-')}", value)
         for f in dataclasses.fields(options)
@@ -65,6 +66,12 @@ def _check_one_line(made: list[Trigger], options: ExportOptions) -> None:
             raise UsageError(
                 f"{what} '{terminal_safe(text)}' holds a line break or control character:"
                 " a trigger cannot carry it (rename it)"
+            )
+    for option, path in (("--workdir", options.workdir), ("--env-file", options.env_file)):
+        if path is not None and not path.startswith("/"):
+            raise UsageError(
+                f"{option} '{path}' must be an absolute path: systemd refuses a relative one,"
+                " and cron's shell would look for it elsewhere (on PATH, or in its home)"
             )
     if options.user is not None and not _USER.fullmatch(options.user):
         raise UsageError(

@@ -535,3 +535,13 @@ def test_user_must_be_an_account_name_not_words_of_a_crontab_line(project: Path,
 def test_an_account_name_is_written_as_given(project: Path) -> None:
     files = exported(project, "cron", "--user", "svc_amt-flow.1")
     assert " svc_amt-flow.1 cd " in files["amtflow.cron"]
+
+
+@pytest.mark.parametrize("target", ["cron", "systemd"])
+@pytest.mark.parametrize("option", ["--workdir", "--env-file"])
+def test_a_relative_workdir_or_env_file_is_refused(project: Path, target: str, option: str) -> None:
+    # systemd refuses the unit ("path is not absolute"); cron's `. amtflow.env` searches PATH
+    result = export(project, target, "--out", project / "out", option, "amtflow.env")
+    assert result.returncode == 2, result.stdout
+    assert f"{option} 'amtflow.env' must be an absolute path" in result.stderr
+    assert not (project / "out").exists()
