@@ -131,8 +131,25 @@ def connect_read_only(db_path: Path) -> sqlite3.Connection:
         if version > len(MIGRATIONS):
             conn.close()
             _refuse_newer(version, db_path)
+        _read_as_current(conn, version)
         return conn
     raise StateError(f"state db {db_path}: cannot open it for reading: {reason}")
+
+
+# What a database of an older version lacks, made up in the connection's TEMP schema (which
+# shadows the database's own names) so that status and logs read it as it is, unmigrated: step i
+# is what migration step i added. Runs recorded then have no plan, and no job marks.
+_READ_AS_CURRENT: tuple[Sequence[str], ...] = (
+    (),
+    ("CREATE TEMP TABLE job_marks (run_id TEXT, job TEXT, mark TEXT, at TEXT, detail TEXT)",),
+    ("CREATE TEMP VIEW runs AS SELECT *, '' AS plan FROM main.runs",),
+)
+
+
+def _read_as_current(conn: sqlite3.Connection, version: int) -> None:
+    for step in _READ_AS_CURRENT[max(version, 1) : len(MIGRATIONS)]:
+        for sql in step:
+            conn.execute(sql)
 
 
 def _configure(conn: sqlite3.Connection) -> None:

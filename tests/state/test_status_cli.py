@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from amtflow.cli import cli
@@ -149,3 +151,45 @@ def test_a_corrupted_journal_is_one_line_and_exit_2(state_dir: Path) -> None:
     assert result.returncode == 2
     assert "not a usable amtflow journal" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _older_journal(state_dir: Path, version: int) -> None:
+    """A journal as an older amtflow left it: schema ``version``, one failed run."""
+    from amtflow.state import schema
+
+    state_dir.mkdir(mode=0o700)
+    with sqlite3.connect(state_dir / "journal.db") as conn:
+        for step in schema.MIGRATIONS[:version]:
+            for statement in step:
+                conn.execute(statement)
+        conn.execute(
+            "INSERT INTO runs (run_id, schedule, date, state, started_at, options)"
+            " VALUES ('old-run', 'NIGHTLY', '2026-11-24', 'failed', '2026-11-24T06:00:00+00:00',"
+            " '{}')"
+        )
+        conn.execute(
+            "INSERT INTO job_runs (run_id, job, attempt, state, completion_code, reason)"
+            " VALUES ('old-run', 'A', 1, 'failed', 11, 'ended ERROR (11)')"
+        )
+        conn.execute(f"PRAGMA user_version = {version}")
+    conn.close()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_status_reads_a_journal_an_older_amtflow_wrote_without_changing_it(
+    tmp_path: Path, version: int
+) -> None:
+    state_dir = tmp_path / "state"
+    _older_journal(state_dir, version)
+    for args in (["status"], ["status", "old-run", "--format", "json"], ["logs", "old-run"]):
+        shown = subprocess.run(
+            [sys.executable, "-m", "amtflow", *args, "--state-dir", str(state_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert shown.returncode in (0, 1) and not shown.stderr, shown.stderr
+        assert "old-run" in shown.stdout or args[0] == "logs"
+    with sqlite3.connect(state_dir / "journal.db") as conn:  # read as it is: not migrated
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == version
+    conn.close()
