@@ -20,7 +20,7 @@ def show(result: Export, out: Path | None) -> None:
         return
     if out is not None:
         names = ", ".join(file.name for file in result.files)
-        stderr.print(f"wrote {escape(terminal_safe(names))} to {escape(str(out))}")
+        stderr.print(f"wrote {escape(terminal_safe(names))} to {escape(terminal_safe(str(out)))}")
         return
     several = len(result.files) > 1
     for file in result.files:

@@ -545,3 +545,10 @@ def test_a_relative_workdir_or_env_file_is_refused(project: Path, target: str, o
     assert result.returncode == 2, result.stdout
     assert f"{option} 'amtflow.env' must be an absolute path" in result.stderr
     assert not (project / "out").exists()
+
+
+def test_an_out_folder_with_escape_codes_is_shown_safely(project: Path) -> None:
+    result = export(project, "cron", "--out", "out\x1b[2J")
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stderr
+    assert "wrote amtflow.cron to out\\u001b[2J" in result.stderr
