@@ -53,6 +53,11 @@ class RunSpec:
     scenario: str | None = None  # the embedded simulator's scenario file, with simulate
     simulator_url: str = ""  # where the embedded simulator listened, with simulate
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_parallel, int) or self.max_parallel < 1:
+            # 0 would wait forever for a free slot (a journal edited by hand)
+            raise ValueError(f"max_parallel {self.max_parallel!r} is not a number of jobs")
+
     @property
     def selection(self) -> tuple[str, ...]:
         """The selection as a set (order and repeats do not make another unit of work)."""

@@ -105,3 +105,23 @@ def test_a_deeply_nested_recorded_plan_is_refused(
     rerun = amtflow("rerun", run_id, cwd=tmp_path)
     assert rerun.returncode == 2, rerun.stderr
     assert "its recorded plan cannot be read" in rerun.stderr and "Traceback" not in rerun.stderr
+
+
+def test_a_recorded_max_parallel_of_zero_is_refused_not_waited_on_forever(
+    tmp_path: Path, start_simulator: Callable[..., LiveSimulator]
+) -> None:
+    live = start_simulator({"default": {"duration": 0.05}, "jobs": {"A": {"end_code": 11}}})
+    schedule = write_definitions(tmp_path, live.url, JOBS)
+    assert amtflow("run", schedule, "--date", DATE, "--plain", cwd=tmp_path).returncode == 1
+    with sqlite3.connect(tmp_path / ".amtflow" / "journal.db") as db:
+        run_id, plan_text, options_text = db.execute(
+            "SELECT run_id, plan, options FROM runs"
+        ).fetchone()
+        plan, options = json.loads(plan_text), json.loads(options_text)
+        plan["spec"]["max_parallel"] = options["max_parallel"] = 0
+        db.execute("UPDATE runs SET plan = ?, options = ?", (json.dumps(plan), json.dumps(options)))
+    db.close()
+    rerun = amtflow("rerun", run_id, "--plain", cwd=tmp_path, timeout=60)
+    assert rerun.returncode == 2, rerun.stderr
+    assert "max_parallel 0 is not a number of jobs" in rerun.stderr
+    assert rerun.stderr.count("\n") == 1, rerun.stderr
