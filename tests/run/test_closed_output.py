@@ -136,6 +136,16 @@ def test_stdout_and_stderr_both_closed(tmp_path: Path, start_simulator: Any) -> 
     _assert_run_ended(tmp_path, live, "failed", 1)
 
 
+def test_stdout_on_a_full_disk(tmp_path: Path, start_simulator: Any) -> None:
+    """``amtflow run > run.txt`` on a full disk (``/dev/full``: every write is ENOSPC)."""
+    live = start_simulator(OK_SCENARIO, users={"OPCONAPI": PASSWORD})
+    with open("/dev/full", "wb") as full, (tmp_path / "stderr.txt").open("wb") as errors:
+        process = _start(tmp_path, _run(tmp_path, live.url, "--plain"), stdout=full, stderr=errors)
+        assert process.wait(timeout=60) == 0
+    _assert_run_ended(tmp_path, live, "ok", 0)
+    assert (tmp_path / "stderr.txt").read_text() == ""
+
+
 def test_terminal_hung_up_mid_run(tmp_path: Path, start_simulator: Any) -> None:
     """An ssh session drops: SIGHUP, and the terminal (live view) answers every write with EIO."""
     live = start_simulator(FAILED_SCENARIO, users={"OPCONAPI": PASSWORD})
