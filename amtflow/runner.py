@@ -13,11 +13,13 @@ import contextlib
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import signal
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ParamSpec
 
 import aiohttp
 
@@ -42,6 +44,7 @@ from amtflow.simulator import SIMULATED_PASSWORD, JobScript, Scenario, Simulator
 from amtflow.state import Journal
 from amtflow.timeofday import schedule_date, zone
 
+_P = ParamSpec("_P")
 DEMO_SCENARIO = Scenario(default=JobScript(duration=0.5, queued=0.2))
 
 
@@ -187,6 +190,24 @@ async def preflight(
         raise AmtError("preflight failed, no job was started: " + "; ".join(problems))
 
 
+def _hangup_ignored(
+    carry_out: Callable[_P, Awaitable[RunResult]],
+) -> Callable[_P, Awaitable[RunResult]]:
+    """A hung-up terminal (SIGHUP: the ssh session dropped) never stops a run: from the moment it
+    is recorded to its end it is ignored; the output it leaves goes quiet (``report``)."""
+
+    @functools.wraps(carry_out)
+    async def carried_out(*args: _P.args, **kwargs: _P.kwargs) -> RunResult:
+        before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        try:
+            return await carry_out(*args, **kwargs)
+        finally:
+            signal.signal(signal.SIGHUP, before)
+
+    return carried_out
+
+
+@_hangup_ignored
 async def drive(
     options: RunOptions,
     plan: Plan,

@@ -2,6 +2,10 @@
 
 ``stdout`` and ``stderr`` are rich consoles; modules below format one kind of output each
 (diagnostics, plans, runs). Nothing else in amtflow prints.
+
+Output is never worth a run: both consoles write through a ``QuietOnFailure`` stream, so a
+closed pipe (``amtflow run | head -2``) or a hung-up terminal silences that stream, and the run
+goes on to its end with its journal, logs and exit status.
 """
 
 from __future__ import annotations
@@ -9,15 +13,70 @@ from __future__ import annotations
 import os
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TextIO, cast
 
 from rich.console import Console, RenderableType
 from rich.markup import escape
 
 from amtflow.errors import UsageError
 
-stdout = Console(soft_wrap=True, highlight=False)
-stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+
+class QuietOnFailure:
+    """A terminal stream (``sys.stdout`` or ``sys.stderr``, looked up at each write) that goes
+    quiet for good the first time writing to it fails: EPIPE from a closed pipe, EIO from a
+    hung-up terminal, ENOSPC from a full disk. The stream's descriptor is pointed at
+    ``/dev/null`` so that nothing, not even Python's flush at exit, fails on it again."""
+
+    def __init__(self, current: Callable[[], TextIO | None]) -> None:
+        self._current = current
+        self._failed: object = None  # the stream that failed: a new one (tests) is written again
+
+    def _stream(self) -> TextIO | None:
+        stream = self._current()
+        return cast("TextIO | None", getattr(stream, "rich_proxied_file", stream))  # rich Live
+
+    def write(self, text: str) -> int:
+        stream = self._stream()
+        if stream is not None and stream is not self._failed:
+            try:
+                stream.write(text)
+            except OSError:
+                self._quiet(stream)
+        return len(text)
+
+    def flush(self) -> None:
+        stream = self._stream()
+        if stream is not None and stream is not self._failed:
+            try:
+                stream.flush()
+            except OSError:
+                self._quiet(stream)
+
+    def isatty(self) -> bool:
+        stream = self._stream()
+        return stream is not None and stream is not self._failed and stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:  # fileno, encoding...: the stream's own
+        return getattr(self._stream(), name)
+
+    def _quiet(self, stream: TextIO) -> None:
+        self._failed = stream
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, stream.fileno())
+            finally:
+                os.close(devnull)
+        except (OSError, ValueError):  # no descriptor (a test's capture): muted all the same
+            pass
+
+
+_out = cast(TextIO, QuietOnFailure(lambda: sys.stdout))
+_err = cast(TextIO, QuietOnFailure(lambda: sys.stderr))
+stdout = Console(file=_out, soft_wrap=True, highlight=False)
+stderr = Console(file=_err, soft_wrap=True, highlight=False)
 
 _UNSAFE = frozenset(
     ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
@@ -56,7 +115,7 @@ def table(renderable: RenderableType) -> None:
     if stdout.is_terminal:
         stdout.print(renderable)
     else:
-        Console(width=_PIPE_WIDTH, soft_wrap=True, highlight=False).print(renderable)
+        Console(file=_out, width=_PIPE_WIDTH, soft_wrap=True, highlight=False).print(renderable)
 
 
 def error(message: str) -> None:
@@ -70,7 +129,7 @@ def warning(message: str) -> None:
 
 def plain(text: str = "", *, err: bool = False) -> None:
     """Write text as is (no markup, no wrapping): for machine formats such as JSON."""
-    stream = sys.stderr if err else sys.stdout
+    stream = _err if err else _out
     stream.write(text + "\n")
     stream.flush()
 
