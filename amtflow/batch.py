@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from amtflow.task import AmtTask
+
 
 @dataclass(frozen=True)
 class CompletionCode:
@@ -73,19 +75,11 @@ def completion_code(code: int) -> CompletionCode:
 
 @dataclass(frozen=True)
 class StartRequest:
-    """Everything an OpConJobAction Start carries, already resolved (no [[properties]] left)."""
+    """Everything an OpConJobAction Start carries: a resolved task (no [[properties]] left)
+    under the task id that makes a repeated Start the same job."""
 
     task_id: str
-    task_type: str  # "BatchJob" | "Script"
-    application: str
-    submit_user: str = "BATCH"
-    user: str | None = None
-    station: str = "OPCON"
-    queue: str | None = None
-    job_name: str | None = None
-    task_values: tuple[str, ...] = ()
-    script_name: str | None = None
-    script_parameters: tuple[str, ...] = ()  # "NAME=value"
+    task: AmtTask
 
 
 @dataclass(frozen=True)

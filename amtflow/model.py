@@ -13,6 +13,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from amtflow.task import AmtTask
 from amtflow.timeofday import DEFAULT_ZONE, TimeOfDay
 
 
@@ -112,15 +113,6 @@ class Frequency:
     on_request: bool = False
 
 
-class TaskType(str, enum.Enum):
-    BATCH_JOB = "batch_job"
-    SCRIPT = "script"
-
-    @property
-    def wire_name(self) -> str:
-        return "BatchJob" if self is TaskType.BATCH_JOB else "Script"
-
-
 class Condition(str, enum.Enum):
     """What a dependency waits for: its job ended OK, failed, or either."""
 
@@ -150,20 +142,11 @@ class Retry:
 
 @dataclass(frozen=True)
 class MasterJob:
-    """One AMT batch job or script of a schedule, with the vendor task form's defaults applied."""
+    """One AMT batch job or script of a schedule: its task, where it runs, and when."""
 
     name: str
-    task: TaskType
+    task: AmtTask  # unresolved: its texts may hold [[PROPERTY]] references
     agent: str
-    application: str
-    submit_user: str = "BATCH"
-    user: str | None = None
-    station: str = "OPCON"
-    queue: str | None = None
-    job_name: str | None = None
-    task_values: tuple[str, ...] = ()
-    script_name: str | None = None
-    script_parameters: tuple[tuple[str, str], ...] = ()
     depends_on: tuple[Dependency, ...] = ()
     max_run_time: float | None = None  # seconds
     retry: Retry = Retry()

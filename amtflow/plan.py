@@ -11,7 +11,7 @@ import dataclasses
 import datetime as dt
 import functools
 import graphlib
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from amtflow.errors import DefinitionError, UsageError
@@ -23,73 +23,56 @@ from amtflow.model import (
     Frequency,
     MasterJob,
     Schedule,
-    TaskType,
 )
 from amtflow.properties import PropertyContext, secret_values, substitute
+from amtflow.task import AmtTask
 from amtflow.timeofday import JobTimes, instant, job_times, zone
 
 
 @dataclass(frozen=True, repr=False)
 class AmtRequest:
-    """A job's AMT request with every property resolved: a Start without its task id.
+    """A job's task with every property resolved: a Start without its task id.
 
-    ``shown`` is the same request as every output must show it: values that came from the
+    ``shown`` is the same task as every output must show it: values that came from the
     environment (``[[ENV:...]]``) written as ``********``. The real one goes only to the server.
     """
 
-    task_type: TaskType
-    application: str
-    submit_user: str
-    user: str | None
-    station: str
-    queue: str | None
-    job_name: str | None
-    task_values: tuple[str, ...]
-    script_name: str | None
-    script_parameters: tuple[str, ...]  # "NAME=value"
-    masked: AmtRequest | None = field(default=None, compare=False)  # when secrets are in it
+    task: AmtTask
+    masked: AmtTask | None = field(default=None, compare=False)  # when secrets are in it
     secrets: tuple[str, ...] = field(default=(), compare=False)  # the real values masked
-    kept: AmtRequest | None = field(default=None, compare=False)  # with [[ENV:...]] unresolved
+    kept: AmtTask | None = field(default=None, compare=False)  # with [[ENV:...]] unresolved
 
     def __repr__(self) -> str:
         shown = self.shown
-        return f"AmtRequest({shown.task_type.value} {shown.target!r} {shown.parameters!r})"
+        return f"AmtRequest({shown.type.value} {shown.name!r} {shown.parameters!r})"
 
     @property
-    def shown(self) -> AmtRequest:
-        """The request with its secrets masked: what plans, logs and reports print."""
-        return self.masked or self
+    def shown(self) -> AmtTask:
+        """The task with its secrets masked: what plans, logs and reports print."""
+        return self.masked or self.task
 
     @property
     def recorded(self) -> AmtRequest:
         """The request as the journal keeps it: environment values as their ``[[ENV:NAME]]``
         references, never the values (``with_environment`` makes it whole again)."""
-        return self.kept or self
+        return AmtRequest(self.kept) if self.kept else self
 
     def with_environment(self, environ: Mapping[str, str]) -> AmtRequest:
         """A recorded request made whole again: its ``[[ENV:...]]`` references resolved,
         masked and secret values as ``resolve_request`` gives them."""
-        if not any("[[ENV:" in text for text in _request_texts(self)):
+        texts = self.task.texts()
+        if not any("[[ENV:" in text for text in texts):
             return self
         ctx = PropertyContext({}, environ, "", "", dt.date.min)
-        real = _mapped(self, lambda text: substitute(text, ctx))
-        masked = _mapped(self, lambda text: substitute(text, dataclasses.replace(ctx, masked=True)))
-        secrets = secret_values(_request_texts(self), ctx)
-        return dataclasses.replace(real, masked=masked, secrets=secrets, kept=self)
+        real = self.task.mapped(lambda text: substitute(text, ctx))
+        masked_ctx = dataclasses.replace(ctx, masked=True)
+        masked = self.task.mapped(lambda text: substitute(text, masked_ctx))
+        return AmtRequest(real, masked, secret_values(texts, ctx), kept=self.task)
 
     @property
     def secret(self) -> bool:
-        """Whether any value of the request came from the environment."""
+        """Whether any value of the task came from the environment."""
         return self.masked is not None
-
-    @property
-    def target(self) -> str:
-        """The AMT job or script the request starts."""
-        return (self.job_name if self.task_type is TaskType.BATCH_JOB else self.script_name) or ""
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        return self.task_values if self.task_type is TaskType.BATCH_JOB else self.script_parameters
 
 
 @dataclass(frozen=True)
@@ -277,73 +260,22 @@ def _resolve_all(running: Sequence[MasterJob], context: PropertyContext) -> dict
 
 
 def resolve_request(job: MasterJob, context: PropertyContext) -> AmtRequest:
-    """The job's AMT request with its properties substituted for ``context``'s date.
+    """The job's task with its properties substituted for ``context``'s date.
 
     Resolved twice when it holds environment values: once as sent, once masked (``shown``).
     """
     ctx = dataclasses.replace(context, job_name=job.name, masked=False)
-    request = _resolved(job, ctx)
-    masked = _resolved(job, dataclasses.replace(ctx, masked=True))
-    if masked == request:
-        return request
-    secrets = secret_values(_texts(job), ctx)
-    kept = _resolved(job, dataclasses.replace(ctx, kept_env=True))
-    return dataclasses.replace(request, masked=masked, secrets=secrets, kept=kept)
+    task = _resolved(job.task, ctx)
+    masked = _resolved(job.task, dataclasses.replace(ctx, masked=True))
+    if masked == task:
+        return AmtRequest(task)
+    secrets = secret_values(job.task.texts(), ctx)
+    kept = _resolved(job.task, dataclasses.replace(ctx, kept_env=True))
+    return AmtRequest(task, masked, secrets, kept)
 
 
-def _request_texts(request: AmtRequest) -> list[str]:
-    optional = (request.user, request.queue, request.job_name, request.script_name)
-    fixed = [request.application, request.submit_user, request.station]
-    return [*fixed, *request.task_values, *request.script_parameters, *filter(None, optional)]
-
-
-def _mapped(request: AmtRequest, change: Callable[[str], str]) -> AmtRequest:
-    """``request`` with ``change`` applied to every text it sends."""
-
-    def opt(text: str | None) -> str | None:
-        return None if text is None else change(text)
-
-    return AmtRequest(
-        task_type=request.task_type,
-        application=change(request.application),
-        submit_user=change(request.submit_user),
-        user=opt(request.user),
-        station=change(request.station),
-        queue=opt(request.queue),
-        job_name=opt(request.job_name),
-        task_values=tuple(map(change, request.task_values)),
-        script_name=opt(request.script_name),
-        script_parameters=tuple(map(change, request.script_parameters)),
-    )
-
-
-def _texts(job: MasterJob) -> list[str]:
-    """Every definition text a job's request is resolved from."""
-    optional = (job.user, job.queue, job.job_name, job.script_name)
-    pairs = [text for pair in job.script_parameters for text in pair]
-    fixed = [job.application, job.submit_user, job.station, *job.task_values, *pairs]
-    return [*fixed, *(text for text in optional if text is not None)]
-
-
-def _resolved(job: MasterJob, ctx: PropertyContext) -> AmtRequest:
-    def sub(text: str | None) -> str | None:
-        return None if text is None else substitute(text, ctx)
-
-    return AmtRequest(
-        task_type=job.task,
-        application=substitute(job.application, ctx),
-        submit_user=substitute(job.submit_user, ctx),
-        user=sub(job.user),
-        station=substitute(job.station, ctx),
-        queue=sub(job.queue),
-        job_name=sub(job.job_name),
-        task_values=tuple(substitute(value, ctx) for value in job.task_values),
-        script_name=sub(job.script_name),
-        script_parameters=tuple(
-            f"{substitute(name, ctx)}={substitute(value, ctx)}"
-            for name, value in job.script_parameters
-        ),
-    )
+def _resolved(task: AmtTask, ctx: PropertyContext) -> AmtTask:
+    return task.mapped(lambda text: substitute(text, ctx))
 
 
 def _order(

@@ -23,15 +23,15 @@ import graphlib
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from amtflow import definitions as defs
 from amtflow import report
 from amtflow.errors import StateError
-from amtflow.model import Agent, BatchUser, Definitions, Notification, Schedule
-from amtflow.plan import Plan, PlannedJob, SkippedJob, make_plan
+from amtflow.model import Agent, BatchUser, Definitions, MasterJob, Notification, Schedule
+from amtflow.plan import AmtRequest, Plan, PlannedJob, SkippedJob, make_plan
 from amtflow.runs import RunRecord
 
 T = TypeVar("T")
@@ -214,12 +214,59 @@ def to_data(value: Any) -> Any:
 
 def from_data(cls: type[T], data: Mapping[str, Any]) -> T:
     """``cls`` built back from ``to_data``'s output, following its fields' type hints."""
+    if cls in _OLDER_FORMS:
+        data = _OLDER_FORMS[cls](data)
     fields = _fields(cls)
     values = {name: _decode(hint, data[name]) for name, hint in fields if name in data}
     return cls(**values)
 
 
 _FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+_FORM_FIELDS = ("application", "submit_user", "user", "station", "queue")
+
+
+def _task_before_amt_task(data: Mapping[str, Any], kind: Any) -> dict[str, Any]:
+    """A task as amtflow 0.x recorded it, spread over its job or request: ``job_name`` with
+    ``task_values``, or ``script_name`` with ``script_parameters`` (pairs in a master job,
+    ``NAME=value`` in a request)."""
+    script = kind == "script"
+    parameters = data.get("script_parameters" if script else "task_values") or []
+    task = {key: data[key] for key in _FORM_FIELDS if key in data}
+    return {
+        **task,
+        "type": kind,
+        "name": data.get("script_name" if script else "job_name") or "",
+        "parameters": ["=".join(p) if isinstance(p, list) else p for p in parameters],
+    }
+
+
+def _master_job_form(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not isinstance(data.get("task"), str):
+        return data
+    return {**data, "task": _task_before_amt_task(data, data["task"])}
+
+
+def _request_form(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "task_type" not in data:
+        return data
+
+    def task(older: Any) -> Any:
+        return _task_before_amt_task(older, older.get("task_type")) if older else None
+
+    return {
+        **data,
+        "task": task(data),
+        "masked": task(data.get("masked")),
+        "kept": task(data.get("kept")),
+    }
+
+
+# Older forms of a recorded class, brought to today's before decoding: plans recorded by an
+# earlier amtflow must still run (resume, rerun, kill, abandon).
+_OLDER_FORMS: dict[type, Callable[[Mapping[str, Any]], Mapping[str, Any]]] = {
+    MasterJob: _master_job_form,
+    AmtRequest: _request_form,
+}
 
 
 def _fields(cls: type) -> tuple[tuple[str, Any], ...]:

@@ -24,6 +24,7 @@ from _common import ZERO_DURATION, start_simulator
 from amtflow.batch import StartRequest
 from amtflow.client import AmtClient, iter_messages, new_session
 from amtflow.model import Agent, BatchUser, SecretRef
+from amtflow.task import AmtTask, TaskType
 
 TERMINAL = {3, 4, 6, 10, 11, 12, 19, 22, 23, 24, 99}
 
@@ -39,9 +40,8 @@ async def with_amtflow(url: str, jobs: int, concurrency: int) -> int:
         await client.logon()
 
         async def lifecycle(name: str) -> None:
-            request = StartRequest(
-                task_id=str(uuid.uuid4()), task_type="BatchJob", application="DEMO2", job_name=name
-            )
+            task = AmtTask(TaskType.BATCH_JOB, "DEMO2", name)
+            request = StartRequest(str(uuid.uuid4()), task)
             rid = (await client.start(request)).batch_request_id
             while not (await client.monitor(rid)).terminal:
                 await asyncio.sleep(0)

@@ -50,13 +50,13 @@ def child(which: str, megabytes: int) -> None:
     """One measurement: write a log of ``megabytes``, finish it, print the figures as JSON."""
     from amtflow.batch import Message
     from amtflow.joblog import JobLogHeader
+    from amtflow.task import AmtTask, TaskType
 
     with tempfile.TemporaryDirectory() as tmp:
         writer = _writer(which, Path(tmp))
         header = JobLogHeader(
-            server="http://amt:42000", agent="amt", application="DEMO2", submit_user="BATCH",
-            station="OPCON", queue=None, task_type="batch_job", target="BIG", parameters=(),
-            user=None, run_id="bench", schedule="S", job="BIG", attempt=1,
+            server="http://amt:42000", agent="amt", task=AmtTask(TaskType.BATCH_JOB, "DEMO2", "BIG"),
+            run_id="bench", schedule="S", job="BIG", attempt=1,
         )  # fmt: skip
         start = dt.datetime.now(dt.timezone.utc)
         kwargs = {"max_bytes": 1 << 40} if which == "after" else {}

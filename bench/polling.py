@@ -26,9 +26,10 @@ from amtflow.client import AmtClient, new_session
 from amtflow.engine import Engine
 from amtflow.engine.context import JobEvent, RunContext
 from amtflow.engine.polling import PollPolicy
-from amtflow.model import Agent, BatchUser, Definitions, MasterJob, Schedule, SecretRef, TaskType
+from amtflow.model import Agent, BatchUser, Definitions, MasterJob, Schedule, SecretRef
 from amtflow.plan import make_plan
 from amtflow.simulator import Scenario, Simulator
+from amtflow.task import AmtTask, TaskType
 
 MEASURED = (1.0, 10.0)
 MODELLED = (1.0, 10.0, 60.0, 600.0)
@@ -38,10 +39,8 @@ def definitions(url: str) -> Definitions:
     jobs = tuple(
         MasterJob(
             name=f"JOB{int(d)}S",
-            task=TaskType.BATCH_JOB,
+            task=AmtTask(TaskType.BATCH_JOB, "DEMO2", f"JOB{int(d)}S"),
             agent="sim",
-            application="DEMO2",
-            job_name=f"JOB{int(d)}S",
         )
         for d in MEASURED
     )

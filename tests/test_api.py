@@ -141,7 +141,7 @@ def test_the_documented_example_runs_on_the_embedded_simulator(
         for r in simulator.record.starts()
     }
     assert simulator.record.starts_by_job() == {
-        job.request.target: 1 for job in plan.jobs if job.name != "INVOICERECOVER"
+        job.request.task.name: 1 for job in plan.jobs if job.name != "INVOICERECOVER"
     }
     assert starts["DAYSTART"]["taskValues"] == ["RUNDATE=2026-11-24"]
     assert starts["DAYSTART"]["applicationName"] == "DEMO2"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -15,9 +16,9 @@ from amtflow.model import (
     MasterJob,
     Schedule,
     SecretRef,
-    TaskType,
 )
 from amtflow.plan import choose_schedule, make_plan, off_reason
+from amtflow.task import AmtTask, TaskType
 
 MONDAY = dt.date(2026, 11, 23)
 CHRISTMAS = dt.date(2026, 12, 25)  # a Friday
@@ -25,11 +26,16 @@ HOLIDAYS = {"holidays": Calendar("holidays", frozenset({CHRISTMAS}))}
 
 
 def job(name: str, *deps: str, **fields: object) -> MasterJob:
-    values: dict[str, object] = {"agent": "amt", "application": "DEMO2", "job_name": name}
-    values.update(fields)
+    task = AmtTask(TaskType.BATCH_JOB, "DEMO2", name)
+    task_fields = {k: v for k, v in fields.items() if k in AmtTask.__dataclass_fields__}
+    job_fields = {k: v for k, v in fields.items() if k not in task_fields}
     return MasterJob(
-        name=name, task=TaskType.BATCH_JOB, depends_on=tuple(Dependency(d) for d in deps), **values
-    )  # type: ignore[arg-type]
+        name=name,
+        task=dataclasses.replace(task, **task_fields),  # type: ignore[arg-type]
+        agent="amt",
+        depends_on=tuple(Dependency(d) for d in deps),
+        **job_fields,  # type: ignore[arg-type]
+    )
 
 
 def defs(*jobs: MasterJob, frequency: Frequency = Frequency(), **props: str) -> Definitions:
@@ -119,7 +125,7 @@ def test_properties_are_substituted_in_every_field() -> None:
         job(
             "REPORT",
             application="[[APP]]",
-            task_values=(
+            parameters=(
                 "PERIOD=[[$SCHEDULE DATE:%Y%m%d]]",
                 "NEXT=[[$SCHEDULE DATE(+1d)]]",
                 "JOB=[[$JOB NAME]]/[[$SCHEDULE NAME]]",
@@ -128,22 +134,21 @@ def test_properties_are_substituted_in_every_field() -> None:
         APP="DEMO2",
     )
     request = plan(d, properties={"APP": "PROD"}).jobs[0].request
-    assert request.application == "PROD"
-    assert request.task_values == ("PERIOD=20261123", "NEXT=2026-11-24", "JOB=REPORT/NIGHTLY")
+    assert request.task.application == "PROD"
+    assert request.task.parameters == ("PERIOD=20261123", "NEXT=2026-11-24", "JOB=REPORT/NIGHTLY")
 
 
 def test_script_parameters_and_env_properties() -> None:
     script = MasterJob(
         name="S",
-        task=TaskType.SCRIPT,
+        task=AmtTask(
+            TaskType.SCRIPT, "DEMO2", r"F:\Amt\[[ENV:SCRIPTS]]\run.ps1", ("INPUT=daily.csv",)
+        ),
         agent="amt",
-        application="DEMO2",
-        script_name=r"F:\Amt\[[ENV:SCRIPTS]]\run.ps1",
-        script_parameters=(("INPUT", "daily.csv"),),
     )
     request = plan(defs(script), environ={"SCRIPTS": "Scripts"}).jobs[0].request
-    assert request.script_name == r"F:\Amt\Scripts\run.ps1"
-    assert request.script_parameters == ("INPUT=daily.csv",)
+    assert request.task.name == r"F:\Amt\Scripts\run.ps1"
+    assert request.task.parameters == ("INPUT=daily.csv",)
 
 
 def test_unresolvable_property_is_a_definition_error_naming_the_job() -> None:

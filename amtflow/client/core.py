@@ -97,7 +97,7 @@ class AmtClient:
 
     async def start(self, request: StartRequest) -> JobStatus:
         """Start a job; a repeat carries the same ``taskId`` so it never starts a second job."""
-        what = f"Start {request.job_name or request.script_name}"
+        what = f"Start {request.task.name}"
         answer = await self._call("POST", wire.ACTION_PATH, what, wire.start_body(request))
         return wire.parse_job_status(answer, what)
 

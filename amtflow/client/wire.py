@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from amtflow.batch import JobStatus, Message, MessagePage, ServerStatus, StartRequest
 from amtflow.errors import ProtocolError
+from amtflow.task import TaskType
 
 TOKEN_HEADER = "X-AMT-LogonToken"
 
@@ -41,24 +42,28 @@ def logon_body(api_user: str, password: str) -> dict[str, Any]:
     return {"apiUser": api_user, "apiUserPassword": password}
 
 
+_TASK_TYPES = {TaskType.BATCH_JOB: "BatchJob", TaskType.SCRIPT: "Script"}
+
+
 def start_body(request: StartRequest) -> dict[str, Any]:
     """The OpConJobAction Start body of a batch job or a script."""
+    task = request.task
     body: dict[str, Any] = {
         "action": "Start",
         "taskId": request.task_id,
-        "taskType": request.task_type,
-        "applicationName": request.application,
-        "amtSubmitUser": request.submit_user,
-        "amtUser": request.user,
-        "amtStation": request.station,
-        "amtQueueName": request.queue,
+        "taskType": _TASK_TYPES[task.type],
+        "applicationName": task.application,
+        "amtSubmitUser": task.submit_user,
+        "amtUser": task.user,
+        "amtStation": task.station,
+        "amtQueueName": task.queue,
     }
-    if request.task_type == "Script":
-        body["scriptName"] = request.script_name
-        body["scriptParameters"] = list(request.script_parameters)
+    if task.type is TaskType.SCRIPT:
+        body["scriptName"] = task.name
+        body["scriptParameters"] = list(task.parameters)
     else:
-        body["jobName"] = request.job_name
-        body["taskValues"] = list(request.task_values)
+        body["jobName"] = task.name
+        body["taskValues"] = list(task.parameters)
     return body
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from amtflow import model
 from amtflow.model import Location
+from amtflow.task import AmtTask, TaskType
 from amtflow.timeofday import DEFAULT_ZONE, TimeOfDay, parse_time
 
 from .diagnostics import Collector
@@ -118,19 +119,8 @@ class ModelBuilder:
         times = {key: self.time(entry, key, defaults) for key in JOB_TIMES}
         return model.MasterJob(
             name=entry.name,
-            task=model.TaskType(data["task"]),
+            task=_task(data),
             agent=data.get("agent", ""),
-            application=as_text(data.get("application", "")),
-            submit_user=as_text(data.get("submit_user", "BATCH")),
-            user=_optional_text(data.get("user")),
-            station=as_text(data.get("station", "OPCON")),
-            queue=_optional_text(data.get("queue")),
-            job_name=_optional_text(data.get("job_name")),
-            task_values=tuple(as_text(value) for value in data.get("task_values", ())),
-            script_name=_optional_text(data.get("script_name")),
-            script_parameters=tuple(
-                (k, as_text(v)) for k, v in data.get("script_parameters", {}).items()
-            ),
             depends_on=tuple(
                 self.dependency(entry, i, item) for i, item in enumerate(data.get("depends_on", ()))
             ),
@@ -215,3 +205,26 @@ def digest(index: Index) -> str:
     for source in sorted(index.files, key=lambda s: str(s.path)):
         hasher.update(source.document.raw if source.document else b"")
     return hasher.hexdigest()
+
+
+def _task(data: Mapping[str, Any]) -> AmtTask:
+    """A job's task as written (a script's parameters as ``NAME=value``, in order)."""
+    kind = TaskType(data["task"])
+    if kind is TaskType.SCRIPT:
+        name = data.get("script_name")
+        parameters = tuple(
+            f"{k}={as_text(v)}" for k, v in data.get("script_parameters", {}).items()
+        )
+    else:
+        name = data.get("job_name")
+        parameters = tuple(as_text(value) for value in data.get("task_values", ()))
+    return AmtTask(
+        type=kind,
+        application=as_text(data.get("application", "")),
+        name=_optional_text(name) or "",
+        parameters=parameters,
+        submit_user=as_text(data.get("submit_user", "BATCH")),
+        user=_optional_text(data.get("user")),
+        station=as_text(data.get("station", "OPCON")),
+        queue=_optional_text(data.get("queue")),
+    )

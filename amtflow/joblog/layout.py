@@ -42,6 +42,8 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from amtflow.task import AmtTask, TaskType
+
 RULE = "-" * 75
 AMTFLOW_TITLE = "amtflow ".ljust(75, "-")
 JOB_INFORMATION = "Job Information ".ljust(75, "-")
@@ -56,14 +58,7 @@ class JobLogHeader:
 
     server: str  # the agent's batch_server_url
     agent: str
-    application: str
-    submit_user: str
-    station: str
-    queue: str | None
-    task_type: str  # "batch_job" | "script"
-    target: str  # job name or script name
-    parameters: tuple[str, ...]  # task values or NAME=value script parameters
-    user: str | None  # RunAs
+    task: AmtTask  # its secrets masked
     run_id: str
     schedule: str
     job: str
@@ -111,7 +106,7 @@ def _amtflow_block(
         field("Agent", header.agent),
         field("Attempt", header.attempt),
         field("Batch Request Id", batch_request_id),
-        field("Run As User", header.user or ""),
+        field("Run As User", header.task.user or ""),
         field("Start", timestamp(started_at)),
     )
     yield from end_lines(started_at, ending)
@@ -127,18 +122,19 @@ def end_lines(started_at: dt.datetime, ending: Ending | None) -> tuple[str, str]
 
 
 def _information_block(header: JobLogHeader) -> Iterator[str]:
-    kind = "Script Job" if header.task_type == "script" else "Batch Job"
+    task = header.task
+    kind = "Script Job" if task.type is TaskType.SCRIPT else "Batch Job"
     yield from (RULE, JOB_INFORMATION)
     yield from (
         field("Server", header.server),
-        field("Application", header.application),
-        field("Submit User", header.submit_user),
-        field("Station", header.station),
-        field("Queue Name", header.queue or ""),
-        field(kind, header.target),
+        field("Application", task.application),
+        field("Submit User", task.submit_user),
+        field("Station", task.station),
+        field("Queue Name", task.queue or ""),
+        field(kind, task.name),
     )
     yield "Parameters      :"
-    yield from (f"  {one_line(parameter)}" for parameter in header.parameters)
+    yield from (f"  {one_line(parameter)}" for parameter in task.parameters)
 
 
 def message_line(text: str, batch_request_id: int, job_request_id: int) -> str:

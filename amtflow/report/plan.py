@@ -7,9 +7,9 @@ import json
 
 from rich.tree import Tree
 
-from amtflow.model import TaskType
 from amtflow.plan import Plan, PlannedJob
 from amtflow.report import plain, shown, stdout, table
+from amtflow.task import TaskType
 from amtflow.timeofday import JobTimes
 from amtflow.timeofday import shown as shown_instant
 
@@ -39,9 +39,9 @@ def show(plan: Plan, fmt: str) -> None:
 
 def _add_job(branch: Tree, job: PlannedJob) -> None:
     request = job.request.shown  # secrets masked
-    kind = "batch job" if request.task_type is TaskType.BATCH_JOB else "script"
+    kind = "batch job" if request.type is TaskType.BATCH_JOB else "script"
     node = branch.add(
-        f"[bold]{shown(job.name)}[/] ({kind} {shown(request.target)} on {shown(job.job.agent)})"
+        f"[bold]{shown(job.name)}[/] ({kind} {shown(request.name)} on {shown(job.job.agent)})"
     )
     node.add(
         f"application {shown(request.application)}, submit user {shown(request.submit_user)}, "
@@ -91,20 +91,21 @@ def plan_dict(plan: Plan) -> dict[str, object]:
 
 def _job_dict(job: PlannedJob) -> dict[str, object]:
     request = job.request.shown  # secrets masked
+    batch_job = request.type is TaskType.BATCH_JOB
     return {
         "name": job.name,
         "wave": job.wave + 1,
         "agent": job.job.agent,
-        "task": request.task_type.value,
+        "task": request.type.value,
         "application": request.application,
         "submit_user": request.submit_user,
         "user": request.user,
         "station": request.station,
         "queue": request.queue,
-        "job_name": request.job_name,
-        "task_values": list(request.task_values),
-        "script_name": request.script_name,
-        "script_parameters": list(request.script_parameters),
+        "job_name": request.name if batch_job else None,
+        "task_values": list(request.parameters) if batch_job else [],
+        "script_name": None if batch_job else request.name,
+        "script_parameters": [] if batch_job else list(request.parameters),
         "depends_on": [{"job": d.job, "on": d.on.value} for d in job.depends_on],
         "assumed_met": list(job.assumed_met),
         "earliest_start": _iso(job.times.not_before),

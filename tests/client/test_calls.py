@@ -7,6 +7,7 @@ from aioresponses import aioresponses
 
 from amtflow.batch import StartRequest
 from amtflow.client import AmtClient, iter_messages
+from amtflow.task import AmtTask, TaskType
 from tests.client.conftest import (
     BASE,
     BATCH_USER,
@@ -20,20 +21,18 @@ from tests.client.conftest import (
 )
 
 BATCH_JOB = StartRequest(
-    task_id="task-1",
-    task_type="BatchJob",
-    application="DEMO2",
-    job_name="REPORTTEST01",
-    task_values=("PERIOD=2026-11",),
+    "task-1", AmtTask(TaskType.BATCH_JOB, "DEMO2", "REPORTTEST01", ("PERIOD=2026-11",))
 )
 SCRIPT = StartRequest(
-    task_id="task-2",
-    task_type="Script",
-    application="DEMO2",
-    user="NIGHTOPS",
-    queue="LOW",
-    script_name="F:\\Amt\\RUN.ps1",
-    script_parameters=("INPUT=daily.csv",),
+    "task-2",
+    AmtTask(
+        TaskType.SCRIPT,
+        "DEMO2",
+        "F:\\Amt\\RUN.ps1",
+        ("INPUT=daily.csv",),
+        user="NIGHTOPS",
+        queue="LOW",
+    ),
 )
 
 

@@ -13,7 +13,8 @@ from amtflow import properties as props
 from amtflow.definitions import load, validate
 from amtflow.definitions.yamlload import YamlProblem, read_document
 from amtflow.errors import DefinitionError
-from amtflow.model import Condition, TaskType
+from amtflow.model import Condition
+from amtflow.task import TaskType
 
 from .conftest import DATA, REPO, run_cli
 
@@ -65,19 +66,20 @@ def test_model_applies_defaults_and_converts_values() -> None:
     definitions = load([DATA / "valid" / "spec_example.yaml"])
     nightly = definitions.schedules["NIGHTLY"]
     report, script, recover = nightly.jobs
-    assert (report.agent, report.application, report.queue) == (
+    assert (report.agent, report.task.application, report.task.queue) == (
         "amt-demo",
         "[[AMT_APPLICATION]]",
         "NORMAL",
     )
-    assert (report.submit_user, report.station, report.max_run_time) == ("BATCH", "OPCON", 5400.0)
+    assert (report.task.submit_user, report.task.station) == ("BATCH", "OPCON")
+    assert report.max_run_time == 5400.0
     assert (report.retry.attempts, report.retry.delay) == (1, 90.0)
     assert (
-        script.task is TaskType.SCRIPT
+        script.task.type is TaskType.SCRIPT
         and script.agent == "amt-ipv6"
         and script.max_run_time == 7200.0
     )
-    assert script.script_parameters == (("INPUT", "daily.csv"), ("COUNT", "3"), ("FLAG", "true"))
+    assert script.task.parameters == ("INPUT=daily.csv", "COUNT=3", "FLAG=true")
     assert script.retry.on_codes == frozenset({11, 23}) and script.retry.delay == 300.0
     assert [(d.job, d.on) for d in recover.depends_on] == [
         ("FILENAMETEST", Condition.FAILED),

@@ -58,7 +58,7 @@ class FakeServer:
     def start(self, request: StartRequest) -> JobStatus:
         if request.task_id in self.by_task:
             return self.jobs[self.by_task[request.task_id]].status()
-        name = request.job_name or request.script_name or ""
+        name = request.task.name
         if name in self.fail_starts:
             raise ServerUnavailable("server down", agent="fake")
         self.starts[name] += 1

@@ -20,10 +20,10 @@ from amtflow.model import (
     Retry,
     Schedule,
     SecretRef,
-    TaskType,
 )
 from amtflow.plan import make_plan
 from amtflow.runs import JobState
+from amtflow.task import AmtTask, TaskType
 from tests.engine.fake import Behaviour, FakeServer
 
 DATE = dt.date(2026, 11, 24)
@@ -32,9 +32,8 @@ FAST = PollPolicy(first=0.005, factor=1.5, cap=0.02)
 
 def job(name: str, *deps: str | Dependency, **fields: object) -> MasterJob:
     depends = tuple(d if isinstance(d, Dependency) else Dependency(d) for d in deps)
-    values: dict[str, object] = {"agent": "amt", "application": "DEMO2", "job_name": name}
-    values.update(fields)
-    return MasterJob(name=name, task=TaskType.BATCH_JOB, depends_on=depends, **values)  # type: ignore[arg-type]
+    task = AmtTask(TaskType.BATCH_JOB, "DEMO2", name)
+    return MasterJob(name=name, task=task, agent="amt", depends_on=depends, **fields)  # type: ignore[arg-type]
 
 
 def definitions(*jobs: MasterJob, **agent_fields: object) -> Definitions:
@@ -329,7 +328,7 @@ async def test_resuming_an_unanswered_start_reuses_its_task_id_and_restarts_a_to
 def start_request(name: str, task_id: str):  # type: ignore[no-untyped-def]
     from amtflow.batch import StartRequest
 
-    return StartRequest(task_id=task_id, task_type="BatchJob", application="DEMO2", job_name=name)
+    return StartRequest(task_id, AmtTask(TaskType.BATCH_JOB, "DEMO2", name))
 
 
 async def test_an_interrupt_before_jobs_take_their_first_step_leaves_them_not_run(

@@ -4,6 +4,7 @@ import datetime as dt
 
 from amtflow.batch import Message
 from amtflow.joblog import JobLogHeader
+from amtflow.task import AmtTask, TaskType
 
 START = dt.datetime(2026, 3, 1, 2, 0, 0, tzinfo=dt.timezone.utc)
 END = START + dt.timedelta(seconds=30.229)
@@ -13,14 +14,7 @@ def header(**changes: object) -> JobLogHeader:
     fields: dict[str, object] = dict(
         server="http://10.1.29.5:9001",
         agent="amt-demo",
-        application="DEMO2",
-        submit_user="BATCH",
-        station="OPCON",
-        queue=None,
-        task_type="batch_job",
-        target="REPORTTEST01",
-        parameters=(),
-        user=None,
+        task=AmtTask(TaskType.BATCH_JOB, "DEMO2", "REPORTTEST01"),
         run_id="20260301-020000-ab12",
         schedule="NIGHTLY",
         job="REPORTTEST01",

@@ -10,6 +10,7 @@ import pytest
 from amtflow.batch import Message
 from amtflow.errors import StateError
 from amtflow.joblog import JobLog, log_path
+from amtflow.task import AmtTask, TaskType
 from tests.joblog.conftest import END, START, header, messages
 
 # The vendor's REPORTTEST01 example (its AMT connector operation guide, "Job Log"), line for line.
@@ -81,11 +82,14 @@ def test_finished_log_is_the_vendor_layout_below_the_amtflow_block(tmp_path: Pat
 def test_script_job_queue_user_and_parameters(tmp_path: Path) -> None:
     log = new_log(
         tmp_path,
-        task_type="script",
-        target="F:\\Amt\\Scripts\\DEMO2\\RUN.ps1",
-        queue="LOW",
-        user="NIGHTOPS",
-        parameters=("INPUT=daily.csv", "MODE=full"),
+        task=AmtTask(
+            TaskType.SCRIPT,
+            "DEMO2",
+            "F:\\Amt\\Scripts\\DEMO2\\RUN.ps1",
+            ("INPUT=daily.csv", "MODE=full"),
+            user="NIGHTOPS",
+            queue="LOW",
+        ),
     )
     log.finish(11, ended_at=END)
     lines = log.path.read_text().splitlines()
@@ -158,7 +162,8 @@ def test_notes_are_unquoted_amtflow_lines(tmp_path: Path) -> None:
 
 
 def test_header_values_cannot_forge_lines(tmp_path: Path) -> None:
-    log = new_log(tmp_path, application="X\nCompletion Code : DONE", parameters=("A=1\nB=2",))
+    task = AmtTask(TaskType.BATCH_JOB, "X\nCompletion Code : DONE", "J", ("A=1\nB=2",))
+    log = new_log(tmp_path, task=task)
     log.finish(11, ended_at=END)
     lines = log.path.read_text().splitlines()
     assert "Application     : X\\nCompletion Code : DONE" in lines

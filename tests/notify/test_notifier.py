@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from amtflow.model import MasterJob, Notification, NotifyEvent, Schedule, SecretRef, TaskType
+from amtflow.model import MasterJob, Notification, NotifyEvent, Schedule, SecretRef
 from amtflow.notify import JobFact, RunFacts, RunNotices
 from amtflow.notify.notifier import Batching, Notifier, targets_of
 from amtflow.notify.send import Policy
 from amtflow.runs import JobState, RunState
+from amtflow.task import AmtTask, TaskType
 from tests.notify.conftest import DATE, Webhook
 
 RUN = RunFacts("NIGHTLY", dt.date.fromisoformat(DATE), "20261124T020000-NIGHTLY-ab12", 3)
@@ -21,7 +22,10 @@ def setup(
 ) -> tuple[Schedule, dict[str, Notification]]:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("OPS_URL", webhook.apprise_url("ops"))
     notifications = {"ops": Notification("ops", (SecretRef(env="OPS_URL"),), frozenset(events))}
-    jobs = tuple(MasterJob(name, TaskType.BATCH_JOB, "amt", "DEMO2") for name in ("A", "B", "C"))
+    jobs = tuple(
+        MasterJob(name, AmtTask(TaskType.BATCH_JOB, "DEMO2", name), "amt")
+        for name in ("A", "B", "C")
+    )
     return Schedule("NIGHTLY", jobs, notify=("ops",)), notifications
 
 
@@ -91,7 +95,9 @@ def test_every_emission_point_sends_its_event(webhook: Webhook, monkeypatch) -> 
 
 
 def test_a_schedule_without_notify_sends_nothing_and_needs_no_apprise(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    schedule = Schedule("NIGHTLY", (MasterJob("A", TaskType.BATCH_JOB, "amt", "DEMO2"),))
+    schedule = Schedule(
+        "NIGHTLY", (MasterJob("A", AmtTask(TaskType.BATCH_JOB, "DEMO2", "A"), "amt"),)
+    )
     notices = RunNotices.start({}, schedule, RUN, recorder=None, warn=print, environ={})
     notices.run_ended(RunState.OK, [])
     asyncio.run(notices.close())

@@ -25,12 +25,12 @@ from amtflow.model import (
     MasterJob,
     Schedule,
     SecretRef,
-    TaskType,
 )
 from amtflow.plan import make_plan
 from amtflow.runner import run_state
 from amtflow.runs import RunState
 from amtflow.simulator import JobScript, Scenario, Simulator, TimedMessage
+from amtflow.task import AmtTask, TaskType
 
 DATE = dt.date(2026, 11, 24)
 PASSWORD = "rig-Pa55word"
@@ -131,10 +131,8 @@ class LoadRig:
         deps = (Dependency(job_name(index - self.width)),) if index >= self.width else ()
         return MasterJob(
             name=job_name(index),
-            task=TaskType.BATCH_JOB,
+            task=AmtTask(TaskType.BATCH_JOB, "DEMO2", job_name(index)),
             agent="sim",
-            application="DEMO2",
-            job_name=job_name(index),
             depends_on=deps,
         )
 

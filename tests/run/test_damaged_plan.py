@@ -30,11 +30,11 @@ def _cycle(plan: dict[str, Any]) -> None:
 
 
 def _numbers_for_texts(plan: dict[str, Any]) -> None:
-    plan["jobs"][0]["request"]["task_values"] = [1, 2]
+    plan["jobs"][0]["request"]["task"]["parameters"] = [1, 2]
 
 
 def _text_for_a_list(plan: dict[str, Any]) -> None:
-    plan["jobs"][0]["request"]["task_values"] = "X=1"
+    plan["jobs"][0]["request"]["task"]["parameters"] = "X=1"
 
 
 def _text_for_seconds(plan: dict[str, Any]) -> None:

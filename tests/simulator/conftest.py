@@ -11,6 +11,7 @@ from amtflow.batch import JobStatus, StartRequest
 from amtflow.client import AmtClient, RetryPolicy, new_session
 from amtflow.model import Agent, BatchUser, SecretRef
 from amtflow.simulator import Scenario, Simulator
+from amtflow.task import AmtTask, TaskType
 
 FAST = RetryPolicy(
     max_attempts=8,
@@ -67,23 +68,13 @@ def client_for(session: aiohttp.ClientSession, url: str, policy: RetryPolicy = F
 
 
 def job(name: str, **kwargs: object) -> StartRequest:
-    return StartRequest(
-        task_id=str(uuid.uuid4()),
-        task_type="BatchJob",
-        application="DEMO2",
-        job_name=name,
-        **kwargs,
-    )  # type: ignore[arg-type]
+    task = AmtTask(TaskType.BATCH_JOB, "DEMO2", name, **kwargs)  # type: ignore[arg-type]
+    return StartRequest(str(uuid.uuid4()), task)
 
 
 def script(name: str, **kwargs: object) -> StartRequest:
-    return StartRequest(
-        task_id=str(uuid.uuid4()),
-        task_type="Script",
-        application="DEMO2",
-        script_name=name,
-        **kwargs,
-    )  # type: ignore[arg-type]
+    task = AmtTask(TaskType.SCRIPT, "DEMO2", name, **kwargs)  # type: ignore[arg-type]
+    return StartRequest(str(uuid.uuid4()), task)
 
 
 async def until_ended(client: AmtClient, batch_request_id: int) -> JobStatus:

@@ -13,7 +13,7 @@ from tests.simulator.conftest import Server, client_for, job, script, until_ende
 
 
 async def test_default_job_runs_to_done_with_a_vendor_like_log(server: Server) -> None:
-    started = await server.client.start(job("ANYTHING", task_values=("PERIOD=2026-11",)))
+    started = await server.client.start(job("ANYTHING", parameters=("PERIOD=2026-11",)))
     assert (started.completion_code, started.status) == (1, "QUEUED")
     ended = await until_ended(server.client, started.batch_request_id)
     assert (ended.completion_code, ended.status, ended.ok) == (4, "DONE", True)
