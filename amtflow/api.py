@@ -22,10 +22,11 @@ from typing import Any, ParamSpec, TypeVar
 from amtflow.definitions import load, validate
 from amtflow.errors import UsageError
 from amtflow.model import Definitions
-from amtflow.plan import Plan, choose_schedule
-from amtflow.plan import make_plan as _resolve
+from amtflow.plan import Plan, plan_for
 from amtflow.rundate import run_plan
 from amtflow.runner import RunOptions, RunResult
+from amtflow.servers import AGENTS, Servers
+from amtflow.simulator.seam import AGENTS_OR_SIMULATOR
 
 __all__ = ["load", "make_plan", "run", "run_async", "validate"]
 
@@ -48,14 +49,8 @@ def make_plan(
     ``environ`` answers ``[[ENV:NAME]]`` (none by default: a plan depends on what it is given).
     Pure: no network, no files. Raises ``UsageError`` or ``DefinitionError``.
     """
-    return _resolve(
-        definitions,
-        choose_schedule(definitions, schedule),
-        date,
-        jobs=jobs,
-        properties=properties,
-        environ=environ,
-        requested=schedule is not None,
+    return plan_for(
+        definitions, date, schedule=schedule, jobs=jobs, properties=properties, environ=environ
     )
 
 
@@ -88,8 +83,14 @@ async def run_async(
         max_parallel=max_parallel,
         simulate=simulate,
         scenario=Path(scenario) if scenario is not None else None,
+        servers=_servers(simulate),
     )
     return await run_plan(options, definitions, plan)
+
+
+def _servers(simulate: bool) -> Servers:
+    """The agents' own servers, or the embedded simulator."""
+    return AGENTS_OR_SIMULATOR if simulate else AGENTS
 
 
 def _check_call(*, simulate: bool, scenario: object) -> None:

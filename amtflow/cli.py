@@ -26,6 +26,7 @@ from amtflow.timeofday import RelativeDate
 
 if TYPE_CHECKING:
     from amtflow.runner import RunOptions
+    from amtflow.servers import Servers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -163,20 +164,18 @@ def plan(
 ) -> None:
     """Show what a run would do on a date, with no network: jobs, waves, resolved requests."""
     from amtflow import definitions as defs
+    from amtflow.plan import plan_for
     from amtflow.report import plan as plan_report
-    from amtflow.runner import RunOptions, plan_for
 
-    options = RunOptions(
-        definitions=schedule_file,
-        date=date,
-        log_dir=Path(),
-        state_dir=Path(),
+    values = _properties(properties)
+    resolved = plan_for(
+        defs.load([schedule_file], properties=values),
+        date,
         schedule=schedule,
         jobs=jobs,
-        properties=_properties(properties),
-        environ=dict(os.environ),
+        properties=values,
+        environ=os.environ,
     )
-    resolved = plan_for(options, defs.load([schedule_file], properties=options.properties))
     plan_report.show(resolved, fmt)
 
 
@@ -297,6 +296,7 @@ def run(
         html_path=html_path,
         live=sys.stdout.isatty() if live is None else live,
         again=again,
+        servers=_servers(),
     )
     return asyncio.run(run_schedule(options)).exit_status
 
@@ -550,7 +550,15 @@ def _shown(
         junit_path=junit_path,
         scenario=scenario,
         live=sys.stdout.isatty() if live is None else live,
+        servers=_servers(),
     )
+
+
+def _servers() -> Servers:
+    """Where runs find their servers: the agents' own, or the embedded simulator (--simulate)."""
+    from amtflow.simulator.seam import AGENTS_OR_SIMULATOR
+
+    return AGENTS_OR_SIMULATOR
 
 
 @cli.command()
@@ -606,7 +614,8 @@ def kill(run_id: str, job: str, state_dir: Path) -> int:
     from amtflow.control import kill_job
     from amtflow.report import run as run_report
 
-    run_report.kill_answer(asyncio.run(kill_job(state_dir, run_id, job, dict(os.environ))))
+    answer = asyncio.run(kill_job(state_dir, run_id, job, dict(os.environ), _servers()))
+    run_report.kill_answer(answer)
     return 0
 
 

@@ -7,8 +7,8 @@ Neither needs the process that runs the run.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from amtflow.errors import StateError, UsageError
 from amtflow.model import Agent
 from amtflow.runs import JobRunRecord, RunRecord
 from amtflow.runspec import RecordedPlan, recorded_plan
-from amtflow.simulator import SIMULATED_PASSWORD
+from amtflow.servers import AGENTS, Reach, Servers, Simulated
 from amtflow.state import Journal
 
 
@@ -35,7 +35,11 @@ class KillAnswer:
 
 
 async def kill_job(
-    state_dir: Path, run_ref: str, job: str, environ: Mapping[str, str] | None = None
+    state_dir: Path,
+    run_ref: str,
+    job: str,
+    environ: Mapping[str, str] | None = None,
+    servers: Servers = AGENTS,
 ) -> KillAnswer:
     """Send a Kill for ``job`` of run ``run_ref`` (the running engine then sees KILLED)."""
     with Journal.open(state_dir) as journal:
@@ -49,25 +53,28 @@ async def kill_job(
             f"nothing was sent for {job}"
         )
     assert attempt.batch_request_id is not None
-    async with new_session() as session:
-        client = agent_client(recorded, agent, session)
+    async with recorded_servers(recorded, servers) as reach, new_session() as session:
+        client = agent_client(recorded, reach, agent.name, session)
         status = await client.kill(attempt.batch_request_id)
     return KillAnswer(run.run_id, job, attempt.batch_request_id, status)
 
 
-def agent_client(
-    recorded: RecordedPlan, agent: Agent, session: aiohttp.ClientSession
-) -> BatchClient:
-    """A client for one agent of a recorded run, where the run reached it (its simulator too)."""
+def recorded_servers(
+    recorded: RecordedPlan, servers: Servers
+) -> AbstractAsyncContextManager[Reach]:
+    """The servers of a recorded run where it reached them: a simulated run's own simulator,
+    which runs as long as its runner does."""
     url = recorded.spec.simulator_url if recorded.spec.simulate else ""
-    if url:
-        agent = dataclasses.replace(agent, batch_server_url=url)
-    return AmtClient(
-        session,
-        agent,
-        recorded.batch_users[agent.batch_user],
-        password=(lambda: SIMULATED_PASSWORD) if url else None,
-    )
+    return servers(recorded.agents, Simulated(url=url) if url else None)
+
+
+def agent_client(
+    recorded: RecordedPlan, reach: Reach, agent: str, session: aiohttp.ClientSession
+) -> BatchClient:
+    """A client for one agent of a recorded run, as ``reach`` reaches it."""
+    reached = reach.agents[agent]
+    user = recorded.batch_users[reached.batch_user]
+    return AmtClient(session, reached, user, password=reach.password)
 
 
 def _running_attempt(run: RunRecord, attempts: dict[str, JobRunRecord], job: str) -> JobRunRecord:

@@ -26,7 +26,7 @@ from amtflow.model import (
 )
 from amtflow.properties import PropertyContext, secret_values, substitute
 from amtflow.task import AmtTask
-from amtflow.timeofday import JobTimes, instant, job_times, zone
+from amtflow.timeofday import JobTimes, instant, job_times, schedule_date, zone
 
 
 @dataclass(frozen=True, repr=False)
@@ -140,6 +140,30 @@ def choose_schedule(definitions: Definitions, name: str | None) -> Schedule:
     known = ", ".join(sorted(definitions.schedules))
     raise UsageError(
         f"the definitions hold several schedules; choose one with --schedule ({known})"
+    )
+
+
+def plan_for(
+    definitions: Definitions,
+    date: dt.date,
+    *,
+    schedule: str | None = None,
+    jobs: Collection[str] = (),
+    properties: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Plan:
+    """The plan of a run of ``schedule`` (the only one defined, when None) on ``date`` (a
+    relative date, such as today, is the day in the schedule's time zone): what ``amtflow run``
+    carries out and ``amtflow plan`` shows."""
+    chosen = choose_schedule(definitions, schedule)
+    return make_plan(
+        definitions,
+        chosen,
+        schedule_date(date, zone(chosen.timezone)),
+        jobs=jobs,
+        properties=properties,
+        environ=environ,
+        requested=schedule is not None,
     )
 
 

@@ -21,7 +21,7 @@ from amtflow import report
 from amtflow.engine import outcome_of
 from amtflow.errors import DefinitionError, StateError, UsageError
 from amtflow.model import Definitions
-from amtflow.plan import Plan, choose_schedule
+from amtflow.plan import Plan, choose_schedule, plan_for
 from amtflow.recovery import carry_on
 from amtflow.report import run as view
 from amtflow.runner import (
@@ -30,7 +30,6 @@ from amtflow.runner import (
     RunResult,
     connect,
     drive,
-    plan_for,
     purge_logs,
     write_html,
     write_outputs,
@@ -157,7 +156,14 @@ async def _new_run(
     run_id: str,
     plan: Plan | None = None,
 ) -> RunResult:
-    plan = plan or plan_for(options, definitions)
+    plan = plan or plan_for(
+        definitions,
+        options.date,
+        schedule=options.schedule,
+        jobs=options.jobs,
+        properties=options.properties,
+        environ=options.environ,
+    )
     purge_logs(options.log_dir, definitions)
     if not plan.jobs:
         view.nothing_to_run(plan.reason or "no job of the schedule runs on this date")

@@ -34,18 +34,16 @@ from amtflow.errors import AmtError, AmtflowError, Interrupted
 from amtflow.joblog import purge, retention_of
 from amtflow.model import Agent, Definitions, Notification
 from amtflow.notify import RunFacts, RunNotices, closing, refusal
-from amtflow.plan import Plan, choose_schedule, make_plan
+from amtflow.plan import Plan
 from amtflow.report import html as html_report
 from amtflow.report import logs as logs_report
 from amtflow.report import run as view
 from amtflow.report import warning as report_warning
 from amtflow.runs import JobRunRecord, JobState, RunState
-from amtflow.simulator import SIMULATED_PASSWORD, JobScript, Scenario, Simulator
+from amtflow.servers import AGENTS, Servers, Simulated
 from amtflow.state import Journal
-from amtflow.timeofday import schedule_date, zone
 
 _P = ParamSpec("_P")
-DEMO_SCENARIO = Scenario(default=JobScript(duration=0.5, queued=0.2))
 
 
 @dataclass(frozen=True)
@@ -69,6 +67,12 @@ class RunOptions:
     live: bool = False
     poll: PollPolicy = PollPolicy()
     again: bool = False  # a new run of a schedule date that already ran
+    servers: Servers = AGENTS  # where the servers are: chosen at the edge (the simulator there)
+
+    @property
+    def simulated(self) -> Simulated | None:
+        """How the run is simulated (``--simulate``), or None."""
+        return Simulated(self.scenario) if self.simulate else None
 
 
 class Began(str, enum.Enum):
@@ -120,20 +124,6 @@ class Connection:
     notifications: Mapping[str, Notification] = field(default_factory=dict)
 
 
-def plan_for(options: RunOptions, definitions: Definitions) -> Plan:
-    """The plan a run of ``options`` would carry out (also what ``amtflow plan`` shows)."""
-    schedule = choose_schedule(definitions, options.schedule)
-    return make_plan(
-        definitions,
-        schedule,
-        schedule_date(options.date, zone(schedule.timezone)),
-        jobs=options.jobs,
-        properties=options.properties,
-        environ=options.environ,
-        requested=options.schedule is not None,
-    )
-
-
 def purge_logs(log_dir: Path, definitions: Definitions) -> None:
     logs_report.purged_before_run(purge(log_dir, retention_of(definitions.agents)), log_dir)
 
@@ -144,8 +134,8 @@ async def connect(
 ) -> AsyncIterator[Connection]:
     """Clients for the agents the plan needs, checked (reachable, credentials) before any Start."""
     needed = {job.job.agent for job in plan.jobs}
-    async with _servers(options, definitions) as (agents, simulator_url):
-        password = (lambda: SIMULATED_PASSWORD) if simulator_url else None
+    async with options.servers(definitions.agents, options.simulated) as reach:
+        agents, password = reach.agents, reach.password
         async with new_session() as session:
             subset = {name: agents[name] for name in sorted(needed)}
             facts = RunFacts(plan.schedule.name, plan.date, "", len(plan.jobs))
@@ -160,24 +150,7 @@ async def connect(
                 )
                 for name, agent in subset.items()
             }
-            yield Connection(agents, clients, simulator_url, definitions.notifications)
-
-
-@contextlib.asynccontextmanager
-async def _servers(
-    options: RunOptions, definitions: Definitions
-) -> AsyncIterator[tuple[dict[str, Agent], str]]:
-    """The agents as defined, or all pointed at an embedded simulator (``--simulate``)."""
-    if not options.simulate:
-        yield dict(definitions.agents), ""
-        return
-    scenario = Scenario.load(options.scenario) if options.scenario else DEMO_SCENARIO
-    async with Simulator(scenario=scenario).running() as url:
-        agents = {
-            name: dataclasses.replace(agent, batch_server_url=url)
-            for name, agent in definitions.agents.items()
-        }
-        yield agents, url
+            yield Connection(agents, clients, reach.simulator_url, definitions.notifications)
 
 
 async def preflight(

@@ -9,9 +9,7 @@ from amtflow.simulator.app import Simulator
 from amtflow.simulator.faults import Faults
 from amtflow.simulator.record import Record, RecordedRequest
 from amtflow.simulator.scenario import ChildScript, JobScript, Scenario, TimedMessage
-
-SIMULATED_PASSWORD = "simulated"
-"""What amtflow logs on with to its own simulator, which takes any password: no secret is read."""
+from amtflow.simulator.seam import SIMULATED_PASSWORD
 
 __all__ = [
     "SIMULATED_PASSWORD",
