@@ -17,6 +17,7 @@ from pathlib import Path
 from amtflow.batch import BatchClient
 from amtflow.engine.attempt import Attempt, AttemptResult
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
+from amtflow.engine.resume import Resume, resume_points, retries
 from amtflow.engine.timing import Deadlines, missed_start, wait_for_start
 from amtflow.model import Agent, Condition, Dependency
 from amtflow.plan import Plan, PlannedJob
@@ -60,12 +61,7 @@ class Engine:
         self.ctx, self.plan, self.agents, self.clients = ctx, plan, agents, clients
         # jobs of a finished run to start again as a new attempt (amtflow rerun)
         self.rerun = frozenset(rerun)
-        self.resume = {
-            name: record
-            for name, record in (resume or {}).items()
-            # a job never started is decided again: its dependencies give the same answer
-            if record.state not in (JobState.NOT_RUN, JobState.SKIPPED)
-        }
+        self.points = resume_points(plan.jobs, resume, self.rerun)
         self.overall = asyncio.Semaphore(max_parallel)
         self.per_agent = {
             name: asyncio.Semaphore(agent.max_concurrent_jobs) for name, agent in agents.items()
@@ -112,12 +108,10 @@ class Engine:
             task.cancel()
 
     def _launch(self, planned: PlannedJob, sorter: graphlib.TopologicalSorter[str]) -> None:
-        record = self.resume.get(planned.name)
-        if record is not None and record.state.finished and planned.name not in self.rerun:
-            ended = AttemptResult(record.state, record.completion_code, record.reason)
-            if not self._retryable(planned, ended, record.attempt):
-                self._settle(outcome_of(record), sorter)
-                return
+        settled = self._settled(planned.name)
+        if settled is not None:
+            self._settle(outcome_of(settled), sorter)
+            return
         state, reason = self._why_not_run(planned)
         if reason:
             self._settle(self._not_run(planned.name, reason, state), sorter)
@@ -178,13 +172,23 @@ class Engine:
         hard = [reason for reason in reasons if reason[0] is JobState.NOT_RUN]
         return (hard or reasons or [(JobState.NOT_RUN, "")])[0]
 
+    def _settled(self, name: str) -> JobRunRecord | None:
+        """The recorded attempt that is the job's outcome: it ended and is not started again
+        (an interrupted run begins no retry either; a rerun is decided as any job)."""
+        point = self.points[name]
+        if point.resume is Resume.SETTLED:
+            return point.record
+        retry_of = point.record if point.record and point.record.state.finished else None
+        return retry_of if self.interrupted and name not in self.rerun else None
+
     async def _run_job(self, planned: PlannedJob) -> JobOutcome:
         retry = planned.job.retry
         result = AttemptResult(JobState.NOT_RUN, None, "run interrupted before it started")
-        first, record = self._resume_point(planned.name)
+        point = self.points[planned.name]
+        first, record = point.attempt, point.carried_on
         number = 0
         try:
-            if first == 1 and record is None:
+            if point.first_start:
                 await wait_for_start(self.ctx, planned)
             for number in range(first, max(first, retry.attempts + 1) + 1):
                 result = await self._attempt(planned, number, record if number == first else None)
@@ -223,22 +227,10 @@ class Engine:
                 return await attempt.reattach(record.batch_request_id, Path(record.log_path))
             return await attempt.run()
 
-    def _resume_point(self, name: str) -> tuple[int, JobRunRecord | None]:
-        """The attempt to begin with, and the record of it to carry on (resume), if any."""
-        record = self.resume.get(name)
-        if record is None:
-            return 1, None
-        if record.state.finished:  # a failed attempt whose retry had not begun, or a rerun
-            return record.attempt + 1, None
-        return record.attempt, record
-
     def _retryable(self, planned: PlannedJob, result: AttemptResult, number: int) -> bool:
-        retry = planned.job.retry
-        if result.interrupted or self.interrupted or number > retry.attempts:
+        if result.interrupted or self.interrupted:
             return False
-        if result.state not in (JobState.FAILED, JobState.KILLED):
-            return False
-        return not retry.on_codes or result.completion_code in retry.on_codes
+        return retries(planned.job.retry, result.state, result.completion_code, number)
 
 
 def outcome_of(record: JobRunRecord) -> JobOutcome:

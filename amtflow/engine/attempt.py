@@ -120,13 +120,13 @@ class Attempt:
         except AmtError as exc:
             return self._client_gave_up(exc)
 
-    def _open_log(self, batch_request_id: int | str) -> None:
-        if isinstance(batch_request_id, int):
-            self.batch_request_id = batch_request_id
+    def _open_log(self, batch_request_id: int | None) -> None:
+        """Begin the attempt's log: named by its batch request id, or, for a Start the server
+        never answered, ``unstarted-N`` (N the attempt)."""
+        self.batch_request_id = batch_request_id
+        label = f"unstarted-{self.number}" if batch_request_id is None else batch_request_id
         try:
-            path = log_path(
-                self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, batch_request_id
-            )
+            path = log_path(self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, label)
             self.log_file = path
             if self.repeated:
                 # The runner died after a Start and before recording its answer: a log it may
@@ -136,7 +136,7 @@ class Attempt:
             self.log = JobLog.create(
                 path,
                 log_header(self.ctx, self.planned, self.agent, self.number),
-                batch_request_id=batch_request_id if isinstance(batch_request_id, int) else 0,
+                batch_request_id=batch_request_id or 0,
                 started_at=_now(),
                 max_bytes=self.ctx.max_log_bytes,
             )
@@ -292,7 +292,7 @@ class Attempt:
 
     def _not_started(self, exc: AmtError) -> AttemptResult:
         reason = f"start failed: {self._said(exc)}"
-        self._open_log(f"unstarted-{self.number}")
+        self._open_log(None)
         return self._finish(JobState.FAILED, exc.completion_code, reason)
 
     def _client_gave_up(self, exc: AmtError) -> AttemptResult:
