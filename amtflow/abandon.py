@@ -22,7 +22,7 @@ from amtflow.control import agent_client, recorded_servers
 from amtflow.errors import AmtError, Conflict, StateError
 from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
 from amtflow.runspec import RecordedPlan, recorded_plan
-from amtflow.servers import AGENTS, Servers
+from amtflow.servers import AGENTS
 from amtflow.state import Journal, RunLock
 
 KILL_GRACE_S = 10.0  # how long to wait for the server to confirm each kill
@@ -50,7 +50,6 @@ async def abandon_run(
     state_dir: Path,
     run_ref: str,
     environ: Mapping[str, str] | None = None,
-    servers: Servers = AGENTS,
 ) -> Abandoned:
     """Kill what may be killed of run ``run_ref``, list what goes on, record the run ABANDONED."""
     with Journal.open(state_dir) as journal:
@@ -61,7 +60,7 @@ async def abandon_run(
             _check_abandonable(run)
             recorded = recorded_plan(run, environ or {})
             open_jobs = [a for a in journal.latest_attempts(run.run_id).values() if _open(a)]
-            jobs = await _stop_all(recorded, open_jobs, servers)
+            jobs = await _stop_all(recorded, open_jobs)
             for job, attempt in zip(jobs, open_jobs, strict=True):
                 _record(journal, attempt, job)
             journal.finish_run(run.run_id, RunState.ABANDONED)
@@ -77,14 +76,13 @@ def _open(attempt: JobRunRecord) -> bool:
     return not attempt.state.finished and attempt.state is not JobState.PENDING
 
 
-async def _stop_all(
-    recorded: RecordedPlan, attempts: list[JobRunRecord], servers: Servers
-) -> list[AbandonedJob]:
+async def _stop_all(recorded: RecordedPlan, attempts: list[JobRunRecord]) -> list[AbandonedJob]:
     if recorded.spec.simulate:  # the embedded simulator, and its jobs, ended with the runner
         note = "ended with the embedded simulator"
         return [AbandonedJob(a.job, a.batch_request_id, JobState.FAILED, note) for a in attempts]
     plan = recorded.plan()
-    async with recorded_servers(recorded, servers) as reach, new_session() as session:
+    # a simulated run's simulator ended with its runner (above): only the agents' own servers
+    async with recorded_servers(recorded, AGENTS) as reach, new_session() as session:
         stops = []
         for attempt in attempts:
             planned = plan.job(attempt.job)

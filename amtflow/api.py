@@ -12,17 +12,17 @@ program embeds the same behaviour: the journal, the run lock, job logs and the t
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import threading
-from collections.abc import Callable, Collection, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from amtflow.definitions import load, validate
 from amtflow.errors import UsageError
 from amtflow.model import Definitions
-from amtflow.plan import Plan, plan_for
+from amtflow.plan import Plan
+from amtflow.plan import plan_for as make_plan
 from amtflow.rundate import run_plan
 from amtflow.runner import RunOptions, RunResult
 from amtflow.servers import AGENTS, Servers
@@ -32,26 +32,6 @@ __all__ = ["load", "make_plan", "run", "run_async", "validate"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-def make_plan(
-    definitions: Definitions,
-    date: dt.date,
-    *,
-    schedule: str | None = None,
-    jobs: Collection[str] = (),
-    properties: Mapping[str, str] | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> Plan:
-    """What a run of ``schedule`` (the only one defined, when None) would do on ``date``.
-
-    ``jobs`` narrows the run to a selection; ``properties`` set or override ``[[NAME]]`` values;
-    ``environ`` answers ``[[ENV:NAME]]`` (none by default: a plan depends on what it is given).
-    Pure: no network, no files. Raises ``UsageError`` or ``DefinitionError``.
-    """
-    return plan_for(
-        definitions, date, schedule=schedule, jobs=jobs, properties=properties, environ=environ
-    )
 
 
 async def run_async(

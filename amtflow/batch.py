@@ -7,6 +7,7 @@ the real client.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -155,3 +156,22 @@ class BatchClient(Protocol):
 
     async def kill(self, batch_request_id: int) -> JobStatus:
         """Ask the server to kill the job; the answer is not proof it is killed."""
+
+
+async def message_pages(
+    client: BatchClient, batch_request_id: int, after: int = 0, *, max_pages: int
+) -> AsyncIterator[MessagePage]:
+    """GetMessages page after page: each page's messages with ``seq > after`` (``after`` moving
+    on), for at most ``max_pages`` pages. A page that brings nothing new ends it (given as an
+    empty page without ``more``), so ``more: true`` forever cannot loop forever; the last page
+    given says ``more`` only when ``max_pages`` ran out first."""
+    for _ in range(max_pages):
+        page = await client.messages(batch_request_id, after)
+        fresh = tuple(message for message in page.messages if message.seq > after)
+        if not fresh:
+            yield MessagePage()
+            return
+        after = max(message.seq for message in fresh)
+        yield MessagePage(fresh, page.more)
+        if not page.more:
+            return

@@ -152,9 +152,14 @@ def plan_for(
     properties: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Plan:
-    """The plan of a run of ``schedule`` (the only one defined, when None) on ``date`` (a
+    """What a run of ``schedule`` (the only one defined, when None) would do on ``date`` (a
     relative date, such as today, is the day in the schedule's time zone): what ``amtflow run``
-    carries out and ``amtflow plan`` shows."""
+    carries out, ``amtflow plan`` shows and the Python API's ``amtflow.make_plan`` gives.
+
+    ``jobs`` narrows the run to a selection; ``properties`` set or override ``[[NAME]]`` values;
+    ``environ`` answers ``[[ENV:NAME]]`` (none by default: a plan depends on what it is given).
+    Pure: no network, no files. Raises ``UsageError`` or ``DefinitionError``.
+    """
     chosen = choose_schedule(definitions, schedule)
     return make_plan(
         definitions,

@@ -168,3 +168,18 @@ def job_times(
         return None if when is None else instant(date, when, tz)
 
     return JobTimes(at(start_time), at(latest_start), at(deadline))
+
+
+def format_duration(seconds: float | None) -> str:
+    """How long something took, as every output shows it: ``0.4s``, ``59s``, ``2m05s``,
+    ``1h02m03s``; empty when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 
-from amtflow.batch import BatchClient, Message
+from amtflow.batch import BatchClient, Message, message_pages
 from amtflow.client.core import AmtClient
 from amtflow.client.policy import RetryPolicy
 
@@ -40,11 +40,6 @@ async def iter_messages(
     Stops early on a page that makes no progress, so ``more: true`` forever cannot loop
     forever; the caller resumes later from the last ``seq`` it saw.
     """
-    for _ in range(max_pages):
-        page = await client.messages(batch_request_id, after)
-        fresh = [message for message in page.messages if message.seq > after]
-        for message in fresh:
-            after = max(after, message.seq)
+    async for page in message_pages(client, batch_request_id, after, max_pages=max_pages):
+        for message in page.messages:
             yield message
-        if not page.more or not fresh:
-            return

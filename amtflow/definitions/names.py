@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import unicodedata
 
+from amtflow.filenames import WINDOWS_DEVICES
+
 MAX_NAME_LENGTH = 100
 _PATH_CHARACTERS = frozenset('/\\:*?"<>|')
 _INVISIBLE = frozenset(("Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"))
 _LOOKALIKE_SCRIPTS = frozenset(("LATIN", "CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"))
-_WINDOWS_DEVICES = frozenset(
-    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
-    | {f"{device}{n}" for device in ("COM", "LPT") for n in (*"0123456789", "¹", "²", "³")}
-)
 
 
 def name_problem(name: str) -> str | None:
@@ -68,7 +66,7 @@ def _edges(name: str) -> str | None:
 
 
 def _device(name: str) -> str | None:
-    if name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+    if name.split(".", 1)[0].rstrip(" ").upper() in WINDOWS_DEVICES:
         return "is a reserved device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)"
     return None
 

@@ -27,6 +27,7 @@ from amtflow.model import Agent
 from amtflow.plan import PlannedJob
 from amtflow.properties import masked_text
 from amtflow.runs import JobState
+from amtflow.timeofday import format_duration
 
 MAX_PAGES_PER_READ = 10_000  # GetMessages pages read in one go (10 million messages)
 
@@ -185,7 +186,7 @@ class Attempt:
         limit = self.planned.job.max_run_time
         if limit is None or elapsed <= limit:
             return ""
-        return f"exceeded its max run time of {_duration(limit)}"
+        return f"exceeded its max run time of {format_duration(limit)}"
 
     def _no_kill(self) -> str:
         return f"; agent {self.agent.name} does not allow kill: the job goes on on the server"
@@ -207,24 +208,27 @@ class Attempt:
 
     async def _read_messages(self) -> None:
         assert self.batch_request_id is not None
-        for _ in range(MAX_PAGES_PER_READ):  # more: true forever cannot hold us here
-            if self.log is None or self.log.cut:
-                return  # nowhere to write them (a full disk, or the log's cap): still watched
-            page = await self.client.messages(self.batch_request_id, self.last_seq)
-            fresh = [m for m in page.messages if m.seq > self.last_seq]
-            if not fresh:
-                return
-            self.last_seq = max(m.seq for m in fresh)
-            skipped, fresh = fresh[: self.skip], fresh[self.skip :]
+        if self._unwritable():
+            return
+        pages = batch.message_pages(
+            self.client, self.batch_request_id, self.last_seq, max_pages=MAX_PAGES_PER_READ
+        )
+        async for page in pages:  # more: true forever cannot hold us here
+            self.last_seq = max((m.seq for m in page.messages), default=self.last_seq)
+            skipped, fresh = page.messages[: self.skip], list(page.messages[self.skip :])
             self.skip -= len(skipped)
             if fresh:
                 self._write_log(functools.partial(JobLog.append, messages=self._masked(fresh)))
                 self.ctx.recorder.set_last_seq(
                     self.ctx.run_id, self.job, self.number, self.last_seq
                 )
-            if not page.more:
+            if not page.more or self._unwritable():
                 return
         self._note("stopped reading messages: the server kept saying there were more")
+
+    def _unwritable(self) -> bool:
+        """Nowhere to write messages (a full disk, or the log's cap): the job is still watched."""
+        return self.log is None or self.log.cut
 
     def _said(self, exc: AmtError) -> str:
         """What a client error says, with the job's secrets masked: its message names the job
@@ -381,12 +385,6 @@ def _state_of(status: JobStatus | None) -> JobState:
     if status.ok:
         return JobState.OK
     return JobState.KILLED if status.completion_code == batch.KILLED else JobState.FAILED
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
 def _now() -> dt.datetime:

@@ -16,15 +16,12 @@ import unicodedata
 from pathlib import Path
 
 from amtflow.errors import StateError
+from amtflow.filenames import WINDOWS_DEVICES
 from amtflow.state.files import check_owned
 
 MAX_COMPONENT_BYTES = 100  # leaves room for ".<batchRequestId>.log" under the usual 255-byte limit
 _HASH_LENGTH = 8
 _SAFE_PUNCTUATION = frozenset("-_.+=@,$# ")
-_WINDOWS_RESERVED = frozenset(
-    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
-    | {f"{device}{n}" for device in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
-)
 
 
 def default_log_dir(environ: dict[str, str] | None = None) -> Path:
@@ -85,7 +82,7 @@ def _strip_edges(name: str) -> str:
 
 def _reserved(name: str) -> bool:
     stem = unicodedata.normalize("NFKC", name).split(".", 1)[0].rstrip(" ").upper()
-    return stem in _WINDOWS_RESERVED
+    return stem in WINDOWS_DEVICES
 
 
 def _with_hash(cleaned: str, original: str) -> str:

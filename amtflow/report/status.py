@@ -14,6 +14,7 @@ from amtflow.batch import completion_code
 from amtflow.report import shown
 from amtflow.runs import JobRunRecord, JobState
 from amtflow.state.status import RunDetail, RunSummary, StatusReport, duration_seconds
+from amtflow.timeofday import format_duration
 
 _STYLE = {
     "ok": "green",
@@ -219,17 +220,3 @@ def _clock(iso: str | None, *, day: str = "", full: bool = False) -> str:
     if full or when.date().isoformat() != day:
         return f"{when:%Y-%m-%d %H:%M:%S} UTC"
     return f"{when:%H:%M:%S}"
-
-
-def format_duration(seconds: float | None) -> str:
-    """``0.4s``, ``59s``, ``2m05s``, ``1h02m03s``; empty when unknown."""
-    if seconds is None:
-        return ""
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m{secs:02d}s"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from amtflow.definitions.names import name_problem
 from amtflow.errors import StateError
 from amtflow.joblog import default_log_dir, log_path, safe_component
 from amtflow.joblog.paths import MAX_COMPONENT_BYTES
@@ -72,9 +73,20 @@ def test_a_hostile_path_can_really_be_created(tmp_path: Path, name: str) -> None
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == [path]
 
 
-@pytest.mark.parametrize("name", ["CON", "nul.txt", "COM1", "Lpt3", "COM¹", "aux"])
+@pytest.mark.parametrize(
+    "name", ["CON", "nul.txt", "COM1", "Lpt3", "COM¹", "aux", "COM0", "lpt0.x"]
+)
 def test_windows_reserved_names_are_changed(name: str) -> None:
     assert safe_component(name).startswith("_")
+
+
+@pytest.mark.parametrize("name", ["COM0", "LPT0.log", "nul"])
+def test_a_name_the_definitions_refuse_as_a_device_never_names_a_log_file(name: str) -> None:
+    """One table of Windows device names: what validation refuses, a log file never is."""
+    assert name_problem(name) == (
+        "is a reserved device name on Windows (CON, PRN, AUX, NUL, COM1-9, LPT1-9)"
+    )
+    assert safe_component(name) != name
 
 
 @pytest.mark.parametrize("name", ["REPORTTEST01", "NIGHTLY", "job-1_a.b", "LÖHNE", "DAILY RUN"])

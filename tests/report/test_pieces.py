@@ -129,7 +129,7 @@ def test_sparkline_has_a_point_per_run_that_ran_and_says_it_in_words() -> None:
     svg = sparkline([1.0, None, 3.0], ["2026-11-22", "2026-11-23", "2026-11-24"])
     (points,) = re.findall(r'points="([^"]*)"', svg)
     assert len(points.split()) == 2
-    assert "2026-11-23: did not run" in svg and "2026-11-24: 3.00 s" in svg
+    assert "2026-11-23: did not run" in svg and "2026-11-24: 3.0s" in svg
 
 
 def test_json_island_cannot_close_its_script_element() -> None:

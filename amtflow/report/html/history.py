@@ -15,10 +15,11 @@ from pathlib import Path
 
 from amtflow.errors import StateError
 from amtflow.report.html.document import document, text, write_page
-from amtflow.report.html.render import clock, counts, duration
+from amtflow.report.html.render import clock, counts
 from amtflow.runs import JobRunRecord, RunRecord
 from amtflow.state import Journal, duration_seconds, journal_path
 from amtflow.state.files import is_file
+from amtflow.timeofday import format_duration
 
 SLOWER = 1.5  # the last duration this many times the median of the earlier ones
 MIN_SLOWER_S = 1.0  # and at least this many seconds more: noise in short jobs is no trend
@@ -124,7 +125,7 @@ def _runs_table(runs: Sequence[HistoryRun]) -> str:
         f'<td data-v="{text(h.run.run_id)}">{text(h.run.run_id)}</td>'
         f'<td data-v="{text(h.run.state.value)}">{text(h.run.state.value)}</td>'
         f'<td data-v="{text(h.run.started_at)}">{text(clock(h.run.started_at, date=True))}</td>'
-        f'<td data-v="{h.duration_s or 0:.3f}">{text(duration(h.duration_s))}</td>'
+        f'<td data-v="{h.duration_s or 0:.3f}">{text(format_duration(h.duration_s))}</td>'
         f'<td data-v="{sum(h.counts.values())}">{text(counts(h.counts))}</td>'
         "</tr>"
         for h in runs
@@ -169,9 +170,9 @@ def _job_row(job: JobHistory, dates: Sequence[str]) -> str:
     cells = (
         (text(job.job), text(job.job)),
         (sparkline(job.durations, dates), f"{last or 0:.3f}"),
-        (text(duration(last) or "did not run"), f"{-1 if last is None else last:.3f}"),
-        (text(duration(median)), f"{median or 0:.3f}"),
-        (text(duration(longest)), f"{longest or 0:.3f}"),
+        (text(format_duration(last) or "did not run"), f"{-1 if last is None else last:.3f}"),
+        (text(format_duration(median)), f"{median or 0:.3f}"),
+        (text(format_duration(longest)), f"{longest or 0:.3f}"),
         (f'<span class="slower">{job.trend}</span>' if job.trend else "", job.trend),
     )
     return "<tr>" + "".join(f'<td data-v="{v}">{shown}</td>' for shown, v in cells) + "</tr>"
@@ -195,7 +196,7 @@ def sparkline(
         if d is not None
     ]
     said = "; ".join(
-        f"{date}: {duration(d) if d is not None else 'did not run'}"
+        f"{date}: {format_duration(d) if d is not None else 'did not run'}"
         for date, d in zip(dates, durations, strict=True)
     )
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)

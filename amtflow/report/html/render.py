@@ -11,6 +11,7 @@ from amtflow.report.html.logs import PageLog
 from amtflow.report.html.page import RunPage
 from amtflow.report.html.timeline import Bar, Mark, Timeline, job_spans
 from amtflow.runs import JobRunRecord
+from amtflow.timeofday import format_duration
 
 STATE_WORDS = {
     "ok": "OK",
@@ -54,7 +55,7 @@ def _header(page: RunPage) -> str:
         ("State", state),
         ("Started", clock(run.started_at, date=True)),
         ("Ended", clock(run.ended_at, date=True) if run.ended_at else "still running"),
-        ("Duration", duration(summary.duration_s)),
+        ("Duration", format_duration(summary.duration_s)),
         ("Jobs", counts(summary.counts)),
         ("Definitions", run.definitions),
         ("Digest", run.digest[:16] or "unknown"),
@@ -75,9 +76,7 @@ def _critical(timeline: Timeline) -> str:
     spans = job_spans(timeline.bars)
     length = spans[timeline.critical[-1]].end - spans[timeline.critical[0]].start
     chain = " → ".join(timeline.critical)
-    return (
-        f'<p id="critical"><strong>Critical path</strong> ({duration(length)}): {text(chain)}</p>'
-    )
+    return f'<p id="critical"><strong>Critical path</strong> ({format_duration(length)}): {text(chain)}</p>'
 
 
 def _chart_section() -> str:
@@ -141,7 +140,7 @@ def _row(record: JobRunRecord, agent: str, critical: set[str], log: PageLog | No
         ("" if code is None else code, -1 if code is None else code),
         (clock(record.started_at), record.started_at or ""),
         (clock(record.ended_at), record.ended_at or ""),
-        (duration(seconds), -1 if seconds is None else f"{seconds:.3f}"),
+        (format_duration(seconds), -1 if seconds is None else f"{seconds:.3f}"),
         (record.batch_request_id or "", record.batch_request_id or -1),
         (record.reason, record.reason),
     )
@@ -221,18 +220,6 @@ def clock(when: str | None, *, date: bool = False) -> str:
     moment = dt.datetime.fromisoformat(when).astimezone(dt.timezone.utc)
     shown = moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
     return f"{moment.date().isoformat()} {shown} UTC" if date else shown
-
-
-def duration(seconds: float | None) -> str:
-    """Seconds in words a person reads at a glance: ``0.42 s``, ``3 m 05 s``, ``2 h 01 m``."""
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    whole = round(seconds)
-    if whole < 3600:
-        return f"{whole // 60} m {whole % 60:02d} s"
-    return f"{whole // 3600} h {whole % 3600 // 60:02d} m"
 
 
 def counts(by_state: Mapping[str, int]) -> str:
