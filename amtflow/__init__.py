@@ -15,12 +15,10 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from amtflow.api import load, make_plan, run, run_async, validate
     from amtflow.definitions.diagnostics import Diagnostic, Validation
-    from amtflow.engine import JobOutcome
     from amtflow.errors import AmtflowError, DefinitionError
     from amtflow.model import Agent, BatchUser, Definitions, MasterJob, Schedule
     from amtflow.plan import Plan, PlannedJob, SkippedJob
-    from amtflow.runner import RunResult
-    from amtflow.runs import JobState, RunState
+    from amtflow.runs import JobOutcome, JobState, RunResult, RunState
 
 _HOMES = {
     "load": "amtflow.api",
@@ -38,8 +36,8 @@ _HOMES = {
     "Plan": "amtflow.plan",
     "PlannedJob": "amtflow.plan",
     "SkippedJob": "amtflow.plan",
-    "RunResult": "amtflow.runner",
-    "JobOutcome": "amtflow.engine",
+    "RunResult": "amtflow.runs",
+    "JobOutcome": "amtflow.runs",
     "JobState": "amtflow.runs",
     "RunState": "amtflow.runs",
     "AmtflowError": "amtflow.errors",

@@ -23,8 +23,10 @@ from amtflow.errors import UsageError
 from amtflow.model import Definitions
 from amtflow.plan import Plan
 from amtflow.plan import plan_for as make_plan
+from amtflow.report.outputs import RunOutputs, conclude
 from amtflow.rundate import run_plan
-from amtflow.runner import RunOptions, RunResult
+from amtflow.runner import RunOptions
+from amtflow.runs import RunResult
 from amtflow.servers import AGENTS, Servers
 from amtflow.simulator.seam import AGENTS_OR_SIMULATOR
 
@@ -65,7 +67,9 @@ async def run_async(
         scenario=Path(scenario) if scenario is not None else None,
         servers=_servers(simulate),
     )
-    return await run_plan(options, definitions, plan)
+    result = await run_plan(options, definitions, plan)
+    conclude(result, RunOutputs(), options.state_dir)  # Interrupted, as for the command
+    return result
 
 
 def _servers(simulate: bool) -> Servers:

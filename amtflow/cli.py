@@ -274,6 +274,7 @@ def run(
     Safe to repeat (cron, systemd, Kubernetes): a schedule date whose runner died is resumed, one
     that ran starts nothing and exits with that run's status.
     """
+    from amtflow.report.outputs import RunOutputs, conclude
     from amtflow.rundate import run_schedule
     from amtflow.runner import RunOptions
 
@@ -291,14 +292,13 @@ def run(
         max_parallel=max_parallel,
         simulate=simulate,
         scenario=scenario,
-        json_path=json_path,
-        junit_path=junit_path,
-        html_path=html_path,
         live=sys.stdout.isatty() if live is None else live,
         again=again,
         servers=_servers(),
     )
-    return asyncio.run(run_schedule(options)).exit_status
+    outputs = RunOutputs(json_path, junit_path, html_path)
+    outputs.check()
+    return conclude(asyncio.run(run_schedule(options)), outputs, state_dir)
 
 
 @cli.command()
@@ -525,16 +525,17 @@ _state_dir_option = click.option(
 def resume(run_id: str, state_dir: Path, log_dir: Path | None, live: bool | None) -> int:
     """Carry on RUN after its runner died, never starting a job twice."""
     from amtflow.recovery import resume_run
+    from amtflow.report.outputs import RunOutputs, conclude
 
     shown = _shown(state_dir, live)
-    return asyncio.run(resume_run(run_id, shown, log_dir=log_dir)).exit_status
+    return conclude(
+        asyncio.run(resume_run(run_id, shown, log_dir=log_dir)), RunOutputs(), state_dir
+    )
 
 
 def _shown(
     state_dir: Path,
     live: bool | None,
-    json_path: Path | None = None,
-    junit_path: Path | None = None,
     scenario: Path | None = None,
 ) -> RunOptions:
     """How a recorded run carried on is shown and reported; the rest comes from the journal."""
@@ -546,8 +547,6 @@ def _shown(
         log_dir=Path(),
         state_dir=state_dir,
         environ=dict(os.environ),
-        json_path=json_path,
-        junit_path=junit_path,
         scenario=scenario,
         live=sys.stdout.isatty() if live is None else live,
         servers=_servers(),
@@ -585,11 +584,12 @@ def rerun(
     """Rerun failed jobs of a finished RUN (all failed and killed ones when no JOB is named),
     then what was not run because of them. Jobs that ended OK never start again."""
     from amtflow.recovery import rerun_run
-    from amtflow.rundate import check_outputs
+    from amtflow.report.outputs import RunOutputs, conclude
 
-    check_outputs(json_path, junit_path)
-    shown = _shown(state_dir, live, json_path, junit_path, scenario)
-    return asyncio.run(rerun_run(run_id, jobs, shown)).exit_status
+    outputs = RunOutputs(json_path, junit_path)
+    outputs.check()
+    shown = _shown(state_dir, live, scenario)
+    return conclude(asyncio.run(rerun_run(run_id, jobs, shown)), outputs, state_dir)
 
 
 @cli.command()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from amtflow.errors import StateError, UsageError
 from amtflow.plan import Plan
-from amtflow.runner import Began, Restart, RunOptions, RunResult, connect, drive
-from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
+from amtflow.runner import Restart, RunOptions, connect, drive
+from amtflow.runs import Began, JobRunRecord, JobState, RunRecord, RunResult, RunState
 from amtflow.runspec import RecordedPlan, RunSpec, recorded_plan
 from amtflow.state import Journal, RunLock
 

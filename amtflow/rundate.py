@@ -12,9 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 from collections import Counter
-from pathlib import Path
 
 from amtflow import definitions as defs
 from amtflow import report
@@ -24,18 +22,9 @@ from amtflow.model import Definitions
 from amtflow.plan import Plan, choose_schedule, plan_for
 from amtflow.recovery import carry_on
 from amtflow.report import run as view
-from amtflow.runner import (
-    Began,
-    RunOptions,
-    RunResult,
-    connect,
-    drive,
-    purge_logs,
-    write_html,
-    write_outputs,
-)
+from amtflow.runner import RunOptions, connect, drive, purge_logs
 from amtflow.runonce import Action, Decision, PastRun, decide
-from amtflow.runs import RunState
+from amtflow.runs import Began, RunResult, RunState
 from amtflow.runspec import RecordedPlan, RunSpec, spec_of, to_data
 from amtflow.state import Journal, RunLock, duration_seconds, journal_path, new_run_id
 from amtflow.state.files import is_file
@@ -46,7 +35,6 @@ async def run_schedule(options: RunOptions) -> RunResult:
     """Run a schedule date once (``runonce``): a new run, the resumption of one whose runner
     died, or nothing for a date that already ran; raises ``Interrupted`` on a signal."""
     options = _absolute(options)
-    check_outputs(options.json_path, options.junit_path)
     schedule, definitions = _schedule_of(options)  # before the state dir is made: a refused
     if definitions is not None:  # run leaves nothing behind
         tz = zone(definitions.schedules[schedule].timezone)
@@ -58,7 +46,6 @@ async def run_plan(options: RunOptions, definitions: Definitions, plan: Plan) ->
     """Run a plan made from ``definitions`` as ``amtflow run`` does, the run-once rules included
     (what the Python API's ``amtflow.run`` calls)."""
     options = dataclasses.replace(_absolute(options), date=plan.date)
-    check_outputs(options.json_path, options.junit_path)
     return await _run_date(options, plan.schedule.name, definitions, plan)
 
 
@@ -137,16 +124,22 @@ def past_runs(journal: Journal, schedule: str, date: dt.date) -> list[PastRun]:
 
 
 def _already_ran(decision: Decision, journal: Journal, options: RunOptions) -> RunResult:
-    """Nothing starts; the line says so, and ``--json``/``--junit`` tell that run's result."""
+    """Nothing starts; the line says so, and the result is that run's."""
     assert decision.run is not None
     report.plain(decision.message)
     past = journal.run(decision.run.run_id)
     outcomes = tuple(outcome_of(a) for a in journal.latest_attempts(past.run_id).values())
-    status = decision.run.exit_status
-    result = RunResult(past.run_id, past.state, outcomes, status, Began.ALREADY_RAN, past.state)
-    write_outputs(options, past.schedule, options.date, result, duration_seconds(past) or 0.0)
-    write_html(options, past.run_id)
-    return result
+    elapsed = duration_seconds(past) or 0.0
+    return RunResult(
+        past.run_id,
+        past.state,
+        outcomes,
+        Began.ALREADY_RAN,
+        before=past.state,
+        schedule=past.schedule,
+        date=options.date,
+        elapsed=elapsed,
+    )
 
 
 async def _new_run(
@@ -167,7 +160,7 @@ async def _new_run(
     purge_logs(options.log_dir, definitions)
     if not plan.jobs:
         view.nothing_to_run(plan.reason or "no job of the schedule runs on this date")
-        return RunResult("", RunState.OK, (), 0)
+        return RunResult("", RunState.OK, ())
     async with connect(options, definitions, plan) as connection:
         spec = run_spec(options, plan, connection.simulator_url)
         journal.begin_run(
@@ -197,17 +190,3 @@ def run_spec(options: RunOptions, plan: Plan, simulator_url: str) -> RunSpec:
         scenario=str(options.scenario.absolute()) if options.scenario else None,
         simulator_url=simulator_url,
     )
-
-
-def check_outputs(*paths: Path | None) -> None:
-    """``--json``/``--junit`` files can be written, checked before anything starts."""
-    for path in paths:
-        if path is None:
-            continue
-        folder = path.absolute().parent
-        if path.is_dir():
-            raise UsageError(f"{path}: is a folder, not a file to write the run's summary to")
-        if not folder.is_dir():
-            raise UsageError(f"{path}: folder {folder} does not exist")
-        if not os.access(folder, os.W_OK):
-            raise UsageError(f"{path}: folder {folder} is not writable")

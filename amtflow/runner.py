@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import enum
 import functools
 import signal
 import time
@@ -27,19 +26,17 @@ from amtflow import report
 from amtflow.agents import check_agents
 from amtflow.batch import BatchClient
 from amtflow.client import AmtClient, new_session
-from amtflow.engine import Engine, JobOutcome
+from amtflow.engine import Engine
 from amtflow.engine.context import RunContext
 from amtflow.engine.polling import PollPolicy
-from amtflow.errors import AmtError, AmtflowError, Interrupted
+from amtflow.errors import AmtError
 from amtflow.joblog import purge, retention_of
 from amtflow.model import Agent, Definitions, Notification
 from amtflow.notify import RunFacts, RunNotices, closing, refusal
 from amtflow.plan import Plan
-from amtflow.report import html as html_report
 from amtflow.report import logs as logs_report
 from amtflow.report import run as view
-from amtflow.report import warning as report_warning
-from amtflow.runs import JobRunRecord, JobState, RunState
+from amtflow.runs import Began, JobOutcome, JobRunRecord, JobState, RunResult, RunState
 from amtflow.servers import AGENTS, Servers, Simulated
 from amtflow.state import Journal
 
@@ -61,9 +58,6 @@ class RunOptions:
     max_parallel: int = 50
     simulate: bool = False
     scenario: Path | None = None
-    json_path: Path | None = None
-    junit_path: Path | None = None
-    html_path: Path | None = None
     live: bool = False
     poll: PollPolicy = PollPolicy()
     again: bool = False  # a new run of a schedule date that already ran
@@ -75,15 +69,6 @@ class RunOptions:
         return Simulated(self.scenario) if self.simulate else None
 
 
-class Began(str, enum.Enum):
-    """How a run's carrying out began: the moments others hook onto (notifications)."""
-
-    NEW = "new"  # a new run of the schedule date
-    RESUMED = "resumed"  # carried on after its runner died ("run resumed")
-    RERUN = "rerun"  # failed jobs started again inside a finished run (``amtflow rerun``)
-    ALREADY_RAN = "already_ran"  # the schedule date had run: nothing was started
-
-
 @dataclass(frozen=True)
 class Restart:
     """Where a run carries on from, as data: nothing (a new run), the journal's latest attempts
@@ -93,25 +78,6 @@ class Restart:
     attempts: Mapping[str, JobRunRecord] | None = None
     rerun: frozenset[str] = frozenset()
     before: RunState | None = None  # the run's state before it was carried on
-
-
-@dataclass(frozen=True)
-class RunResult:
-    run_id: str
-    state: RunState
-    outcomes: tuple[JobOutcome, ...]
-    exit_status: int
-    began: Began = Began.NEW
-    before: RunState | None = None  # the run's state before a resume or rerun
-
-    @property
-    def recovered(self) -> bool:
-        """A rerun turned a failed schedule date OK ("run recovered")."""
-        return (
-            self.began is Began.RERUN
-            and self.before is RunState.FAILED
-            and self.state is RunState.OK
-        )
 
 
 @dataclass(frozen=True)
@@ -279,44 +245,17 @@ def _conclude(
     state = run_state(outcomes, interrupted=bool(received))
     journal.finish_run(run_id, state)
     view.summary(outcomes, options.log_dir, elapsed)
-    status = received[0] + 128 if received else (0 if state is RunState.OK else 1)
-    result = RunResult(run_id, state, outcomes, status, restart.began, restart.before)
-    write_outputs(options, plan.schedule.name, plan.date, result, elapsed)
-    write_html(options, run_id, html_report.plan_facts(plan))
-    if received:
-        raise Interrupted(received[0])
-    return result
-
-
-def write_outputs(
-    options: RunOptions, schedule: str, date: dt.date, result: RunResult, elapsed: float
-) -> None:
-    """The ``--json`` and ``--junit`` files of a run (checked writable before it began)."""
-    run = {
-        "run_id": result.run_id,
-        "schedule": schedule,
-        "date": date.isoformat(),
-        "state": result.state.value,
-        "exit_status": result.exit_status,
-        "began": result.began.value,
-    }
-    if options.json_path:
-        view.write_json(options.json_path, run, result.outcomes)
-    if options.junit_path:
-        view.write_junit(options.junit_path, schedule, result.outcomes, elapsed)
-
-
-def write_html(options: RunOptions, run_id: str, facts: html_report.RunFacts | None = None) -> None:
-    """The run's ``--html`` report, when asked for: a report that cannot be written is a warning,
-    never a failed run. ``facts`` default to the definitions recorded for the run."""
-    if options.html_path is None:
-        return
-    try:
-        html_report.write_run_report(options.state_dir, run_id, options.html_path, facts)
-    except AmtflowError as exc:
-        report_warning(str(exc))
-    else:
-        view.report_written(options.html_path, f"run {run_id}")
+    return RunResult(
+        run_id,
+        state,
+        outcomes,
+        restart.began,
+        before=restart.before,
+        schedule=plan.schedule.name,
+        date=plan.date,
+        elapsed=elapsed,
+        signal=received[0] if received else None,
+    )
 
 
 def run_state(outcomes: tuple[JobOutcome, ...], *, interrupted: bool) -> RunState:

@@ -5,6 +5,7 @@ The enum values are stable strings because they are written to the state databas
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 
@@ -86,3 +87,61 @@ class RunRecord:
     pid: int | None = None
     options: str = "{}"  # JSON: what the run was asked for (``runspec.RunSpec``)
     plan: str = ""  # JSON: its resolved plan (``runspec.RecordedPlan``); "" before schema 2
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a job of the run ended, after all its attempts."""
+
+    name: str
+    state: JobState
+    attempts: int = 0
+    completion_code: int | None = None
+    reason: str = ""
+    batch_request_id: int | None = None
+    log_path: str | None = None
+    late: str = ""  # why it is late (its deadline passed before it ended), or ""
+
+    @property
+    def ok(self) -> bool:
+        return self.state is JobState.OK
+
+
+class Began(str, enum.Enum):
+    """How a run's carrying out began: the moments others hook onto (notifications)."""
+
+    NEW = "new"  # a new run of the schedule date
+    RESUMED = "resumed"  # carried on after its runner died ("run resumed")
+    RERUN = "rerun"  # failed jobs started again inside a finished run (``amtflow rerun``)
+    ALREADY_RAN = "already_ran"  # the schedule date had run: nothing was started
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run (or its carrying on) ended: what the edge writes out and exits with."""
+
+    run_id: str
+    state: RunState
+    outcomes: tuple[JobOutcome, ...]
+    began: Began = Began.NEW
+    before: RunState | None = None  # the run's state before a resume or rerun
+    schedule: str = ""
+    date: dt.date | None = None
+    elapsed: float = 0.0  # seconds it was carried out (a date that already ran: that run's)
+    signal: int | None = None  # the signal that interrupted it
+
+    @property
+    def exit_status(self) -> int:
+        """0 every job OK, 1 a job failed or was not run, 128 + the signal that interrupted it."""
+        if self.signal is not None:
+            return 128 + self.signal
+        return 0 if self.state is RunState.OK else 1
+
+    @property
+    def recovered(self) -> bool:
+        """A rerun turned a failed schedule date OK ("run recovered")."""
+        return (
+            self.began is Began.RERUN
+            and self.before is RunState.FAILED
+            and self.state is RunState.OK
+        )

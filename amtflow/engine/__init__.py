@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import graphlib
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from amtflow.batch import BatchClient
@@ -21,25 +20,7 @@ from amtflow.engine.resume import Resume, resume_points, retries
 from amtflow.engine.timing import Deadlines, missed_start, wait_for_start
 from amtflow.model import Agent, Condition, Dependency
 from amtflow.plan import Plan, PlannedJob
-from amtflow.runs import JobRunRecord, JobState
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    """How a job of the run ended, after all its attempts."""
-
-    name: str
-    state: JobState
-    attempts: int = 0
-    completion_code: int | None = None
-    reason: str = ""
-    batch_request_id: int | None = None
-    log_path: str | None = None
-    late: str = ""  # why it is late (its deadline passed before it ended), or ""
-
-    @property
-    def ok(self) -> bool:
-        return self.state is JobState.OK
+from amtflow.runs import JobOutcome, JobRunRecord, JobState
 
 
 class Engine:

@@ -16,13 +16,12 @@ from rich.text import Text
 
 from amtflow.batch import completion_code
 from amtflow.control import KillAnswer
-from amtflow.engine import JobOutcome
 from amtflow.engine.context import JobEvent, JobFlag
 from amtflow.engine.timing import MISSED_START
 from amtflow.plan import Plan
 from amtflow.report import plain, shown, stderr, stdout, terminal_safe, write_private
 from amtflow.report import table as report_table
-from amtflow.runs import JobState
+from amtflow.runs import JobOutcome, JobState
 
 SUMMARY_ROWS = 50  # past this many jobs, the summary lists only the ones that did not end OK
 

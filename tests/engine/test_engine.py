@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from amtflow.engine import Engine, JobOutcome
+from amtflow.engine import Engine
 from amtflow.engine.context import JobEvent, RunContext
 from amtflow.engine.polling import PollPolicy
 from amtflow.model import (
@@ -22,7 +22,7 @@ from amtflow.model import (
     SecretRef,
 )
 from amtflow.plan import make_plan
-from amtflow.runs import JobState
+from amtflow.runs import JobOutcome, JobState
 from amtflow.task import AmtTask, TaskType
 from tests.engine.fake import Behaviour, FakeServer
 

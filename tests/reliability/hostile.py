@@ -15,9 +15,10 @@ from typing import Any
 from aiohttp import web
 
 from amtflow.client import AmtClient, RetryPolicy, new_session
-from amtflow.engine import Engine, JobOutcome
+from amtflow.engine import Engine
 from amtflow.engine.context import RunContext
 from amtflow.plan import make_plan
+from amtflow.runs import JobOutcome
 from tests.reliability.rig import DATE, FAST_POLL, PASSWORD, LoadRig
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

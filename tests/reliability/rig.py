@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from amtflow.client import AmtClient, RetryPolicy, new_session
-from amtflow.engine import Engine, JobOutcome
+from amtflow.engine import Engine
 from amtflow.engine.context import RunContext
 from amtflow.engine.polling import PollPolicy
 from amtflow.model import (
@@ -28,7 +28,7 @@ from amtflow.model import (
 )
 from amtflow.plan import make_plan
 from amtflow.runner import run_state
-from amtflow.runs import RunState
+from amtflow.runs import JobOutcome, RunState
 from amtflow.simulator import JobScript, Scenario, Simulator, TimedMessage
 from amtflow.task import AmtTask, TaskType
 

@@ -8,12 +8,12 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from amtflow.engine import Engine, JobOutcome
+from amtflow.engine import Engine
 from amtflow.engine.context import JobEvent, JobFlag, NullRecorder, RunContext
 from amtflow.engine.polling import PollPolicy
 from amtflow.model import Definitions, MasterJob
 from amtflow.plan import make_plan
-from amtflow.runs import JobState
+from amtflow.runs import JobOutcome, JobState
 from amtflow.timeofday import parse_time
 from tests.engine.fake import Behaviour, FakeServer
 from tests.engine.test_engine import DATE, definitions, job

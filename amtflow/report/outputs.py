@@ -1,0 +1,78 @@
+"""What a run leaves for machines at its end, and how the command exits: the ``--json``,
+``--junit`` and ``--html`` files, written by the edge (``cli.py``, the Python API) from the
+``RunResult`` the core returns."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from amtflow.errors import AmtflowError, Interrupted, UsageError
+from amtflow.report import html as html_report
+from amtflow.report import run as view
+from amtflow.report import warning
+from amtflow.runs import RunResult
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """The files a run's end is written to, when asked for."""
+
+    json_path: Path | None = None
+    junit_path: Path | None = None
+    html_path: Path | None = None
+
+    def check(self) -> None:
+        """``--json``/``--junit`` files can be written: checked before anything starts."""
+        for path in (self.json_path, self.junit_path):
+            if path is not None:
+                _check_writable(path)
+
+
+def conclude(result: RunResult, outputs: RunOutputs, state_dir: Path) -> int:
+    """Write ``outputs`` of ``result``, then give its exit status; raises ``Interrupted`` (after
+    the files) when a signal cut the run short."""
+    if result.run_id:  # a run was carried out, or had run: nothing to write for "nothing to run"
+        _write_summaries(outputs, result)
+        _write_html(outputs.html_path, state_dir, result.run_id)
+    if result.signal is not None:
+        raise Interrupted(result.signal)
+    return result.exit_status
+
+
+def _write_summaries(outputs: RunOutputs, result: RunResult) -> None:
+    run = {
+        "run_id": result.run_id,
+        "schedule": result.schedule,
+        "date": result.date.isoformat() if result.date else "",
+        "state": result.state.value,
+        "exit_status": result.exit_status,
+        "began": result.began.value,
+    }
+    if outputs.json_path:
+        view.write_json(outputs.json_path, run, result.outcomes)
+    if outputs.junit_path:
+        view.write_junit(outputs.junit_path, result.schedule, result.outcomes, result.elapsed)
+
+
+def _write_html(html_path: Path | None, state_dir: Path, run_id: str) -> None:
+    """The run's HTML report: one that cannot be written is a warning, never a failed run."""
+    if html_path is None:
+        return
+    try:
+        html_report.write_run_report(state_dir, run_id, html_path)
+    except AmtflowError as exc:
+        warning(str(exc))
+    else:
+        view.report_written(html_path, f"run {run_id}")
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.absolute().parent
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder, not a file to write the run's summary to")
+    if not folder.is_dir():
+        raise UsageError(f"{path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{path}: folder {folder} is not writable")
