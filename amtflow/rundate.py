@@ -16,7 +16,6 @@ from collections import Counter
 
 from amtflow import definitions as defs
 from amtflow import report
-from amtflow.engine import outcome_of
 from amtflow.errors import DefinitionError, StateError, UsageError
 from amtflow.model import Definitions
 from amtflow.plan import Plan, choose_schedule, plan_for
@@ -24,7 +23,7 @@ from amtflow.recovery import carry_on
 from amtflow.report import run as view
 from amtflow.runner import RunOptions, connect, drive, purge_logs
 from amtflow.runonce import Action, Decision, PastRun, decide
-from amtflow.runs import Began, RunResult, RunState
+from amtflow.runs import Began, JobOutcome, RunResult, RunState
 from amtflow.runspec import RecordedPlan, RunSpec, spec_of, to_data
 from amtflow.state import Journal, RunLock, duration_seconds, journal_path, new_run_id
 from amtflow.state.files import is_file
@@ -128,7 +127,7 @@ def _already_ran(decision: Decision, journal: Journal, options: RunOptions) -> R
     assert decision.run is not None
     report.plain(decision.message)
     past = journal.run(decision.run.run_id)
-    outcomes = tuple(outcome_of(a) for a in journal.latest_attempts(past.run_id).values())
+    outcomes = tuple(map(JobOutcome.recorded, journal.latest_attempts(past.run_id).values()))
     elapsed = duration_seconds(past) or 0.0
     return RunResult(
         past.run_id,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import Protocol
 
 
 class JobState(str, enum.Enum):
@@ -89,9 +90,24 @@ class RunRecord:
     plan: str = ""  # JSON: its resolved plan (``runspec.RecordedPlan``); "" before schema 2
 
 
+class Ended(Protocol):
+    """How an attempt ended, as an attempt's result and its journal record both say it."""
+
+    @property
+    def state(self) -> JobState: ...
+    @property
+    def completion_code(self) -> int | None: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def batch_request_id(self) -> int | None: ...
+    @property
+    def log_path(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class JobOutcome:
-    """How a job of the run ended, after all its attempts."""
+    """How a job of the run ended, after all its attempts: its last attempt's end."""
 
     name: str
     state: JobState
@@ -101,6 +117,24 @@ class JobOutcome:
     batch_request_id: int | None = None
     log_path: str | None = None
     late: str = ""  # why it is late (its deadline passed before it ended), or ""
+
+    @classmethod
+    def of(cls, name: str, attempts: int, last: Ended) -> JobOutcome:
+        """The outcome of job ``name`` whose attempt ``attempts`` ended as ``last`` says."""
+        return cls(
+            name,
+            last.state,
+            attempts,
+            last.completion_code,
+            last.reason,
+            last.batch_request_id,
+            last.log_path,
+        )
+
+    @classmethod
+    def recorded(cls, record: JobRunRecord) -> JobOutcome:
+        """How a job ended, as its latest recorded attempt says."""
+        return cls.of(record.job, record.attempt, record)
 
     @property
     def ok(self) -> bool:

@@ -91,7 +91,7 @@ class Engine:
     def _launch(self, planned: PlannedJob, sorter: graphlib.TopologicalSorter[str]) -> None:
         settled = self._settled(planned.name)
         if settled is not None:
-            self._settle(outcome_of(settled), sorter)
+            self._settle(JobOutcome.recorded(settled), sorter)
             return
         state, reason = self._why_not_run(planned)
         if reason:
@@ -181,15 +181,7 @@ class Engine:
                 return self._not_run(planned.name, result.reason)
         if result.state is JobState.NOT_RUN:  # it missed its latest start
             return self._not_run(planned.name, result.reason, flag=JobFlag.MISSED_START)
-        return JobOutcome(
-            planned.name,
-            result.state,
-            number,
-            result.completion_code,
-            result.reason,
-            result.batch_request_id,
-            result.log_path,
-        )
+        return JobOutcome.of(planned.name, number, result)
 
     async def _attempt(
         self, planned: PlannedJob, number: int, record: JobRunRecord | None
@@ -212,19 +204,6 @@ class Engine:
         if result.interrupted or self.interrupted:
             return False
         return retries(planned.job.retry, result.state, result.completion_code, number)
-
-
-def outcome_of(record: JobRunRecord) -> JobOutcome:
-    """How a job ended, as its latest recorded attempt says."""
-    return JobOutcome(
-        record.job,
-        record.state,
-        record.attempt,
-        record.completion_code,
-        record.reason,
-        record.batch_request_id,
-        record.log_path,
-    )
 
 
 def unmet(dependency: Dependency, outcome: JobOutcome) -> tuple[JobState, str]:

@@ -87,7 +87,7 @@ class Attempt:
             answer = await asyncio.shield(start)
         except asyncio.CancelledError:
             interrupted = True
-            answer = await _outcome_of(start)
+            answer = await _start_answer(start)
         except AmtError as exc:
             return self._not_started(exc)
         if isinstance(answer, AmtError):
@@ -372,7 +372,7 @@ class Attempt:
         )
 
 
-async def _outcome_of(start: asyncio.Future[JobStatus]) -> JobStatus | AmtError:
+async def _start_answer(start: asyncio.Future[JobStatus]) -> JobStatus | AmtError:
     try:
         return await start
     except AmtError as exc:
