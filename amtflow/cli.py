@@ -667,7 +667,7 @@ def logs() -> None:
 @_state_dir_option
 def logs_show(run_id: str, job: str | None, state_dir: Path) -> int:
     """Print the job logs of RUN, or of one of its jobs."""
-    from amtflow.control import job_logs
+    from amtflow.joblog.recorded import job_logs
     from amtflow.report import logs as logs_report
 
     logs_report.show_job_logs(job_logs(state_dir, run_id, job))

@@ -1,37 +1,27 @@
-"""Acting on a recorded run from any terminal: kill one of its jobs, read its job logs.
+"""``amtflow kill RUN JOB``: kill one job of a recorded run, from any terminal.
 
-Both start from the journal: the run's recorded plan (agents, batch users) and each job's latest
-attempt (batch request id, log path), never the definition files, which may have changed since.
-Neither needs the process that runs the run.
+It starts from the journal: the run's recorded plan (agents, batch users) and the job's latest
+attempt (its batch request id), never the definition files, which may have changed since. It
+does not need the process that runs the run. ``abandon`` reaches a recorded run's agents the
+same way (``recorded_servers``, ``agent_client``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
-from amtflow.batch import BatchClient, JobStatus
+from amtflow.batch import BatchClient
 from amtflow.client import AmtClient, new_session
 from amtflow.errors import StateError, UsageError
 from amtflow.model import Agent
-from amtflow.runs import JobRunRecord, RunRecord
+from amtflow.runs import JobRunRecord, KillAnswer, RunRecord
 from amtflow.runspec import RecordedPlan, recorded_plan
 from amtflow.servers import AGENTS, Reach, Servers, Simulated
 from amtflow.state import Journal
-
-
-@dataclass(frozen=True)
-class KillAnswer:
-    """What the server answered a kill of one job of a run."""
-
-    run_id: str
-    job: str
-    batch_request_id: int
-    status: JobStatus
 
 
 async def kill_job(
@@ -96,34 +86,3 @@ def _agent_of(recorded: RecordedPlan, run: RunRecord, job: str) -> Agent:
     if planned is None:
         raise StateError(f"run {run.run_id} has no job '{job}'")
     return recorded.agents[planned.job.agent]
-
-
-@dataclass(frozen=True)
-class JobLogFile:
-    job: str
-    attempt: int
-    path: Path
-    text: str | None  # None when the file is gone (purged)
-
-
-def job_logs(state_dir: Path, run_ref: str, job: str | None = None) -> list[JobLogFile]:
-    """The log files of a run (every attempt, in order), or of one of its jobs."""
-    with Journal.open(state_dir, read_only=True) as journal:
-        run = journal.run(run_ref)
-        records = [r for r in journal.job_runs(run.run_id) if r.log_path]
-    if job is not None:
-        records = [r for r in records if r.job == job]
-        if not records:
-            raise StateError(f"run {run.run_id} has no log for job '{job}'")
-    return [_read(r) for r in records]
-
-
-def _read(record: JobRunRecord) -> JobLogFile:
-    path = Path(record.log_path or "")
-    try:
-        text: str | None = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        text = None
-    except OSError as exc:
-        raise StateError(f"cannot read job log {path}: {exc.strerror}") from exc
-    return JobLogFile(record.job, record.attempt, path, text)

@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from amtflow.batch import JobStatus
+
 
 class JobState(str, enum.Enum):
     """Where one job of a run stands."""
@@ -139,6 +141,16 @@ class JobOutcome:
     @property
     def ok(self) -> bool:
         return self.state is JobState.OK
+
+
+@dataclass(frozen=True)
+class KillAnswer:
+    """What the server answered a kill of one job of a run."""
+
+    run_id: str
+    job: str
+    batch_request_id: int
+    status: JobStatus
 
 
 class Began(str, enum.Enum):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from amtflow.control import JobLogFile
 from amtflow.joblog import PurgeResult
+from amtflow.joblog.recorded import JobLogFile
 from amtflow.report import plain, safe_lines, shown, stderr, stdout, warning
 
 

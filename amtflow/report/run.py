@@ -15,13 +15,12 @@ from rich.table import Table
 from rich.text import Text
 
 from amtflow.batch import completion_code
-from amtflow.control import KillAnswer
 from amtflow.engine.context import JobEvent, JobFlag
 from amtflow.engine.timing import MISSED_START
 from amtflow.plan import Plan
 from amtflow.report import plain, shown, stderr, stdout, terminal_safe, write_private
 from amtflow.report import table as report_table
-from amtflow.runs import JobOutcome, JobState
+from amtflow.runs import JobOutcome, JobState, KillAnswer
 
 SUMMARY_ROWS = 50  # past this many jobs, the summary lists only the ones that did not end OK
 
