@@ -16,12 +16,12 @@ from __future__ import annotations
 import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from amtflow.engine.context import JobEvent, JobFlag
 from amtflow.errors import AmtflowError
 from amtflow.model import Notification, NotifyEvent, Schedule
-from amtflow.runs import JobState, RunState
+from amtflow.runs import JobOutcome, JobState, RunState
 
 from .message import JobFact, RunFacts
 
@@ -32,24 +32,7 @@ if TYPE_CHECKING:
 WAIT_AT_END = 30.0  # seconds the run's end waits for pending messages
 
 
-class Outcome(Protocol):
-    """A job's outcome as the engine reports it (``amtflow.engine.JobOutcome`` fits)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def state(self) -> JobState: ...
-    @property
-    def completion_code(self) -> int | None: ...
-    @property
-    def reason(self) -> str: ...
-    @property
-    def attempts(self) -> int: ...
-    @property
-    def log_path(self) -> str | None: ...
-
-
-def fact_of(outcome: Outcome) -> JobFact:
+def fact_of(outcome: JobOutcome) -> JobFact:
     """A job outcome as messages show it."""
     return JobFact(
         outcome.name,
@@ -127,7 +110,7 @@ class RunNotices:
         if self._notifier is not None:
             self._notifier.job_event(event, fact)
 
-    def job_ended(self, outcome: Outcome) -> None:
+    def job_ended(self, outcome: JobOutcome) -> None:
         """``job_failed`` when a job ended failed or killed after its last attempt."""
         if outcome.state in (JobState.FAILED, JobState.KILLED):
             self._job(NotifyEvent.JOB_FAILED, fact_of(outcome))
@@ -157,7 +140,7 @@ class RunNotices:
     def run_ended(
         self,
         state: RunState,
-        outcomes: Sequence[Outcome],
+        outcomes: Sequence[JobOutcome],
         signum: int | None = None,
         *,
         rerun_of: RunState | None = None,
@@ -175,7 +158,7 @@ class RunNotices:
         else:
             self._run(NotifyEvent.RUN_FAILED, _failed_what(facts, troubled, signum), troubled)
 
-    def run_recovered(self, outcomes: Sequence[Outcome]) -> None:
+    def run_recovered(self, outcomes: Sequence[JobOutcome]) -> None:
         """``run_recovered``: a rerun turned this failed schedule date OK."""
         what = f"Recovered: after a rerun all {len(outcomes)} jobs ended OK."
         self._run(NotifyEvent.RUN_RECOVERED, what, [fact_of(o) for o in outcomes if o.attempts])
