@@ -12,7 +12,6 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from amtflow import batch
@@ -20,30 +19,13 @@ from amtflow.batch import BatchClient, JobStatus
 from amtflow.client import new_session
 from amtflow.control import agent_client, recorded_servers
 from amtflow.errors import AmtError, Conflict, StateError
-from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
+from amtflow.runs import Abandoned, AbandonedJob, JobRunRecord, JobState, RunRecord, RunState
 from amtflow.runspec import RecordedPlan, recorded_plan
 from amtflow.servers import AGENTS
 from amtflow.state import Journal, RunLock
 
 KILL_GRACE_S = 10.0  # how long to wait for the server to confirm each kill
 POLL_S = 0.2
-
-
-@dataclass(frozen=True)
-class AbandonedJob:
-    """What became of one job that had not ended when its run was abandoned."""
-
-    job: str
-    batch_request_id: int | None
-    state: JobState  # as now recorded: KILLED, OK/FAILED (it ended by itself), or unchanged
-    note: str  # in words: killed, goes on (kill not allowed), ...
-    completion_code: int | None = None
-
-
-@dataclass(frozen=True)
-class Abandoned:
-    run_id: str
-    jobs: tuple[AbandonedJob, ...]
 
 
 async def abandon_run(

@@ -153,6 +153,23 @@ class KillAnswer:
     status: JobStatus
 
 
+@dataclass(frozen=True)
+class AbandonedJob:
+    """What became of one job that had not ended when its run was abandoned."""
+
+    job: str
+    batch_request_id: int | None
+    state: JobState  # as now recorded: KILLED, OK/FAILED (it ended by itself), or unchanged
+    note: str  # in words: killed, goes on (kill not allowed), ...
+    completion_code: int | None = None
+
+
+@dataclass(frozen=True)
+class Abandoned:
+    run_id: str
+    jobs: tuple[AbandonedJob, ...]
+
+
 class Began(str, enum.Enum):
     """How a run's carrying out began: the moments others hook onto (notifications)."""
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.markup import escape
 
-from amtflow.abandon import Abandoned
 from amtflow.report import stdout
+from amtflow.runs import Abandoned
 
 
 def abandoned(result: Abandoned) -> None:
