@@ -255,6 +255,7 @@ def _conclude(
         date=plan.date,
         elapsed=elapsed,
         signal=received[0] if received else None,
+        jobs={j.name: (j.agent, tuple(d.job for d in j.depends_on)) for j in plan.schedule.jobs},
     )
 
 

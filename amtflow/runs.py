@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from amtflow.batch import JobStatus
@@ -192,6 +193,11 @@ class RunResult:
     date: dt.date | None = None
     elapsed: float = 0.0  # seconds it was carried out (a date that already ran: that run's)
     signal: int | None = None  # the signal that interrupted it
+    # each job of the schedule carried out: its agent and the jobs it depends on (the run
+    # report's facts, from the plan in hand: decoding the recorded plan costs seconds)
+    jobs: Mapping[str, tuple[str, tuple[str, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def exit_status(self) -> int:

@@ -35,7 +35,7 @@ def conclude(result: RunResult, outputs: RunOutputs, state_dir: Path) -> int:
     the files) when a signal cut the run short."""
     if result.run_id:  # a run was carried out, or had run: nothing to write for "nothing to run"
         _write_summaries(outputs, result)
-        _write_html(outputs.html_path, state_dir, result.run_id)
+        _write_html(outputs.html_path, state_dir, result)
     if result.signal is not None:
         raise Interrupted(result.signal)
     return result.exit_status
@@ -56,16 +56,20 @@ def _write_summaries(outputs: RunOutputs, result: RunResult) -> None:
         view.write_junit(outputs.junit_path, result.schedule, result.outcomes, result.elapsed)
 
 
-def _write_html(html_path: Path | None, state_dir: Path, run_id: str) -> None:
-    """The run's HTML report: one that cannot be written is a warning, never a failed run."""
+def _write_html(html_path: Path | None, state_dir: Path, result: RunResult) -> None:
+    """The run's HTML report: one that cannot be written is a warning, never a failed run. Its
+    facts come from the plan the run carried out, else (a date that already ran) the journal."""
     if html_path is None:
         return
+    facts = {name: html_report.JobFacts(*job) for name, job in result.jobs.items()}
     try:
-        html_report.write_run_report(state_dir, run_id, html_path)
+        html_report.write_run_report(
+            state_dir, result.run_id, html_path, html_report.RunFacts(facts) if facts else None
+        )
     except AmtflowError as exc:
         warning(str(exc))
     else:
-        view.report_written(html_path, f"run {run_id}")
+        view.report_written(html_path, f"run {result.run_id}")
 
 
 def _check_writable(path: Path) -> None:
