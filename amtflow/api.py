@@ -21,13 +21,13 @@ from typing import Any, ParamSpec, TypeVar
 from amtflow.definitions import load, validate
 from amtflow.errors import UsageError
 from amtflow.model import Definitions
+from amtflow.orchestration.drive import RunOptions
+from amtflow.orchestration.schedule_date import run_plan
+from amtflow.orchestration.servers import AGENTS, Servers
 from amtflow.plan import Plan
 from amtflow.plan import plan_for as make_plan
 from amtflow.report.outputs import RunOutputs, conclude
-from amtflow.rundate import run_plan
-from amtflow.runner import RunOptions
 from amtflow.runs import RunResult
-from amtflow.servers import AGENTS, Servers
 from amtflow.simulator.seam import AGENTS_OR_SIMULATOR
 
 __all__ = ["load", "make_plan", "run", "run_async", "validate"]

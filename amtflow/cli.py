@@ -25,8 +25,8 @@ from amtflow.errors import AmtflowError, DefinitionError, UsageError
 from amtflow.timeofday import RelativeDate
 
 if TYPE_CHECKING:
-    from amtflow.runner import RunOptions
-    from amtflow.servers import Servers
+    from amtflow.orchestration.drive import RunOptions
+    from amtflow.orchestration.servers import Servers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -274,9 +274,9 @@ def run(
     Safe to repeat (cron, systemd, Kubernetes): a schedule date whose runner died is resumed, one
     that ran starts nothing and exits with that run's status.
     """
+    from amtflow.orchestration.drive import RunOptions
+    from amtflow.orchestration.schedule_date import run_schedule
     from amtflow.report.outputs import RunOutputs, conclude
-    from amtflow.rundate import run_schedule
-    from amtflow.runner import RunOptions
 
     if scenario and not simulate:
         raise click.UsageError("--scenario goes with --simulate")
@@ -453,7 +453,7 @@ def agents() -> None:
 def agents_check(paths: tuple[Path, ...]) -> int:
     """Check every agent: reachable, credentials good, server version. Exit 1 if any fails."""
     from amtflow import definitions
-    from amtflow.agents import check_all
+    from amtflow.client.check import check_all
     from amtflow.report import agents as agents_report
 
     checks = asyncio.run(check_all(definitions.load(_definitions(paths))))
@@ -524,7 +524,7 @@ _state_dir_option = click.option(
 @_live_option
 def resume(run_id: str, state_dir: Path, log_dir: Path | None, live: bool | None) -> int:
     """Carry on RUN after its runner died, never starting a job twice."""
-    from amtflow.recovery import resume_run
+    from amtflow.orchestration.recovery import resume_run
     from amtflow.report.outputs import RunOutputs, conclude
 
     shown = _shown(state_dir, live)
@@ -539,7 +539,7 @@ def _shown(
     scenario: Path | None = None,
 ) -> RunOptions:
     """How a recorded run carried on is shown and reported; the rest comes from the journal."""
-    from amtflow.runner import RunOptions
+    from amtflow.orchestration.drive import RunOptions
 
     return RunOptions(
         definitions=Path(),
@@ -583,7 +583,7 @@ def rerun(
 ) -> int:
     """Rerun failed jobs of a finished RUN (all failed and killed ones when no JOB is named),
     then what was not run because of them. Jobs that ended OK never start again."""
-    from amtflow.recovery import rerun_run
+    from amtflow.orchestration.recovery import rerun_run
     from amtflow.report.outputs import RunOutputs, conclude
 
     outputs = RunOutputs(json_path, junit_path)
@@ -598,7 +598,7 @@ def rerun(
 def abandon(run_id: str, state_dir: Path) -> int:
     """Close RUN, whose runner is gone, on purpose: kill its running jobs where the agent allows,
     list the ones that go on; the next run of its schedule date is a new one."""
-    from amtflow.abandon import abandon_run
+    from amtflow.orchestration.abandon import abandon_run
     from amtflow.report.abandon import abandoned
 
     abandoned(asyncio.run(abandon_run(state_dir, run_id, dict(os.environ))))
@@ -611,8 +611,8 @@ def abandon(run_id: str, state_dir: Path) -> int:
 @_state_dir_option
 def kill(run_id: str, job: str, state_dir: Path) -> int:
     """Ask the server to kill JOB of RUN (if its agent allows kill)."""
-    from amtflow.control import kill_job
-    from amtflow.report import run as run_report
+    from amtflow.orchestration.kill import kill_job
+    from amtflow.report import runview as run_report
 
     answer = asyncio.run(kill_job(state_dir, run_id, job, dict(os.environ), _servers()))
     run_report.kill_answer(answer)
@@ -642,7 +642,7 @@ def report_command(
 ) -> int:
     """Write an HTML report: of RUN (a timeline), or of a schedule's last runs (--schedule)."""
     from amtflow.report.html import write_history_report, write_run_report
-    from amtflow.report.run import report_written
+    from amtflow.report.runview import report_written
 
     if (run_id is None) == (schedule is None):
         raise click.UsageError("give a RUN, or --schedule NAME for a history (not both)")

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Top first. A module belongs to the first layer with a prefix of its dotted name.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("edge", ("amtflow.cli", "amtflow.__main__", "amtflow.api")),
-    ("orchestration", ("amtflow.runner", "amtflow.control")),
+    ("orchestration", ("amtflow.orchestration", "amtflow.runner", "amtflow.control")),
     ("report", ("amtflow.report",)),
     ("engine", ("amtflow.engine", "amtflow.agents")),
     ("plan", ("amtflow.plan",)),

@@ -78,7 +78,7 @@ def test_import_amtflow_imports_nothing_else() -> None:
 def test_the_cli_does_not_import_the_api() -> None:
     code = (
         "import sys; from amtflow import cli; "
-        "print([m for m in ('amtflow.api', 'amtflow.runner') if m in sys.modules])"
+        "print([m for m in ('amtflow.api', 'amtflow.orchestration.drive') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

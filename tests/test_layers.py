@@ -10,7 +10,7 @@ import pytest
 
 from amtflow.errors import UsageError
 from amtflow.model import Agent
-from amtflow.servers import AGENTS, Simulated
+from amtflow.orchestration.servers import AGENTS, Simulated
 from amtflow.simulator.seam import AGENTS_OR_SIMULATOR, SIMULATED_PASSWORD
 
 PACKAGE = Path(__file__).resolve().parents[1] / "amtflow"

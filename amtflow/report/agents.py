@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from amtflow.agents import AgentCheck
+from amtflow.client.check import AgentCheck
 from amtflow.report import plain, shown, stderr, stdout
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from amtflow.errors import AmtflowError, Interrupted, UsageError
 from amtflow.report import html as html_report
-from amtflow.report import run as view
+from amtflow.report import runview as view
 from amtflow.report import warning
 from amtflow.runs import RunResult
 

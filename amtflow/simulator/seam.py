@@ -1,5 +1,5 @@
 """The embedded simulator as a run's servers (``amtflow run --simulate``): the ``Servers`` the edge
-hands to the core (``amtflow.servers``), so that the core never imports the simulator."""
+hands to the core (``amtflow.orchestration.servers``), so that the core never imports the simulator."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Mapping
 
 from amtflow.model import Agent
-from amtflow.servers import AGENTS, Reach, Servers, Simulated
+from amtflow.orchestration.servers import AGENTS, Reach, Servers, Simulated
 from amtflow.simulator.app import Simulator
 from amtflow.simulator.scenario import JobScript, Scenario
 

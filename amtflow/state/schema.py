@@ -66,7 +66,7 @@ _V2 = (
     "CREATE INDEX job_marks_by_run ON job_marks (run_id)",
 )
 
-# A run's resolved plan (``amtflow.runspec.RecordedPlan`` as JSON); '' for runs recorded before.
+# A run's resolved plan (``amtflow.orchestration.record.RecordedPlan`` as JSON); '' for runs recorded before.
 _V3 = (
     "ALTER TABLE runs ADD COLUMN plan TEXT NOT NULL DEFAULT ''",
     "CREATE INDEX runs_by_schedule_date ON runs (schedule, date)",

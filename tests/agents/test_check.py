@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from amtflow.agents import AgentCheck, check_agents
 from amtflow.client import new_session
+from amtflow.client.check import AgentCheck, check_agents
 from amtflow.model import Agent, BatchUser, Communication, Definitions, SecretRef
 from amtflow.simulator import Scenario, Simulator
 

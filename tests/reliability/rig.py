@@ -26,8 +26,8 @@ from amtflow.model import (
     Schedule,
     SecretRef,
 )
+from amtflow.orchestration.drive import run_state
 from amtflow.plan import make_plan
-from amtflow.runner import run_state
 from amtflow.runs import JobOutcome, RunState
 from amtflow.simulator import JobScript, Scenario, Simulator, TimedMessage
 from amtflow.task import AmtTask, TaskType

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from amtflow.errors import StateError
+from amtflow.orchestration.record import spec_of
 from amtflow.runs import JobState, RunState
-from amtflow.runspec import spec_of
 from amtflow.state import Journal, RunLock, schema
 from tests.state.conftest import DATE
 

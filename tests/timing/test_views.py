@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from amtflow.engine.context import JobEvent, JobFlag
-from amtflow.report.run import LiveView
+from amtflow.report.runview import LiveView
 from amtflow.runs import JobState
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from amtflow import definitions as defs
 from amtflow.errors import AmtflowError
 from amtflow.model import Schedule
+from amtflow.orchestration.record import RecordedPlan
 from amtflow.plan import Plan
 from amtflow.runs import RunRecord
-from amtflow.runspec import RecordedPlan
 
 UNKNOWN_AGENT = "(agent unknown)"
 

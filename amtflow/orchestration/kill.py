@@ -18,9 +18,9 @@ from amtflow.batch import BatchClient
 from amtflow.client import AmtClient, new_session
 from amtflow.errors import StateError, UsageError
 from amtflow.model import Agent
+from amtflow.orchestration.record import RecordedPlan, recorded_plan
+from amtflow.orchestration.servers import AGENTS, Reach, Servers, Simulated
 from amtflow.runs import JobRunRecord, KillAnswer, RunRecord
-from amtflow.runspec import RecordedPlan, recorded_plan
-from amtflow.servers import AGENTS, Reach, Servers, Simulated
 from amtflow.state import Journal
 
 

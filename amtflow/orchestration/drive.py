@@ -2,7 +2,7 @@
 
 The order protects the user: nothing starts until the definitions validate, the plan resolves
 and every agent the plan needs answers and accepts its credentials; the run lock is taken before
-the run is recorded, so a refused run leaves nothing behind. ``rundate`` decides whether a
+the run is recorded, so a refused run leaves nothing behind. ``schedule_date`` decides whether a
 schedule date runs at all; ``recovery`` carries on a recorded run (resume, rerun).
 """
 
@@ -23,9 +23,9 @@ from typing import ParamSpec
 import aiohttp
 
 from amtflow import report
-from amtflow.agents import check_agents
 from amtflow.batch import BatchClient
 from amtflow.client import AmtClient, new_session
+from amtflow.client.check import check_agents
 from amtflow.engine import Engine
 from amtflow.engine.context import RunContext
 from amtflow.engine.polling import PollPolicy
@@ -33,11 +33,11 @@ from amtflow.errors import AmtError
 from amtflow.joblog import purge, retention_of
 from amtflow.model import Agent, Definitions, Notification
 from amtflow.notify import RunFacts, RunNotices, closing, refusal
+from amtflow.orchestration.servers import AGENTS, Servers, Simulated
 from amtflow.plan import Plan
 from amtflow.report import logs as logs_report
-from amtflow.report import run as view
+from amtflow.report import runview as view
 from amtflow.runs import Began, JobOutcome, JobRunRecord, JobState, RunResult, RunState
-from amtflow.servers import AGENTS, Servers, Simulated
 from amtflow.state import Journal
 
 _P = ParamSpec("_P")

@@ -3,7 +3,7 @@
 Cron's next attempt, systemd's ``Restart=on-failure``, a Kubernetes Job whose pod was evicted or an
 operator's up-arrow all run the same command again. Under the schedule date's ``RunLock`` (held
 by a live runner, dropped by the kernel when it dies) the recorded runs of the date decide, by the
-pure rules of ``runonce``: a new run, the resumption of a run whose runner is gone (no job is
+pure rules of ``once``: a new run, the resumption of a run whose runner is gone (no job is
 started twice), or nothing for a date that already ran, with that run's exit status.
 """
 
@@ -18,20 +18,20 @@ from amtflow import definitions as defs
 from amtflow import report
 from amtflow.errors import DefinitionError, StateError, UsageError
 from amtflow.model import Definitions
+from amtflow.orchestration.drive import RunOptions, connect, drive, purge_logs
+from amtflow.orchestration.once import Action, Decision, PastRun, decide
+from amtflow.orchestration.record import RecordedPlan, RunSpec, spec_of, to_data
+from amtflow.orchestration.recovery import carry_on
 from amtflow.plan import Plan, choose_schedule, plan_for
-from amtflow.recovery import carry_on
-from amtflow.report import run as view
-from amtflow.runner import RunOptions, connect, drive, purge_logs
-from amtflow.runonce import Action, Decision, PastRun, decide
+from amtflow.report import runview as view
 from amtflow.runs import Began, JobOutcome, RunResult, RunState
-from amtflow.runspec import RecordedPlan, RunSpec, spec_of, to_data
 from amtflow.state import Journal, RunLock, duration_seconds, journal_path, new_run_id
 from amtflow.state.files import is_file
 from amtflow.timeofday import schedule_date, zone
 
 
 async def run_schedule(options: RunOptions) -> RunResult:
-    """Run a schedule date once (``runonce``): a new run, the resumption of one whose runner
+    """Run a schedule date once (``once``): a new run, the resumption of one whose runner
     died, or nothing for a date that already ran; raises ``Interrupted`` on a signal."""
     options = _absolute(options)
     schedule, definitions = _schedule_of(options)  # before the state dir is made: a refused

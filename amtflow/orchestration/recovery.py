@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from amtflow.errors import StateError, UsageError
+from amtflow.orchestration.drive import Restart, RunOptions, connect, drive
+from amtflow.orchestration.record import RecordedPlan, RunSpec, recorded_plan
 from amtflow.plan import Plan
-from amtflow.runner import Restart, RunOptions, connect, drive
 from amtflow.runs import Began, JobRunRecord, JobState, RunRecord, RunResult, RunState
-from amtflow.runspec import RecordedPlan, RunSpec, recorded_plan
 from amtflow.state import Journal, RunLock
 
 _RERUNNABLE = (JobState.FAILED, JobState.KILLED)

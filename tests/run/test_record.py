@@ -12,11 +12,11 @@ from amtflow import definitions as defs
 from amtflow.batch import StartRequest
 from amtflow.client.wire import start_body
 from amtflow.errors import StateError
+from amtflow.orchestration.record import RecordedPlan, RunSpec, from_data, to_data
 from amtflow.plan import choose_schedule, make_plan
-from amtflow.runspec import RecordedPlan, RunSpec, from_data, to_data
 from amtflow.task import AmtTask, TaskType
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATE = dt.date(2026, 11, 24)
 
 

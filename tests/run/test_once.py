@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from amtflow.runonce import Action, PastRun, decide
+from amtflow.orchestration.once import Action, PastRun, decide
 from amtflow.runs import RunState
 
 OK = PastRun("r-ok", RunState.OK, counts={"ok": 3})

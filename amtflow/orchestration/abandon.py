@@ -17,11 +17,11 @@ from pathlib import Path
 from amtflow import batch
 from amtflow.batch import BatchClient, JobStatus
 from amtflow.client import new_session
-from amtflow.control import agent_client, recorded_servers
 from amtflow.errors import AmtError, Conflict, StateError
+from amtflow.orchestration.kill import agent_client, recorded_servers
+from amtflow.orchestration.record import RecordedPlan, recorded_plan
+from amtflow.orchestration.servers import AGENTS
 from amtflow.runs import Abandoned, AbandonedJob, JobRunRecord, JobState, RunRecord, RunState
-from amtflow.runspec import RecordedPlan, recorded_plan
-from amtflow.servers import AGENTS
 from amtflow.state import Journal, RunLock
 
 KILL_GRACE_S = 10.0  # how long to wait for the server to confirm each kill
