@@ -172,7 +172,10 @@ def _job_spec(
                     },
                 },
                 # evicted, preempted, node drained: retried without counting as a failure
-                {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+                {
+                    "action": "Ignore",
+                    "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
+                },
             ]
         },
         "template": {

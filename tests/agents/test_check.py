@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -15,6 +14,7 @@ from amtflow.client import new_session
 from amtflow.client.check import AgentCheck, check_agents
 from amtflow.model import Agent, BatchUser, Communication, Definitions, SecretRef
 from amtflow.simulator import Scenario, Simulator
+from tests.ports import dead_port
 
 USER = BatchUser(name="amt-api", identifier="OPCONAPI", password=SecretRef(env="AMT_CHECK_PW"))
 
@@ -24,12 +24,6 @@ async def url() -> AsyncIterator[str]:
     simulator = Simulator(Scenario(version="8.0.24223.0"), users={"OPCONAPI": "right"})
     async with simulator.running() as url:
         yield url
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def check(*agents: Agent, users: tuple[BatchUser, ...] = (USER,)) -> list[AgentCheck]:
@@ -64,7 +58,7 @@ async def test_missing_env_var_is_named(url: str, monkeypatch: pytest.MonkeyPatc
 
 
 async def test_server_down_says_so() -> None:
-    [result] = await check(Agent("down", f"http://127.0.0.1:{free_port()}", "amt-api"))
+    [result] = await check(Agent("down", f"http://127.0.0.1:{dead_port()}", "amt-api"))
     assert not result.ok
     assert "is not reachable" in result.problem and "batch_server_url" in result.problem
 
@@ -104,7 +98,7 @@ def test_command_prints_a_line_per_agent_and_exits_1_on_failure(tmp_path: Path) 
             "  - {name: amt-api, identifier: OPCONAPI, password: {env: AMT_CHECK_PW}}\n"
             "agents:\n"
             f"  - {{name: sim, batch_server_url: '{url}', batch_user: amt-api}}\n"
-            f"  - {{name: gone, batch_server_url: 'http://127.0.0.1:{free_port()}', "
+            f"  - {{name: gone, batch_server_url: 'http://127.0.0.1:{dead_port()}', "
             "batch_user: amt-api}\n"
         )
         env = {**os.environ, "AMT_CHECK_PW": "anything"}

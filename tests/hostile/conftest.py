@@ -22,6 +22,7 @@ class Outcome:
     stdout: str
     stderr: str
     seconds: float
+    cpu_seconds: float
     rss_mb: float
     stdout_bytes: int = 0
     stderr_bytes: int = 0
@@ -45,7 +46,7 @@ class Harness:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        self.figures: list[tuple[str, float, float]] = []
+        self.figures: list[tuple[str, float, float, float]] = []
 
     def amtflow(self, *argv: str, cwd: Path, label: str = "") -> Outcome:
         """Run ``amtflow argv...`` in ``cwd`` in a fresh fork; record its time and memory."""
@@ -53,7 +54,8 @@ class Harness:
         self.process.stdin.write(json.dumps({"argv": list(argv), "cwd": str(cwd)}) + "\n")
         self.process.stdin.flush()
         outcome = Outcome(**json.loads(self.process.stdout.readline()))
-        self.figures.append((label or " ".join(argv)[:60], outcome.seconds, outcome.rss_mb))
+        label = label or " ".join(argv)[:60]
+        self.figures.append((label, outcome.seconds, outcome.cpu_seconds, outcome.rss_mb))
         return outcome
 
     def close(self) -> None:
@@ -93,12 +95,14 @@ def harness() -> Iterator[Harness]:
     _print_figures(started.figures)
 
 
-def _print_figures(figures: list[tuple[str, float, float]]) -> None:
+def _print_figures(figures: list[tuple[str, float, float, float]]) -> None:
     if not figures:
         return
     slowest = max(figures, key=lambda f: f[1])
-    hungriest = max(figures, key=lambda f: f[2])
+    busiest = max(figures, key=lambda f: f[2])
+    hungriest = max(figures, key=lambda f: f[3])
     print(
-        f"\nhostile inputs run: {len(figures)}; slowest {slowest[1]:.3f} s ({slowest[0]}); "
-        f"highest memory +{hungriest[2]:.1f} MB ({hungriest[0]})"
+        f"\nhostile inputs run: {len(figures)}; slowest {slowest[1]:.3f} s wall ({slowest[0]}); "
+        f"most CPU {busiest[2]:.3f} s ({busiest[0]}); "
+        f"highest memory +{hungriest[3]:.1f} MB ({hungriest[0]})"
     )

@@ -2,9 +2,10 @@
 
 Started once per test session (``python -m tests.hostile.harness``): it imports amtflow, then for
 each request line (JSON: argv, cwd) forks a child that runs ``amtflow.cli.main(argv)`` with its
-output in files, and answers one JSON line: exit status, stdout, stderr, wall seconds and the
-child's own peak RSS growth (``ru_maxrss`` after minus before). Forking a warm process keeps a
-hundred runs down to seconds, and each run's memory is its own.
+output in files, and answers one JSON line: exit status, stdout, stderr, wall seconds, the CPU
+seconds the child itself spent (user + system: what a loaded machine does not inflate) and its
+own peak RSS growth (``ru_maxrss`` after minus before). Forking a warm process keeps a hundred
+runs down to seconds, and each run's memory is its own.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 from amtflow.cli import main
 
 MAX_OUTPUT = 60_000  # characters of stdout/stderr sent back: enough to judge, never megabytes
-HANG_SECONDS = 30  # a child still running then is killed: a hang, reported as such
+HANG_SECONDS = 60  # wall clock: a child blocked that long is killed, a hang reported as such
+CPU_SECONDS = 30  # CPU: a child spinning that long is killed (RLIMIT_CPU), however loaded the host
 MEMORY_CAP = (
     2 * 1024**3
 )  # address space a child may map: a runaway fails instead of eating the host
@@ -31,9 +33,10 @@ def _child(request: dict[str, Any], out: int, err: int, answer: int) -> None:
     os.chdir(request["cwd"])
     signal.alarm(HANG_SECONDS)
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
     os.dup2(out, 1)
     os.dup2(err, 2)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     status: object = 0
     try:
@@ -43,13 +46,19 @@ def _child(request: dict[str, Any], out: int, err: int, answer: int) -> None:
     except BaseException as exc:
         status = f"escaped: {type(exc).__name__}"
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     sys.stdout.flush()
     sys.stderr.flush()
     os.write(
         answer,
         json.dumps(
-            {"status": status, "seconds": seconds, "rss_mb": (peak - before) / 1024}
+            {
+                "status": status,
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "rss_mb": (after.ru_maxrss - before.ru_maxrss) / 1024,
+            }
         ).encode(),
     )
 
@@ -72,7 +81,12 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         answer = (
             json.loads(raw)
             if raw
-            else {"status": f"child died ({wait_status})", "seconds": 0, "rss_mb": 0}
+            else {
+                "status": f"child died ({wait_status})",
+                "seconds": 0,
+                "cpu_seconds": 0,
+                "rss_mb": 0,
+            }
         )
         for name, stream in (("stdout", out), ("stderr", err)):
             stream.seek(0)

@@ -7,7 +7,6 @@ own event loop) talks to it over real sockets.
 from __future__ import annotations
 
 import asyncio
-import socket
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import yaml
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
+from tests.ports import free_port
 from tests.run.conftest import amtflow
 
 DATE = "2026-11-24"
@@ -49,12 +49,6 @@ class Webhook:
 
     def at(self, path: str) -> list[Received]:
         return [post for post in self.posts if post.path == "/" + path.strip("/")]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -115,9 +109,15 @@ class Smtp:
 @pytest.fixture
 def smtp() -> Iterator[Smtp]:
     mailbox = _Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    for attempt in range(5):  # aiosmtpd needs a port number: another worker may take it first
+        port = free_port()
+        controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+        try:
+            controller.start()
+            break
+        except OSError:
+            if attempt == 4:
+                raise
     yield Smtp(port, mailbox)
     controller.stop()
 

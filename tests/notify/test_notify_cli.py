@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.notify.conftest import Smtp, Webhook, batch_jobs, free_port, write_schedule
+from tests.notify.conftest import Smtp, Webhook, batch_jobs, write_schedule
+from tests.ports import dead_port
 from tests.run.conftest import amtflow
 
 NOTIFICATIONS = [
@@ -35,7 +36,7 @@ def test_says_which_url_failed_and_exits_1(tmp_path: Path, webhook: Webhook) -> 
     webhook.status = 500
     env = {
         "OPS_HOOK": webhook.apprise_url("ops"),
-        "OPS_MAIL": f"mailto://127.0.0.1:{free_port()}?from=a@example.com&to=b@example.com&mode=insecure",
+        "OPS_MAIL": f"mailto://127.0.0.1:{dead_port()}?from=a@example.com&to=b@example.com&mode=insecure",
     }
     result = amtflow(
         "notify",

@@ -14,11 +14,11 @@ from tests.notify.conftest import (
     Smtp,
     Webhook,
     batch_jobs,
-    free_port,
     notices,
     run_simulated,
     write_schedule,
 )
+from tests.ports import dead_port
 
 FAILING = {
     "default": {"duration": 0.1},
@@ -143,7 +143,7 @@ def test_unreachable_or_failing_receiver_changes_nothing_but_one_warning(
         }
     ]
     env = {
-        "DEAD": f"json://127.0.0.1:{free_port()}/hook",
+        "DEAD": f"json://127.0.0.1:{dead_port()}/hook",
         "BROKEN": webhook.apprise_url("broken"),
         "AMTFLOW_NOTIFY_TIMEOUT": "2",
     }

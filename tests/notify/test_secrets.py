@@ -13,10 +13,10 @@ from tests.notify.conftest import (
     TOKEN,
     Webhook,
     batch_jobs,
-    free_port,
     run_simulated,
     write_schedule,
 )
+from tests.ports import dead_port
 from tests.run.conftest import amtflow
 
 PASSWORD = "pw-77zz-hunter2"
@@ -54,7 +54,7 @@ def test_url_token_never_appears_in_output_logs_or_journal(
     (tmp_path / "url.txt").write_text(secret_url(webhook.port).replace("json://", "xyz://") + "\n")
     env = {
         "BROKEN": secret_url(webhook.port),
-        "DEAD": secret_url(free_port()),
+        "DEAD": secret_url(dead_port()),
         "AMTFLOW_NOTIFY_TIMEOUT": "2",
     }
     schedule = write_schedule(tmp_path, batch_jobs("A", "B"), notifications, ["ops"])
@@ -76,7 +76,7 @@ def test_notify_test_never_prints_the_url(tmp_path: Path) -> None:
         ["ops"],
     )
     result = amtflow(
-        "notify", "test", "ops", schedule, cwd=tmp_path, env={"DEAD": secret_url(free_port())}
+        "notify", "test", "ops", schedule, cwd=tmp_path, env={"DEAD": secret_url(dead_port())}
     )
     assert result.returncode == 1
     assert "notification 'ops' URL 1 (json): NOT delivered:" in result.stdout

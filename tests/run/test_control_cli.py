@@ -125,7 +125,9 @@ def test_a_second_run_of_the_same_schedule_date_is_refused(
 def test_a_sigkilled_run_leaves_no_lock_and_can_be_resumed(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 1.5}}})
+    # long enough that the run is still going when it is killed, however slowly a loaded machine
+    # answers the status polls before (1.5 s was over before then under parallel load)
+    live = start_simulator({"jobs": {"LONG": {"duration": 10}}})
     schedule = write_definitions(tmp_path, live.url, LONG)
     runner = background_run(tmp_path, schedule)
     run_id = wait_until_running(tmp_path)
