@@ -234,7 +234,12 @@ def test_abandon_lists_the_jobs_that_go_on_where_kill_is_forbidden(
     jobs = [{"name": "LONG", "task": "batch_job", "job_name": "LONG"}]
     schedule = write_definitions(tmp_path, live.url, jobs, allow_kill_job=False)
     run_id = stale_run(tmp_path, schedule, live, "LONG")
-    abandoned = amtflow("abandon", run_id, cwd=tmp_path)
+    for slip in (run_id[:1], run_id[:3]):  # the only run, but too short a prefix to act on
+        refused = amtflow("abandon", slip, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stderr
+        assert f"run '{slip}': give at least 4 characters of the run id" in refused.stderr
+        assert runs(tmp_path)[0]["state"] == "running"
+    abandoned = amtflow("abandon", run_id[:4], cwd=tmp_path)
     assert abandoned.returncode == 0, abandoned.stderr
     assert "LONG (R:4280): goes on: agent amt does not allow kill" in abandoned.stdout
     assert "still running on the servers: LONG" in abandoned.stdout
