@@ -45,12 +45,22 @@ def parse_time(text: str) -> TimeOfDay:
     return TimeOfDay(int(days or 0), when, text.strip())
 
 
+# Files in the zone database that name no place: "Factory" (a zone for machines not yet set up,
+# whose abbreviation is "-00") and "posixrules" (a template for POSIX TZ strings).
+_PSEUDO_ZONES = frozenset({"Factory", "posixrules"})
+
+
 @functools.lru_cache(maxsize=64)
 def zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name``; ValueError with a readable message if there is none."""
     shown = name if len(name) <= 60 else name[:57] + "..."
     if not name or name != name.strip() or name.lower() == "localtime":
         raise ValueError(f"'{shown}' is not an IANA time zone name (e.g. Europe/Amsterdam)")
+    if name in _PSEUDO_ZONES:
+        raise ValueError(
+            f"'{name}' is not a geographic time zone (a placeholder of the zone database):"
+            " use an IANA name such as Europe/Amsterdam or UTC"
+        )
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError, OSError):
@@ -63,7 +73,7 @@ def zone(name: str) -> ZoneInfo:
 
 @functools.lru_cache(maxsize=1)
 def _zone_names() -> list[str]:
-    return sorted(available_timezones() - {"localtime", "posixrules", "Factory"})
+    return sorted(available_timezones() - _PSEUDO_ZONES - {"localtime"})
 
 
 def instant(date: dt.date, when: TimeOfDay, tz: dt.tzinfo) -> dt.datetime:
