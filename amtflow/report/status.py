@@ -13,7 +13,7 @@ from amtflow import report
 from amtflow.batch import completion_code
 from amtflow.report import shown
 from amtflow.runs import JobRunRecord, JobState
-from amtflow.state.status import RunDetail, RunSummary, StatusReport, duration_seconds
+from amtflow.state.status import Notice, RunDetail, RunSummary, StatusReport, duration_seconds
 from amtflow.timeofday import format_duration
 
 _STYLE = {
@@ -56,6 +56,19 @@ def status_json(status: StatusReport) -> dict[str, Any]:
             {"job": job, "state": "waiting", "waiting_until": until}
             for job, until in status.detail.waiting().items()
         ],
+        "notices": [_notice_json(notice) for notice in status.detail.notices],
+    }
+
+
+def _notice_json(notice: Notice) -> dict[str, Any]:
+    return {
+        "notification": notice.notification,
+        "url": notice.url_index,
+        "event": notice.event,
+        "delivered": notice.delivered,
+        "tries": notice.tries,
+        "reason": notice.reason,
+        "at": notice.at,
     }
 
 
@@ -143,7 +156,20 @@ def _print_detail(detail: RunDetail) -> None:
         _print_lines("logs", [(job.job, job.log_path) for job in detail.jobs if job.log_path])
     else:
         report.stdout.print("no job has started yet")
+    _print_lines("notifications", [_notice_line(notice) for notice in detail.notices])
     _print_stale_note((detail.summary,))
+
+
+def _notice_line(notice: Notice) -> tuple[str, str]:
+    tries = f"{notice.tries} {'try' if notice.tries == 1 else 'tries'}"
+    if notice.delivered:
+        outcome = f"delivered ({tries})"
+    else:
+        outcome = f"NOT delivered after {tries}" + (f": {notice.reason}" if notice.reason else "")
+    return (
+        f"{notice.notification} URL {notice.url_index}",
+        f"{notice.event} {outcome} at {_clock(notice.at, full=True)}",
+    )
 
 
 def _print(table: Table) -> None:

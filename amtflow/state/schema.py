@@ -143,6 +143,10 @@ _READ_AS_CURRENT: tuple[Sequence[str], ...] = (
     (),
     ("CREATE TEMP TABLE job_marks (run_id TEXT, job TEXT, mark TEXT, at TEXT, detail TEXT)",),
     ("CREATE TEMP VIEW runs AS SELECT *, '' AS plan FROM main.runs",),
+    (
+        "CREATE TEMP TABLE notices (run_id TEXT, notification TEXT, url_index INTEGER,"
+        " event TEXT, delivered INTEGER, tries INTEGER, reason TEXT, at TEXT)",
+    ),
 )
 
 

@@ -29,13 +29,27 @@ class RunSummary:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """One notification delivery of a run, made or not (as the journal recorded it: no URL)."""
+
+    notification: str
+    url_index: int
+    event: str
+    delivered: bool
+    tries: int
+    reason: str
+    at: str
+
+
+@dataclass(frozen=True)
 class RunDetail:
-    """One run and the latest attempt of each of its jobs."""
+    """One run, the latest attempt of each of its jobs, and its notifications."""
 
     summary: RunSummary
     jobs: tuple[JobRunRecord, ...]
     # moments of the jobs' time windows: job -> JobFlag value -> (when, detail)
     marks: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    notices: tuple[Notice, ...] = ()
 
     def waiting(self) -> dict[str, str]:
         """Jobs waiting for their start time, with no attempt yet: job -> ISO time waited for."""
@@ -69,7 +83,12 @@ def read_status(state_dir: Path, run_id: str | None = None, *, limit: int = 20) 
         run = journal.run(run_id)
         jobs = tuple(journal.latest_attempts(run.run_id).values())
         marks = journal.job_marks(run.run_id)
-        return StatusReport(state_dir, detail=RunDetail(_summarise(run, jobs), jobs, marks))
+        notices = tuple(
+            Notice(name, index, event, bool(delivered), tries, reason, at)
+            for name, index, event, delivered, tries, reason, at in journal.notices(run.run_id)
+        )
+        detail = RunDetail(_summarise(run, jobs), jobs, marks, notices)
+        return StatusReport(state_dir, detail=detail)
 
 
 def _summary(journal: Journal, run: RunRecord) -> RunSummary:

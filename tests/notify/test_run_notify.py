@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import re
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from tests.notify.conftest import (
     write_schedule,
 )
 from tests.ports import dead_port
+from tests.run.conftest import amtflow
 
 FAILING = {
     "default": {"duration": 0.1},
@@ -173,6 +175,25 @@ def test_unreachable_or_failing_receiver_changes_nothing_but_one_warning(
         ("ops", 2, "run_failed", 0, 1),
     ]
     assert len(recorded) == 6 and all(row[3] == 0 and row[5] for row in recorded)
+    # `amtflow status RUN` shows the run's deliveries, as text and as JSON
+    run_id = json.loads((tmp_path / "run.json").read_text())["run_id"]
+    state = ["--state-dir", str(tmp_path / "state")]
+    shown = amtflow("status", run_id, *state, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    at = lines.index("notifications:")
+    assert [line.split(" at ")[0] for line in lines[at + 1 : at + 7]] == [
+        f"  ops URL {url}: {event} NOT delivered after {tries}" + (f": {reason}" if reason else "")
+        for _, url, event, _, tries, reason in [
+            (*row[:4], f"{row[4]} {'try' if row[4] == 1 else 'tries'}", row[5]) for row in recorded
+        ]
+    ]
+    assert "500" in shown.stdout and "127.0.0.1" not in shown.stdout  # reasons, never URLs
+    data = json.loads(amtflow("status", run_id, *state, "--format", "json", cwd=tmp_path).stdout)
+    assert [
+        (n["notification"], n["url"], n["event"], n["delivered"], n["tries"], n["reason"])
+        for n in data["notices"]
+    ] == [(row[0], row[1], row[2], False, row[4], row[5]) for row in recorded]
 
 
 def test_receiver_that_never_answers_is_given_up_after_a_bounded_wait(

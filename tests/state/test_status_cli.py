@@ -175,7 +175,7 @@ def _older_journal(state_dir: Path, version: int) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_status_reads_a_journal_an_older_amtflow_wrote_without_changing_it(
     tmp_path: Path, version: int
 ) -> None:
