@@ -81,7 +81,7 @@ def the_run_id(folder: Path) -> str:
 def wait_for(
     folder: Path, run_id: str, check: Callable[[dict[str, dict[str, Any]]], bool]
 ) -> dict[str, dict[str, Any]]:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         jobs = jobs_of(folder, run_id)
         if check(jobs):
@@ -104,7 +104,7 @@ def outputs(folder: Path) -> tuple[dict[str, dict[str, Any]], dict[str, ET.Eleme
 def test_hold_keeps_a_job_from_starting_until_it_is_released(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"FIRST": {"duration": 5.0}}})
+    live = start_simulator({"jobs": {"FIRST": {"duration": 12.0}}})
     jobs = [
         {"name": "FIRST", "task": "batch_job", "job_name": "FIRST"},
         {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["FIRST"]},
@@ -162,7 +162,7 @@ def test_a_hold_on_a_started_job_is_refused_and_changes_nothing(
 def test_skip_never_starts_the_job_and_its_dependents_run(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"FIRST": {"duration": 5.0}}})
+    live = start_simulator({"jobs": {"FIRST": {"duration": 12.0}}})
     jobs = [
         {"name": "FIRST", "task": "batch_job", "job_name": "FIRST"},
         {"name": "SKIPME", "task": "batch_job", "job_name": "SKIPME", "depends_on": ["FIRST"]},
@@ -309,7 +309,7 @@ def test_mark_ok_cuts_a_retry_wait_short_and_status_shows_the_wait(
 def test_an_action_on_a_stale_run_is_honoured_by_its_resume(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"FIRST": {"duration": 5.0}}})
+    live = start_simulator({"jobs": {"FIRST": {"duration": 12.0}}})
     jobs = [
         {"name": "FIRST", "task": "batch_job", "job_name": "FIRST"},
         {"name": "SKIPME", "task": "batch_job", "job_name": "SKIPME", "depends_on": ["FIRST"]},
