@@ -619,6 +619,68 @@ def kill(run_id: str, job: str, state_dir: Path) -> int:
     return 0
 
 
+def _operator_command(name: str, action: str, help_text: str) -> None:
+    """``amtflow hold|release|skip RUN JOB...``: record the action for the run's runner."""
+
+    @cli.command(name, help=help_text)
+    @click.argument("run_id", metavar="RUN")
+    @click.argument("jobs", metavar="JOB...", nargs=-1, required=True)
+    @_state_dir_option
+    def command(run_id: str, jobs: tuple[str, ...], state_dir: Path) -> int:
+        from amtflow.operate import record_action
+        from amtflow.report.operator import acted
+        from amtflow.runs import OperatorAction
+
+        acted(record_action(state_dir, run_id, jobs, OperatorAction(action), dict(os.environ)))
+        return 0
+
+
+_operator_command(
+    "hold",
+    "hold",
+    "Hold JOBs of RUN that have not started: they do not start until released.",
+)
+_operator_command(
+    "release", "release", "Release held JOBs of RUN: they start as their dependencies allow."
+)
+_operator_command(
+    "skip",
+    "skip",
+    "Skip JOBs of RUN that have not started: they never run, and the jobs that depend on them "
+    "treat them as ended OK.",
+)
+
+
+@cli.command("mark-ok")
+@click.argument("run_id", metavar="RUN")
+@click.argument("jobs", metavar="JOB...", nargs=-1, required=True)
+@_state_dir_option
+@_json_option
+@_junit_option
+@_live_option
+def mark_ok(
+    run_id: str,
+    jobs: tuple[str, ...],
+    state_dir: Path,
+    json_path: Path | None,
+    junit_path: Path | None,
+    live: bool | None,
+) -> int:
+    """Count failed or killed JOBs of RUN as ended OK: the jobs not run because of them start
+    as their dependencies allow. A finished RUN is carried on at once, as rerun does, without
+    starting the marked jobs again (--json, --junit, --live are for that)."""
+    from amtflow.operate import mark_ok as mark
+    from amtflow.report.operator import acted
+    from amtflow.report.outputs import RunOutputs, conclude
+
+    outputs = RunOutputs(json_path, junit_path)
+    outputs.check()
+    answer = asyncio.run(mark(run_id, jobs, _shown(state_dir, live), dict(os.environ)))
+    status = 0 if answer.result is None else conclude(answer.result, outputs, state_dir)
+    acted(answer)
+    return status
+
+
 @cli.command("report")
 @click.argument("run_id", metavar="[RUN]", required=False)
 @click.option(

@@ -8,6 +8,7 @@ be met, is marked not run with the reason. Nothing waits forever: every job ends
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import graphlib
 from collections.abc import Callable, Collection, Mapping
@@ -16,11 +17,19 @@ from pathlib import Path
 from amtflow.batch import BatchClient
 from amtflow.engine.attempt import Attempt, AttemptResult
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
+from amtflow.engine.operator import OperatorDesk, held_back_by
 from amtflow.engine.resume import Resume, resume_points, retries
 from amtflow.engine.timing import Deadlines, missed_start, wait_for_start
 from amtflow.model import Agent, Condition, Dependency
 from amtflow.plan import Plan, PlannedJob
-from amtflow.runs import JobOutcome, JobRunRecord, JobState
+from amtflow.runs import (
+    JobOutcome,
+    JobRunRecord,
+    JobState,
+    OperatorAction,
+    OperatorRecord,
+    StartWithheld,
+)
 
 
 class Engine:
@@ -53,21 +62,35 @@ class Engine:
         # would register a callback on each of them every time one ends.
         self.ended: asyncio.Queue[asyncio.Task[JobOutcome]] = asyncio.Queue()
         self.interrupted = False
+        self.desk = OperatorDesk(ctx.operator_actions, ctx.operator_tick)
+        self.dependents: dict[str, list[str]] = {job.name: [] for job in plan.jobs}
+        for job in plan.jobs:
+            for dep in job.depends_on:
+                self.dependents[dep.job].append(job.name)
+        self.sorter = self._sorter()
 
-    async def run(self) -> dict[str, JobOutcome]:
-        """Run every job of the plan (carrying on from ``resume`` records) to an outcome each."""
+    def _sorter(self) -> graphlib.TopologicalSorter[str]:
+        """A sorter over the whole plan; jobs already settled are marked done as they turn
+        ready (a new one replaces the old when an operator's action re-decides not-run jobs)."""
         sorter = graphlib.TopologicalSorter(
             {job.name: [dep.job for dep in job.depends_on] for job in self.plan.jobs}
         )
         sorter.prepare()
+        return sorter
+
+    async def run(self) -> dict[str, JobOutcome]:
+        """Run every job of the plan (carrying on from ``resume`` records) to an outcome each."""
+        self.desk.take_new()  # what operators did before this runner (a resumed run honours it)
         deadlines = Deadlines(self.ctx, ended=self.outcomes.__contains__)
         deadlines.watch(self.plan.jobs, self._state_of)
         try:
-            while sorter.is_active():
-                for name in sorter.get_ready():
-                    self._launch(self.plan.job(name), sorter)  # type: ignore[arg-type]
+            while self.sorter.is_active():
+                for name in self.sorter.get_ready():
+                    self._ready(name)
                 if self.tasks:
-                    await self._collect(sorter)
+                    await self._collect()
+                elif not self.sorter.is_active():
+                    self._follow_operator()  # a mark-ok that came as the last job ended
         finally:
             deadlines.stop()
         if deadlines.error is not None:
@@ -88,14 +111,24 @@ class Engine:
         for task in self.tasks:
             task.cancel()
 
-    def _launch(self, planned: PlannedJob, sorter: graphlib.TopologicalSorter[str]) -> None:
+    def _ready(self, name: str) -> None:
+        if name in self.outcomes:  # settled before this sorter was made
+            self.sorter.done(name)
+        elif name not in self.tasks.values():  # a running one is done when it ends
+            self._launch(self.plan.job(name))  # type: ignore[arg-type]
+
+    def _launch(self, planned: PlannedJob) -> None:
         settled = self._settled(planned.name)
         if settled is not None:
-            self._settle(JobOutcome.recorded(settled), sorter)
+            self._settle(JobOutcome.recorded(settled))
+            return
+        skip = self.desk.view.skipped.get(planned.name)
+        if skip is not None and self.points[planned.name].first_start:
+            self._settle(self._not_run(planned.name, skip.said, JobState.SKIPPED))
             return
         state, reason = self._why_not_run(planned)
         if reason:
-            self._settle(self._not_run(planned.name, reason, state), sorter)
+            self._settle(self._not_run(planned.name, reason, state))
             return
         task = asyncio.ensure_future(self._run_job(planned))
         task.add_done_callback(self.ended.put_nowait)
@@ -114,12 +147,19 @@ class Engine:
         self.ctx.observe(JobEvent(name, state, reason=reason, flag=flag))
         return JobOutcome(name, state, reason=reason)
 
-    def _settle(self, outcome: JobOutcome, sorter: graphlib.TopologicalSorter[str]) -> None:
+    def _settle(self, outcome: JobOutcome) -> None:
+        counted = self.desk.view.counted_ok(outcome.name)
+        if counted is not None and outcome.state not in (JobState.OK, JobState.RUNNING):
+            outcome = dataclasses.replace(outcome, operator=counted)
         self.outcomes[outcome.name] = outcome
-        sorter.done(outcome.name)
+        with contextlib.suppress(ValueError):  # not ready in a new sorter: done when it is
+            self.sorter.done(outcome.name)
 
-    async def _collect(self, sorter: graphlib.TopologicalSorter[str]) -> None:
-        done = [await self.ended.get()]
+    async def _collect(self) -> None:
+        try:
+            done = [await asyncio.wait_for(self.ended.get(), self.ctx.operator_tick)]
+        except TimeoutError:
+            done = []
         while not self.ended.empty():
             done.append(self.ended.get_nowait())
         for task in done:
@@ -127,12 +167,54 @@ class Engine:
             if name is None:
                 continue  # already collected by _abandon
             if task.cancelled():  # interrupted before its first step: it never started
-                self._settle(self._not_run(name, "run interrupted before it started"), sorter)
+                self._settle(self._not_run(name, "run interrupted before it started"))
                 continue
             if task.exception() is not None:
                 await self._abandon()
-            self._settle(task.result(), sorter)
+            self._settle(task.result())
             self.on_outcome(task.result())
+        self._follow_operator()
+
+    def _follow_operator(self) -> None:
+        """Read the operator's new actions; a skip or mark-ok of a settled job lets the jobs not
+        run because of it be decided again (held tasks wake up by themselves)."""
+        for record in self.desk.take_new(now=not self.sorter.is_active()):
+            outcome = self.outcomes.get(record.job)
+            if outcome is None or outcome.operator is not None:
+                continue  # not settled yet: ``_settle`` applies it
+            if record.action is OperatorAction.MARK_OK and outcome.state in _MARKABLE:
+                self._counted_ok(outcome, record, outcome.state)
+            elif record.action is OperatorAction.SKIP and outcome.attempts == 0:
+                self.ctx.recorder.mark_not_run(
+                    self.ctx.run_id, record.job, record.said, JobState.SKIPPED
+                )
+                self._counted_ok(outcome, record, JobState.SKIPPED)
+
+    def _counted_ok(self, outcome: JobOutcome, record: OperatorRecord, state: JobState) -> None:
+        reason = outcome.reason if state is outcome.state else record.said
+        self.outcomes[record.job] = dataclasses.replace(
+            outcome, state=state, reason=reason, operator=record
+        )
+        self.ctx.observe(JobEvent(record.job, state, outcome.attempts, reason=record.said))
+        again = self._not_run_after(record.job)
+        if again:
+            for name in again:
+                del self.outcomes[name]
+            self.sorter = self._sorter()
+
+    def _not_run_after(self, name: str) -> set[str]:
+        """The jobs not run because of ``name``, directly or through each other."""
+
+        def not_run(job: str) -> bool:
+            outcome = self.outcomes.get(job)
+            return (
+                outcome is not None
+                and outcome.state is JobState.NOT_RUN
+                and outcome.attempts == 0
+                and outcome.operator is None
+            )
+
+        return held_back_by(name, self.dependents, not_run)
 
     async def _abandon(self) -> None:
         """A job hit an error the run cannot go on from (the journal or a log file failed):
@@ -159,6 +241,9 @@ class Engine:
         point = self.points[name]
         if point.resume is Resume.SETTLED:
             return point.record
+        ended = point.record if point.record and point.record.state.finished else None
+        if ended is not None and name in self.desk.view.marked_ok and name not in self.rerun:
+            return ended  # marked OK: its retry is not begun
         retry_of = point.record if point.record and point.record.state.finished else None
         return retry_of if self.interrupted and name not in self.rerun else None
 
@@ -167,26 +252,60 @@ class Engine:
         result = AttemptResult(JobState.NOT_RUN, None, "run interrupted before it started")
         point = self.points[planned.name]
         first, record = point.attempt, point.carried_on
-        number = 0
+        attempts = 0
         try:
             if point.first_start:
                 await wait_for_start(self.ctx, planned)
             for number in range(first, max(first, retry.attempts + 1) + 1):
-                result = await self._attempt(planned, number, record if number == first else None)
+                attempts = number
+                try:
+                    result = await self._attempt(
+                        planned, number, record if number == first else None
+                    )
+                except StartWithheld:  # marked OK just before this retry's Start
+                    self.desk.take_new()
+                    attempts = number - 1
+                    break
                 if not self._retryable(planned, result, number):
                     break
-                await asyncio.sleep(retry.delay)
+                if await self._retry_wait(planned, number):
+                    break  # marked OK while it waited
         except asyncio.CancelledError:
             if result.state is JobState.NOT_RUN:
                 return self._not_run(planned.name, result.reason)
+        if result.state is JobState.SKIPPED:  # skipped by an operator while it was held
+            return self._not_run(planned.name, result.reason, JobState.SKIPPED)
         if result.state is JobState.NOT_RUN:  # it missed its latest start
             return self._not_run(planned.name, result.reason, flag=JobFlag.MISSED_START)
-        return JobOutcome.of(planned.name, number, result)
+        return JobOutcome.of(planned.name, attempts, result)
+
+    async def _retry_wait(self, planned: PlannedJob, number: int) -> OperatorRecord | None:
+        retry = planned.job.retry
+        said = f"retry in {retry.delay:g}s, attempt {number + 1} of {retry.attempts + 1}"
+        self.ctx.observe(JobEvent(planned.name, JobState.PENDING, number + 1, reason=said))
+        return await self.desk.retry_wait(planned.name, retry.delay)
 
     async def _attempt(
         self, planned: PlannedJob, number: int, record: JobRunRecord | None
     ) -> AttemptResult:
-        """One attempt; ``record`` is where a resumed run left this attempt."""
+        """One attempt; ``record`` is where a resumed run left this attempt. A first attempt
+        waits while an operator holds the job, and does not start once it is skipped."""
+        while number == 1 and record is None:
+            skip = await self.desk.until_released(planned.name, self._tell_held)
+            if skip is not None:
+                return AttemptResult(JobState.SKIPPED, None, skip.said)
+            try:
+                return await self._attempt_in_slot(planned, number, record)
+            except StartWithheld:  # held or skipped after the last tick, before its Start
+                self.desk.take_new()
+        return await self._attempt_in_slot(planned, number, record)
+
+    def _tell_held(self, record: OperatorRecord) -> None:
+        self.ctx.observe(JobEvent(record.job, JobState.PENDING, reason=record.said))
+
+    async def _attempt_in_slot(
+        self, planned: PlannedJob, number: int, record: JobRunRecord | None
+    ) -> AttemptResult:
         agent = self.agents[planned.job.agent]
         async with self.per_agent[agent.name], self.overall:
             missed = missed_start(self.ctx, planned) if number == 1 and record is None else ""
@@ -201,16 +320,22 @@ class Engine:
             return await attempt.run()
 
     def _retryable(self, planned: PlannedJob, result: AttemptResult, number: int) -> bool:
-        if result.interrupted or self.interrupted:
+        if result.interrupted or self.interrupted or planned.name in self.desk.view.marked_ok:
             return False
         return retries(planned.job.retry, result.state, result.completion_code, number)
+
+
+_MARKABLE = (JobState.FAILED, JobState.KILLED)
 
 
 def unmet(dependency: Dependency, outcome: JobOutcome) -> tuple[JobState, str]:
     """Why ``dependency`` can no longer be met by ``outcome`` ("" when it is met), and whether
     that leaves the waiting job NOT_RUN (something went wrong) or SKIPPED (it is not needed:
-    a recovery path whose failure did not happen)."""
+    a recovery path whose failure did not happen). A job an operator skipped or marked OK
+    counts as ended OK."""
     state, job = outcome.state, dependency.job
+    if outcome.operator is not None:
+        state = JobState.OK
     if state is JobState.SKIPPED:
         if dependency.on is Condition.FINISHED:
             return JobState.SKIPPED, ""

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from amtflow.engine.polling import PollPolicy
 from amtflow.joblog.writer import configured_max_bytes
-from amtflow.runs import JobState
+from amtflow.runs import JobState, OperatorRecord
 
 
 class JobFlag(str, enum.Enum):
@@ -110,6 +110,10 @@ def _ignore(event: JobEvent) -> None:
     pass
 
 
+def _no_actions(after: int) -> list[OperatorRecord]:
+    return []
+
+
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -130,3 +134,6 @@ class RunContext:
     kill_grace: float = 10.0  # seconds to wait for the server to confirm a kill
     now: Callable[[], dt.datetime] = _utc_now  # the wall clock of start times and deadlines
     max_log_bytes: int = field(default_factory=configured_max_bytes)  # per job log
+    # the operator actions on the run recorded after a seq (the journal's), read on each tick
+    operator_actions: Callable[[int], list[OperatorRecord]] = _no_actions
+    operator_tick: float = 0.5  # seconds between reads of new operator actions

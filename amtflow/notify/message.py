@@ -54,10 +54,11 @@ class JobFact:
     reason: str = ""
     attempts: int = 0
     log_path: str | None = None
+    operator: str = ""  # "marked OK by alice at ..." / "skipped by ...": it counts as OK
 
     @property
     def troubled(self) -> bool:
-        return not self.state.acceptable
+        return not self.state.acceptable and not self.operator
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,11 @@ def _grouped(jobs: Sequence[JobFact]) -> list[tuple[str, list[JobFact]]]:
         ("Still running", (JobState.RUNNING, JobState.STARTING, JobState.PENDING)),
         ("Jobs", (JobState.OK, JobState.SKIPPED)),
     )
-    found = [(heading, [j for j in jobs if j.state in states]) for heading, states in groups]
+    found = [("Passed by an operator", [j for j in jobs if j.operator])]
+    found += [
+        (heading, [j for j in jobs if j.state in states and not j.operator])
+        for heading, states in groups
+    ]
     return [(heading, chosen) for heading, chosen in found if chosen]
 
 
@@ -129,6 +134,8 @@ def _job_lines(fact: JobFact, *, with_tail: bool) -> list[str]:
         detail.append(f"completion code {_code(fact.completion_code)}")
     if fact.attempts > 1:
         detail.append(f"after {fact.attempts} attempts")
+    if fact.operator:
+        detail.append(fact.operator)
     head = f"- {fact.name}: {', '.join(detail)}"
     lines = [head + (f": {fact.reason}" if fact.reason else "")]
     if fact.log_path:

@@ -41,6 +41,7 @@ def fact_of(outcome: JobOutcome) -> JobFact:
         outcome.reason,
         outcome.attempts,
         outcome.log_path,
+        outcome.operator.said if outcome.operator else "",
     )
 
 
@@ -153,7 +154,11 @@ class RunNotices:
             return
         facts = [fact_of(outcome) for outcome in outcomes]
         troubled = [fact for fact in facts if fact.troubled]
-        if state is RunState.OK:
+        passed = [fact for fact in facts if fact.operator]
+        if state is RunState.OK and passed:
+            what = f"OK: all {len(facts)} jobs ended OK, {len(passed)} by an operator's word."
+            self._run(NotifyEvent.RUN_OK, what, passed)
+        elif state is RunState.OK:
             self._run(NotifyEvent.RUN_OK, f"OK: all {len(facts)} jobs ended OK.")
         else:
             self._run(NotifyEvent.RUN_FAILED, _failed_what(facts, troubled, signum), troubled)

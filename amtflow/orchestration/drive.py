@@ -189,6 +189,7 @@ async def _drive(
             recorder=journal,
             observe=notices.watching(observe),
             poll=options.poll,
+            operator_actions=functools.partial(journal.operator_actions, run_id),
         )
         engine = Engine(
             ctx,
@@ -263,4 +264,4 @@ def run_state(outcomes: tuple[JobOutcome, ...], *, interrupted: bool) -> RunStat
     """A run is OK when every job ended OK; interrupted when a signal cut it short."""
     if interrupted or any(o.state is JobState.RUNNING for o in outcomes):
         return RunState.INTERRUPTED
-    return RunState.OK if all(o.state.acceptable for o in outcomes) else RunState.FAILED
+    return RunState.OK if all(o.acceptable for o in outcomes) else RunState.FAILED

@@ -68,8 +68,13 @@ async def carry_on(
     *,
     rerun: tuple[str, ...] | None = None,
     log_dir: Path | None = None,
+    marked: bool = False,
 ) -> RunResult:
-    """Resume ``run_id`` (``rerun`` None) or rerun jobs of it; the caller holds its RunLock."""
+    """Resume ``run_id`` (``rerun`` None) or rerun jobs of it; the caller holds its RunLock.
+
+    ``marked``: carry on a finished run past the jobs an operator marked OK, starting none of
+    them again (``amtflow mark-ok``), as a rerun does with what was not run because of them.
+    """
     run = journal.run(run_id)  # read again under the lock
     recorded = recorded_plan(run, shown.environ)
     options = options_for(recorded, shown, log_dir)
@@ -78,6 +83,8 @@ async def carry_on(
     if rerun is None:
         _check_resumable(run, recorded.spec)
         restart = Restart(Began.RESUMED, attempts, before=run.state)  # the "run resumed" moment
+    elif marked:
+        restart = Restart(Began.RERUN, attempts, before=run.state)
     else:
         targets = rerun_targets(run, attempts, plan, rerun)
         restart = Restart(Began.RERUN, attempts, targets, before=run.state)

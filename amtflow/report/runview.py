@@ -124,17 +124,16 @@ class LiveView:
         return (active + ended)[: self.max_rows]
 
     def _waiting(self, name: str) -> bool:
+        """Waiting with a reason to show: its start time, an operator's hold, its retry."""
         event = self.events.get(name)
-        return (
-            event is not None and event.flag is JobFlag.WAITING and event.state is JobState.PENDING
-        )
+        return event is not None and event.state is JobState.PENDING and bool(event.reason)
 
     def _state_text(self, name: str) -> Text:
         state = self.states[name]
         event = self.events.get(name)
         text = Text(state.value, style=_STYLE[state])
         if self._waiting(name) and event is not None:
-            text = Text(event.reason, style="blue")  # "waiting until 06:30"
+            text = Text(event.reason, style="blue")  # "waiting until 06:30", "retry in 25s, ..."
         if name in self.late:
             text.append(" late", style="bold yellow")
         return text
@@ -180,7 +179,7 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
     if len(listed) < len(outcomes):
         table.caption = f"{len(outcomes) - len(listed)} jobs that ended OK are not listed"
     for o in listed[: SUMMARY_ROWS * 10]:
-        state = Text(o.state.value, style=_STYLE[o.state])
+        state = _summary_state(o)
         if o.late:
             state.append(" late", style="bold yellow")
         table.add_row(
@@ -192,12 +191,38 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
             shown("; ".join(part for part in (o.reason, o.late) if part)),
         )
     report_table(table)
-    counts = Counter(o.state.value for o in outcomes)
+    counts = Counter(_counted_as(o) for o in outcomes)
     late = sum(bool(o.late) for o in outcomes)
     if late:
         counts["late"] = late
     line = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
     stdout.print(f"{len(outcomes)} jobs in {elapsed:.1f}s: {line}; logs in {shown(str(log_dir))}")
+
+
+def _counted_as(o: JobOutcome) -> str:
+    if o.operator is None:
+        return o.state.value
+    return (
+        "skipped by an operator" if o.state is JobState.SKIPPED else f"{o.state.value} (marked OK)"
+    )
+
+
+def _summary_state(o: JobOutcome) -> Text:
+    """The state, with the operator's word on it: ``skipped by alice``, ``failed, marked OK``."""
+    if o.operator is not None and o.state is JobState.SKIPPED:
+        return Text(f"skipped by {o.operator.user}", style=_STYLE[o.state])
+    state = Text(o.state.value, style=_STYLE[o.state])
+    if o.operator is not None:
+        state.append(f", marked OK by {o.operator.user}", style="green")
+    return state
+
+
+def operator_dict(o: JobOutcome) -> dict[str, str] | None:
+    """What an operator did to the job that makes it count as OK: action, user, at."""
+    if o.operator is None:
+        return None
+    record = o.operator
+    return {"action": record.action.value, "user": record.user, "at": record.at}
 
 
 def nothing_to_run(reason: str) -> None:
@@ -219,6 +244,7 @@ def outcome_dict(o: JobOutcome) -> dict[str, object]:
         "late": bool(o.late),
         "late_reason": o.late,
         "missed_latest_start": o.state is JobState.NOT_RUN and o.reason.startswith(MISSED_START),
+        "operator": operator_dict(o),
     }
 
 
@@ -235,8 +261,10 @@ def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elaps
         "testsuite",
         name=schedule,
         tests=str(len(outcomes)),
-        failures=str(sum(o.state in (JobState.FAILED, JobState.KILLED) for o in outcomes)),
-        skipped=str(sum(o.state is JobState.NOT_RUN for o in outcomes)),
+        failures=str(
+            sum(o.state in (JobState.FAILED, JobState.KILLED) and not o.operator for o in outcomes)
+        ),
+        skipped=str(sum(o.state is JobState.NOT_RUN or _skipped_by_operator(o) for o in outcomes)),
         time=f"{elapsed:.3f}",
     )
     for o in outcomes:
@@ -245,7 +273,9 @@ def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elaps
         if o.late:
             properties = ET.SubElement(case, "properties")
             ET.SubElement(properties, "property", name="late", value=o.late)
-        if o.state is JobState.NOT_RUN:
+        if o.operator is not None:
+            _operator_case(case, o)
+        elif o.state is JobState.NOT_RUN:
             ET.SubElement(case, "skipped", message=reason)
         elif o.state is not JobState.OK:
             failure = ET.SubElement(case, "failure", message=reason or o.state.value)
@@ -253,6 +283,25 @@ def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elaps
         if o.late:
             ET.SubElement(case, "system-out").text = o.late
     write_private(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
+
+
+def _skipped_by_operator(o: JobOutcome) -> bool:
+    return o.operator is not None and o.state is JobState.SKIPPED
+
+
+def _operator_case(case: ET.Element, o: JobOutcome) -> None:
+    """A job an operator skipped is a skipped case; one marked OK passes, and says so."""
+    assert o.operator is not None
+    said = terminal_safe(o.operator.said)
+    properties = case.find("properties")
+    if properties is None:
+        properties = ET.SubElement(case, "properties")
+    ET.SubElement(properties, "property", name="operator", value=said)
+    if _skipped_by_operator(o):
+        ET.SubElement(case, "skipped", message=said)
+    else:
+        reason = terminal_safe(o.reason)
+        ET.SubElement(case, "system-out").text = f"{o.state.value} ({reason}); {said}"
 
 
 def kill_answer(answer: KillAnswer) -> None:

@@ -11,8 +11,10 @@ from rich.table import Table
 
 from amtflow import report
 from amtflow.batch import completion_code
+from amtflow.errors import StateError
+from amtflow.orchestration.record import spec_of
 from amtflow.report import shown
-from amtflow.runs import JobRunRecord, JobState
+from amtflow.runs import JobRunRecord, JobState, OperatorRecord, RunRecord, RunState
 from amtflow.state.status import Notice, RunDetail, RunSummary, StatusReport, duration_seconds
 from amtflow.timeofday import format_duration
 
@@ -51,11 +53,13 @@ def status_json(status: StatusReport) -> dict[str, Any]:
     return {
         "state_dir": str(status.state_dir),
         "run": _run_json(status.detail.summary),
-        "jobs": [_job_json(job, status.detail.marks.get(job.job, {})) for job in status.detail.jobs]
+        "jobs": [_job_json(job, status.detail) for job in status.detail.jobs]
         + [
             {"job": job, "state": "waiting", "waiting_until": until}
             for job, until in status.detail.waiting().items()
-        ],
+        ]
+        + [_unstarted_json(status.detail, job) for job in _unstarted(status.detail)],
+        "operator_actions": [_action_json(a) for a in status.detail.actions],
         "notices": [_notice_json(notice) for notice in status.detail.notices],
     }
 
@@ -70,6 +74,27 @@ def _notice_json(notice: Notice) -> dict[str, Any]:
         "reason": notice.reason,
         "at": notice.at,
     }
+
+
+def _unstarted(detail: RunDetail) -> list[str]:
+    """Planned jobs with nothing recorded yet, other than those waiting for their start time."""
+    waiting = detail.waiting()
+    return [job for job in detail.unstarted() if job not in waiting]
+
+
+def _unstarted_json(detail: RunDetail, job: str) -> dict[str, Any]:
+    view = detail.operator
+    record = view.skipped.get(job) or view.held.get(job)
+    state = "pending" if record is None else record.action.past
+    return {"job": job, "state": state, "operator": _action_json(record) if record else None}
+
+
+def _maybe_action_json(record: OperatorRecord | None) -> dict[str, Any] | None:
+    return None if record is None else _action_json(record)
+
+
+def _action_json(record: OperatorRecord) -> dict[str, Any]:
+    return {"job": record.job, "action": record.action.value, "user": record.user, "at": record.at}
 
 
 def _run_json(summary: RunSummary) -> dict[str, Any]:
@@ -90,11 +115,15 @@ def _run_json(summary: RunSummary) -> dict[str, Any]:
     }
 
 
-def _job_json(job: JobRunRecord, marks: dict[str, tuple[str, str]]) -> dict[str, Any]:
+def _job_json(job: JobRunRecord, detail: RunDetail) -> dict[str, Any]:
     code = job.completion_code
+    marks = detail.marks.get(job.job, {})
+    counted = detail.operator.counted_ok(job.job)
+    held = detail.operator.held.get(job.job) if job.attempt == 0 and _live(detail) else None
+    retry = detail.next_attempt(job)
     return {
         "job": job.job,
-        "state": job.state.value,
+        "state": "held" if held else job.state.value,
         "attempt": job.attempt,
         "completion_code": code,
         "completion_name": None if code is None else completion_code(code).name,
@@ -109,6 +138,10 @@ def _job_json(job: JobRunRecord, marks: dict[str, tuple[str, str]]) -> dict[str,
         "late": "late" in marks,
         "late_reason": marks.get("late", ("", ""))[1],
         "missed_latest_start": "missed_start" in marks,
+        "operator": _maybe_action_json(counted or held),
+        "next_attempt": None
+        if retry is None
+        else {"at": retry[0], "attempt": retry[1], "of": retry[2]},
     }
 
 
@@ -148,7 +181,7 @@ def _print_detail(detail: RunDetail) -> None:
         f"  {_run_state(detail.summary)}  started {_clock(run.started_at, full=True)}"
         f"  duration {format_duration(detail.summary.duration_s)}"
     )
-    if detail.jobs or detail.waiting():
+    if detail.jobs or detail.waiting() or detail.planned:
         wide = not report.stdout.is_terminal or report.stdout.width >= _WIDE
         _print(_jobs_table(detail, with_reason=wide))
         if not wide:
@@ -181,8 +214,23 @@ def _print_stale_note(runs: tuple[RunSummary, ...]) -> None:
         if summary.stale:
             report.stdout.print(
                 f"[red]stale[/]: run {shown(summary.run.run_id)} is recorded as running, but its"
-                f" process (pid {summary.run.pid}) is gone: it was killed or crashed"
+                f" process (pid {summary.run.pid}) is gone: it was killed or crashed; "
+                + shown(next_step(summary.run))
             )
+
+
+def next_step(run: RunRecord) -> str:
+    """The command that carries a stale run on (or closes it, when it cannot be resumed)."""
+    try:
+        simulated = spec_of(run).simulate
+    except StateError:
+        simulated = False
+    if simulated:
+        return (
+            "it ran on the embedded simulator, which ended with it: "
+            f"amtflow abandon {run.run_id} closes it"
+        )
+    return f"amtflow resume {run.run_id} carries it on (amtflow abandon {run.run_id} closes it)"
 
 
 def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
@@ -196,7 +244,7 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
         late = " [bold yellow]late[/]" if "late" in detail.marks.get(job.job, {}) else ""
         cells = [
             shown(job.job),
-            _styled(job.state.value) + late,
+            _state_cell(detail, job) + late,
             _code(job.completion_code),
             str(job.attempt),
             _text(job.batch_request_id),
@@ -207,7 +255,45 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
     for name, until in detail.waiting().items():
         waiting = f"[blue]waiting until {_clock(until, day=day)}[/]"
         table.add_row(shown(name), waiting, "", "", "", "", "", *([""] if with_reason else []))
+    for name in _unstarted(detail):
+        cell = _unstarted_cell(detail, name)
+        table.add_row(shown(name), cell, "", "", "", "", "", *([""] if with_reason else []))
     return table
+
+
+def _state_cell(detail: RunDetail, job: JobRunRecord) -> str:
+    """The job's state, with what an operator did to it, or the retry it waits for."""
+    counted = detail.operator.counted_ok(job.job)
+    if counted is not None and job.state is JobState.SKIPPED:
+        return f"[dim]skipped by {shown(counted.user)}[/]"
+    if counted is not None:
+        return _styled(job.state.value) + f", [green]marked OK by {shown(counted.user)}[/]"
+    held = detail.operator.held.get(job.job)
+    if held is not None and job.attempt == 0 and _live(detail):  # decided again when released
+        return f"[magenta]held by {shown(held.user)}[/]"
+    retry = detail.next_attempt(job)
+    if retry is not None:
+        when, number, of = retry
+        return f"[yellow]retry in {_seconds_until(when)}, attempt {number} of {of}[/]"
+    return _styled(job.state.value)
+
+
+def _unstarted_cell(detail: RunDetail, name: str) -> str:
+    view = detail.operator
+    if name in view.skipped:
+        return f"[dim]skipped by {shown(view.skipped[name].user)}[/]"
+    if name in view.held:
+        return f"[magenta]held by {shown(view.held[name].user)}[/]"
+    return "[dim]waiting[/]" if _live(detail) else "[dim]not started[/]"
+
+
+def _live(detail: RunDetail) -> bool:
+    return detail.summary.run.state is RunState.RUNNING and not detail.summary.stale
+
+
+def _seconds_until(iso: str) -> str:
+    left = (dt.datetime.fromisoformat(iso) - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    return f"{max(0, round(left))}s"
 
 
 def _print_lines(title: str, lines: list[tuple[str, str]]) -> None:

@@ -18,13 +18,22 @@ import datetime as dt
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from amtflow.errors import StateError
-from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
+from amtflow.runs import (
+    JobRunRecord,
+    JobState,
+    OperatorAction,
+    OperatorRecord,
+    RunRecord,
+    RunState,
+    StartWithheld,
+)
+from amtflow.state import actions
 from amtflow.state.files import (
     check_owned,
     ensure_private_file,
@@ -175,14 +184,23 @@ class Journal:
     # -- job attempts -------------------------------------------------------------------------
 
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
-        """Commit a new attempt (STARTING, with its taskId) before its Start is sent."""
+        """Commit a new attempt (STARTING, with its taskId) before its Start is sent.
+
+        A first attempt is recorded only if no operator holds or skips the job, a retry only if
+        no operator marked it OK, checked in the same transaction (``StartWithheld`` then): an
+        operator's action either comes first or is refused.
+        """
         self._sync(full=True)
         try:
-            self._conn.execute(
-                "INSERT INTO job_runs (run_id, job, attempt, task_id, state, started_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, job, attempt, task_id, JobState.STARTING.value, utc_now()),
-            )
+            with actions.write_transaction(self._conn):
+                blocked = actions.withheld(self._conn, run_id, job, attempt)
+                if blocked is not None:
+                    raise StartWithheld(blocked)
+                self._conn.execute(
+                    "INSERT INTO job_runs (run_id, job, attempt, task_id, state, started_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (run_id, job, attempt, task_id, JobState.STARTING.value, utc_now()),
+                )
         except sqlite3.Error as exc:
             raise self._error(_integrity(run_id, job, attempt, exc), exc) from exc
 
@@ -299,6 +317,25 @@ class Journal:
             raise self._error(f"cannot update {what}", exc) from exc
         if changed == 0:
             raise StateError(f"unknown {what}")
+
+    # -- operator actions -------------------------------------------------------------------
+
+    def record_operator_actions(
+        self, run_id: str, jobs: Sequence[str], action: OperatorAction, user: str
+    ) -> list[OperatorRecord]:
+        """Check and record an operator's ``action`` on ``jobs`` (all or none; see ``actions``)."""
+        self._sync(full=True)  # an acknowledged hold must survive a power cut
+        try:
+            return actions.record_actions(self._conn, run_id, jobs, action, user=user, at=utc_now)
+        except sqlite3.Error as exc:
+            raise self._error(f"cannot record {action.value}", exc) from exc
+
+    def operator_actions(self, run_id: str, after: int = 0) -> list[OperatorRecord]:
+        """The operator actions on a run after ``after`` (a ``seq``), in order."""
+        try:
+            return actions.read_actions(self._conn, run_id, after)
+        except sqlite3.Error as exc:
+            raise self._error("cannot read operator actions", exc) from exc
 
     # -- notifications ------------------------------------------------------------------------
 

@@ -87,8 +87,22 @@ _NOTICES = (
     "CREATE INDEX notices_by_run ON notices (run_id)",
 )
 
+# What operators did to jobs of a run from any terminal (hold, release, skip, mark_ok), who and
+# when, in order: the runner of the run reads the new ones on each scheduling tick.
+_OPERATOR_ACTIONS = (
+    """CREATE TABLE operator_actions (
+        seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id  TEXT NOT NULL REFERENCES runs (run_id),
+        job     TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        user    TEXT NOT NULL,
+        at      TEXT NOT NULL
+    )""",
+    "CREATE INDEX operator_actions_by_run ON operator_actions (run_id, seq)",
+)
+
 # Step i brings a database from version i to version i + 1. Append only; never edit a step.
-MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3, _NOTICES)
+MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3, _NOTICES, _OPERATOR_ACTIONS)
 
 BUSY_TIMEOUT_S = 10.0
 
@@ -146,6 +160,10 @@ _READ_AS_CURRENT: tuple[Sequence[str], ...] = (
     (
         "CREATE TEMP TABLE notices (run_id TEXT, notification TEXT, url_index INTEGER,"
         " event TEXT, delivered INTEGER, tries INTEGER, reason TEXT, at TEXT)",
+    ),
+    (
+        "CREATE TEMP TABLE operator_actions (seq INTEGER, run_id TEXT, job TEXT, action TEXT,"
+        " user TEXT, at TEXT)",
     ),
 )
 

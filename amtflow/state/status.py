@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from amtflow.errors import StateError
-from amtflow.runs import JobRunRecord, RunRecord, RunState
+from amtflow.model import Retry
+from amtflow.orchestration.record import RecordedPlan
+from amtflow.runs import JobRunRecord, JobState, OperatorRecord, OperatorView, RunRecord, RunState
 from amtflow.state.files import is_file
 from amtflow.state.journal import Journal, journal_path
 
@@ -43,13 +45,40 @@ class Notice:
 
 @dataclass(frozen=True)
 class RunDetail:
-    """One run, the latest attempt of each of its jobs, and its notifications."""
+    """One run, the latest attempt of each of its jobs, every job it planned, and its
+    notifications."""
 
     summary: RunSummary
     jobs: tuple[JobRunRecord, ...]
     # moments of the jobs' time windows: job -> JobFlag value -> (when, detail)
     marks: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    planned: tuple[str, ...] = ()  # every job of the run's recorded plan, in its order
+    retries: Mapping[str, Retry] = field(default_factory=dict)  # the planned retry of each job
+    actions: tuple[OperatorRecord, ...] = ()  # what operators did, in order
     notices: tuple[Notice, ...] = ()
+
+    @property
+    def operator(self) -> OperatorView:
+        return OperatorView.of(self.actions)
+
+    def unstarted(self) -> list[str]:
+        """Planned jobs with no attempt and no decision yet (waiting, held, skipped)."""
+        recorded = {job.job for job in self.jobs}
+        return [name for name in self.planned if name not in recorded]
+
+    def next_attempt(self, job: JobRunRecord) -> tuple[str, int, int] | None:
+        """(when, number, of) of the retry a failed job of a run in progress waits for."""
+        retry = self.retries.get(job.job)
+        live = self.summary.run.state is RunState.RUNNING and not self.summary.stale
+        if retry is None or not live or job.state not in (JobState.FAILED, JobState.KILLED):
+            return None
+        if job.attempt > retry.attempts or job.job in self.operator.marked_ok:
+            return None
+        if retry.on_codes and job.completion_code not in retry.on_codes:
+            return None
+        ended = dt.datetime.fromisoformat(job.ended_at or self.summary.run.started_at)
+        when = ended + dt.timedelta(seconds=retry.delay)
+        return when.isoformat(timespec="milliseconds"), job.attempt + 1, retry.attempts + 1
 
     def waiting(self) -> dict[str, str]:
         """Jobs waiting for their start time, with no attempt yet: job -> ISO time waited for."""
@@ -83,12 +112,27 @@ def read_status(state_dir: Path, run_id: str | None = None, *, limit: int = 20) 
         run = journal.run(run_id)
         jobs = tuple(journal.latest_attempts(run.run_id).values())
         marks = journal.job_marks(run.run_id)
+        actions = tuple(journal.operator_actions(run.run_id))
         notices = tuple(
             Notice(name, index, event, bool(delivered), tries, reason, at)
             for name, index, event, delivered, tries, reason, at in journal.notices(run.run_id)
         )
-        detail = RunDetail(_summarise(run, jobs), jobs, marks, notices)
-        return StatusReport(state_dir, detail=detail)
+    planned, retries = _planned(run)
+    summary = _summarise(run, jobs)
+    detail = RunDetail(summary, jobs, marks, planned, retries, actions, notices)
+    return StatusReport(state_dir, detail=detail)
+
+
+def _planned(run: RunRecord) -> tuple[tuple[str, ...], dict[str, Retry]]:
+    """Every job of the run's recorded plan and its retry (none known for runs recorded
+    before plans were kept, or whose plan cannot be read: status still shows what started)."""
+    if not run.plan:
+        return (), {}
+    try:
+        jobs = RecordedPlan.from_json(run.plan, run.run_id).jobs
+    except StateError:
+        return (), {}
+    return tuple(job.name for job in jobs), {job.name: job.job.retry for job in jobs}
 
 
 def _summary(journal: Journal, run: RunRecord) -> RunSummary:
@@ -97,7 +141,7 @@ def _summary(journal: Journal, run: RunRecord) -> RunSummary:
 
 def _summarise(run: RunRecord, jobs: Iterable[JobRunRecord]) -> RunSummary:
     counts = Counter(job.state.value for job in jobs)
-    return RunSummary(run, dict(counts), duration_seconds(run), _stale(run))
+    return RunSummary(run, dict(counts), duration_seconds(run), is_stale(run))
 
 
 def duration_seconds(run: RunRecord | JobRunRecord) -> float | None:
@@ -113,7 +157,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _stale(run: RunRecord) -> bool:
+def is_stale(run: RunRecord) -> bool:
+    """Recorded as running, but its runner's process is gone (killed, crashed)."""
     return run.state is RunState.RUNNING and run.pid is not None and not _alive(run.pid)
 
 

@@ -61,3 +61,15 @@ def test_log_tail_of_a_missing_or_binary_log_is_harmless(tmp_path: Path) -> None
     odd = tmp_path / "odd.log"
     odd.write_bytes(b"\xff\xfe broken \x00 bytes\nlast line\n")
     assert log_tail(odd)[-1] == "last line"
+
+
+def test_a_job_an_operator_marked_ok_is_listed_with_who_and_when() -> None:
+    said = "marked OK by alice at 2026-11-24T02:10:00.000+00:00"
+    fact = JobFact("LOAD", JobState.FAILED, 11, "ended ERROR (11)", 1, operator=said)
+    assert not fact.troubled
+    message = compose(
+        NotifyEvent.RUN_OK, RUN, "OK: all 3 jobs ended OK, 1 by an operator's.", [fact]
+    )
+    assert "Passed by an operator (1):" in message.body
+    assert f"- LOAD: failed, completion code ERROR 11, {said}: ended ERROR (11)" in message.body
+    assert "Failed jobs" not in message.body

@@ -163,7 +163,7 @@ def test_a_schema_1_journal_gains_a_plan_column_and_keeps_its_runs(state_dir: Pa
         old = journal.run("old-run")
         assert old.plan == "" and old.state is RunState.OK
         assert [r.run_id for r in journal.runs_of("NIGHTLY", DATE)] == ["old-run"]
-    assert _user_version(state_dir) == len(schema.MIGRATIONS) == 4
+    assert _user_version(state_dir) == len(schema.MIGRATIONS) == 5
     assert "notices" in _tables(state_dir)
     assert "job_marks" in _tables(state_dir)
     assert "plan" in _columns(state_dir, "runs")

@@ -33,3 +33,16 @@ def test_live_view_shows_waiting_until_and_late() -> None:
     view(JobEvent("REPORTS", JobState.RUNNING, attempt=1, batch_request_id=4282))
     reports = next(line for line in _shown(view).splitlines() if "REPORTS" in line)
     assert "waiting" not in reports and "running" in reports
+
+
+def test_live_view_shows_a_job_waiting_for_its_retry_or_held_as_such() -> None:
+    view = LiveView(["FLAKY", "LATER"])
+    view(JobEvent("FLAKY", JobState.RUNNING, attempt=1, batch_request_id=4280))
+    view(JobEvent("FLAKY", JobState.FAILED, attempt=1, batch_request_id=4280, completion_code=11))
+    view(JobEvent("FLAKY", JobState.PENDING, attempt=2, reason="retry in 25s, attempt 2 of 3"))
+    view(JobEvent("LATER", JobState.PENDING, reason="held by alice at 2026-11-24T02:00:00Z"))
+    lines = _shown(view).splitlines()
+    flaky = next(line for line in lines if "FLAKY" in line)
+    later = next(line for line in lines if "LATER" in line)
+    assert "retry in 25s, attempt 2 of 3" in flaky and "failed" not in flaky
+    assert "held by alice" in later

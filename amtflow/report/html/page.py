@@ -9,7 +9,7 @@ from pathlib import Path
 from amtflow.report.html.facts import RunFacts, recorded_facts
 from amtflow.report.html.logs import PageLog, page_logs
 from amtflow.report.html.timeline import Timeline, build_timeline
-from amtflow.runs import JobRunRecord
+from amtflow.runs import JobRunRecord, OperatorRecord
 from amtflow.state import Journal, RunSummary, read_status
 
 
@@ -23,6 +23,7 @@ class RunPage:
     logs: dict[tuple[str, int], PageLog]
     note: str
     generated: dt.datetime
+    actions: tuple[OperatorRecord, ...] = ()  # what operators did to its jobs, in order
 
 
 def read_run_page(
@@ -45,4 +46,4 @@ def read_run_page(
     now = now or dt.datetime.now(dt.timezone.utc)
     timeline = build_timeline(run, attempts, facts, now, detail.marks)
     logs = page_logs(attempts, html_path)
-    return RunPage(detail.summary, timeline, attempts, logs, facts.note, now)
+    return RunPage(detail.summary, timeline, attempts, logs, facts.note, now, detail.actions)

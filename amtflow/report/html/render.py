@@ -43,7 +43,8 @@ def run_document(page: RunPage) -> str:
     """The whole HTML page of a run."""
     run = page.summary.run
     title = f"{run.schedule} {run.date} — amtflow run {run.run_id}"
-    body = "\n".join((_header(page), _chart_section(), _log_section(), _table(page)))
+    parts = (_header(page), _operator_section(page), _chart_section(), _log_section(), _table(page))
+    body = "\n".join(part for part in parts if part)
     return document(title, body, page_data(page))
 
 
@@ -67,6 +68,22 @@ def _header(page: RunPage) -> str:
         f'<header><h1>{text(run.schedule)} <span class="date">{text(run.date)}</span></h1>'
         f'<dl class="facts" id="facts" data-state="{text(run.state.value)}">{items}</dl>'
         f"{note}{_critical(page.timeline)}</header>"
+    )
+
+
+def _operator_section(page: RunPage) -> str:
+    """What operators did to the run's jobs (hold, release, skip, mark OK): who, what, when."""
+    if not page.actions:
+        return ""
+    rows = "".join(
+        f"<tr><td>{text(clock(a.at, date=True))}</td><td>{text(a.user)}</td>"
+        f"<td>{text(a.action.past)}</td><td>{text(a.job)}</td></tr>"
+        for a in page.actions
+    )
+    return (
+        '<section id="operator"><h2>Operator actions</h2><table><thead><tr><th>When (UTC)</th>'
+        f"<th>Who</th><th>What</th><th>Job</th></tr></thead><tbody>{rows}</tbody></table>"
+        "</section>"
     )
 
 
