@@ -223,10 +223,10 @@ def test_resume_and_rerun_write_the_html_report(tmp_path: Path, start_simulator:
 
 def test_the_live_view_uses_the_same_words() -> None:
     """The live view needs a terminal: it is drawn here as rich draws it on one."""
-    from amtflow.report.runview import LiveView
     from rich.console import Console
 
     from amtflow.engine.context import JobEvent
+    from amtflow.report.runview import LiveView
 
     view = LiveView(["A", "B", "C", "D"])
     view(JobEvent("A", JobState.OK, attempt=1, batch_request_id=4280, completion_code=4))
