@@ -104,7 +104,7 @@ def test_script_job_queue_user_and_parameters(tmp_path: Path) -> None:
 
 
 def test_run_as_user_names_the_application_user_when_the_job_has_none(tmp_path: Path) -> None:
-    log = new_log(tmp_path, application="PAYROLL", user=None)
+    log = new_log(tmp_path, task=AmtTask(TaskType.BATCH_JOB, "PAYROLL", "REPORTTEST01"))
     log.finish(4, ended_at=END)
     lines = log.path.read_text().splitlines()
     assert "Run As User     : the application user of PAYROLL" in lines
