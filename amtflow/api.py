@@ -26,9 +26,11 @@ from amtflow.orchestration.schedule_date import run_plan
 from amtflow.orchestration.servers import AGENTS, Servers
 from amtflow.plan import Plan
 from amtflow.plan import plan_for as make_plan
+from amtflow.project import DEFAULT_LOG_DIR, DEFAULT_STATE_DIR
 from amtflow.report.outputs import RunOutputs, conclude
 from amtflow.runs import RunResult
 from amtflow.simulator.seam import AGENTS_OR_SIMULATOR
+from amtflow.state.apart import simulated_log_dir, simulated_state_dir
 
 __all__ = ["load", "make_plan", "run", "run_async", "validate"]
 
@@ -40,8 +42,8 @@ async def run_async(
     plan: Plan,
     definitions: Definitions,
     *,
-    state_dir: Path | str = ".amtflow",
-    log_dir: Path | str = ".amtflow/logs",
+    state_dir: Path | str | None = None,
+    log_dir: Path | str | None = None,
     max_parallel: int = 50,
     simulate: bool = False,
     scenario: Path | str | None = None,
@@ -50,16 +52,19 @@ async def run_async(
     ``exit_status`` is the one the command would exit with.
 
     ``simulate`` runs it on the embedded AMT Batch Server simulator (``scenario``: a scenario
-    file). SIGINT and SIGTERM interrupt the run and raise ``Interrupted`` after the summary; from
+    file). The state dir defaults to ``.amtflow`` and the log dir to ``.amtflow/logs``; a
+    simulated run's, when not given, to ``.amtflow/simulated`` and ``.amtflow/simulated/logs``
+    (kept apart from real runs, as ``amtflow run --simulate`` keeps them). SIGINT and SIGTERM interrupt the run and raise ``Interrupted`` after the summary; from
     another thread than the main one it raises ``UsageError`` before anything starts.
     """
     _check_call(simulate=simulate, scenario=scenario)
     root = Path(definitions.files[0]) if definitions.files else Path()
+    state, logs = _dirs(state_dir, log_dir, simulate=simulate)
     options = RunOptions(
         definitions=root.absolute(),
         date=plan.date,
-        log_dir=Path(log_dir).absolute(),
-        state_dir=Path(state_dir),
+        log_dir=logs.absolute(),
+        state_dir=state,
         schedule=plan.schedule.name,
         jobs=plan.selected,
         max_parallel=max_parallel,
@@ -75,6 +80,19 @@ async def run_async(
 def _servers(simulate: bool) -> Servers:
     """The agents' own servers, or the embedded simulator."""
     return AGENTS_OR_SIMULATOR if simulate else AGENTS
+
+
+def _dirs(
+    state_dir: Path | str | None, log_dir: Path | str | None, *, simulate: bool
+) -> tuple[Path, Path]:
+    """The state and log dirs: as given, else the defaults (a simulated run's kept apart)."""
+    base = Path(DEFAULT_STATE_DIR)
+    state = simulated_state_dir(base) if simulate else base
+    logs = simulated_log_dir(base) if simulate else Path(DEFAULT_LOG_DIR)
+    return (
+        Path(state_dir) if state_dir is not None else state,
+        Path(log_dir) if log_dir is not None else logs,
+    )
 
 
 def _check_call(*, simulate: bool, scenario: object) -> None:

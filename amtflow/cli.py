@@ -280,6 +280,8 @@ def run(
 
     if scenario and not simulate:
         raise click.UsageError("--scenario goes with --simulate")
+    if simulate:
+        state_dir, log_dir = _simulated_dirs(state_dir, log_dir)
     options = RunOptions(
         definitions=schedule_file,
         date=date,
@@ -299,6 +301,75 @@ def run(
     outputs = RunOutputs(json_path, junit_path, html_path)
     outputs.check()
     return conclude(asyncio.run(run_schedule(options)), outputs, state_dir)
+
+
+def _simulated_dirs(state_dir: Path, log_dir: Path) -> tuple[Path, Path]:
+    """A simulated run's state and log dirs: apart from real runs unless chosen
+    (``amtflow.state.apart``)."""
+    from amtflow.project import settings
+    from amtflow.state.apart import simulated_log_dir, simulated_state_dir
+
+    ctx = click.get_current_context()
+    base = settings().state_dir
+    return (
+        state_dir if _chosen(ctx, "state_dir") else simulated_state_dir(base),
+        log_dir if _chosen(ctx, "log_dir") else simulated_log_dir(base),
+    )
+
+
+def _chosen(ctx: click.Context, name: str) -> bool:
+    """The option was given on the command line or by its AMTFLOW_* variable."""
+    source = ctx.get_parameter_source(name)
+    return source not in (None, click.core.ParameterSource.DEFAULT)
+
+
+def _of_run(state_dir: Path, run_id: str | None) -> Path:
+    """The state dir recording RUN: this one, or its simulated runs' (``amtflow.state.apart``)."""
+    if run_id is None:
+        return state_dir
+    from amtflow.state.apart import state_dir_of
+
+    return state_dir_of(state_dir, run_id)
+
+
+def _complete_runs(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Shell completion of RUN: the recent run ids of the state dir (and its simulated runs)."""
+    from amtflow.state.complete import run_ids
+
+    state_dir = ctx.params.get("state_dir") or _settings_state_dir()
+    return [
+        click.shell_completion.CompletionItem(run_id, help=help)
+        for run_id, help in run_ids(Path(state_dir), incomplete)
+    ]
+
+
+def _complete_jobs(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Shell completion of JOB: the jobs of the RUN already on the command line."""
+    from amtflow.state.complete import job_names
+
+    run_id = ctx.params.get("run_id")
+    if not run_id:
+        return []
+    state_dir = Path(ctx.params.get("state_dir") or _settings_state_dir())
+    return [
+        click.shell_completion.CompletionItem(name)
+        for name in job_names(_of_run(state_dir, run_id), run_id, incomplete)
+    ]
+
+
+def _settings_state_dir() -> Path:
+    """The state dir of amtflow.yaml, else the default: completion never fails on a bad file."""
+    from amtflow.project import settings
+    from amtflow.state.files import default_state_dir
+
+    try:
+        return settings().state_dir
+    except AmtflowError:
+        return default_state_dir()
 
 
 @cli.command()
@@ -462,7 +533,7 @@ def agents_check(paths: tuple[Path, ...]) -> int:
 
 
 @cli.command()
-@click.argument("run_id", metavar="[RUN]", required=False)
+@click.argument("run_id", metavar="[RUN]", required=False, shell_complete=_complete_runs)
 @click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -490,7 +561,7 @@ def status(run_id: str | None, state_dir: Path, fmt: str, limit: int) -> int:
     from amtflow.report.status import show_status
     from amtflow.state import read_status
 
-    show_status(read_status(state_dir, run_id, limit=limit), fmt)
+    show_status(read_status(_of_run(state_dir, run_id), run_id, limit=limit), fmt)
     return 0
 
 
@@ -514,22 +585,28 @@ _state_dir_option = click.option(
 
 
 @cli.command()
-@click.argument("run_id", metavar="RUN")
+@click.argument("run_id", metavar="RUN", shell_complete=_complete_runs)
 @_state_dir_option
 @click.option(
     "--log-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where new job logs go  [default: the run's own log dir]",
 )
+@_html_option
 @_live_option
-def resume(run_id: str, state_dir: Path, log_dir: Path | None, live: bool | None) -> int:
+def resume(
+    run_id: str, state_dir: Path, log_dir: Path | None, html_path: Path | None, live: bool | None
+) -> int:
     """Carry on RUN after its runner died, never starting a job twice."""
     from amtflow.orchestration.recovery import resume_run
     from amtflow.report.outputs import RunOutputs, conclude
 
+    state_dir = _of_run(state_dir, run_id)
     shown = _shown(state_dir, live)
     return conclude(
-        asyncio.run(resume_run(run_id, shown, log_dir=log_dir)), RunOutputs(), state_dir
+        asyncio.run(resume_run(run_id, shown, log_dir=log_dir)),
+        RunOutputs(html_path=html_path),
+        state_dir,
     )
 
 
@@ -561,8 +638,8 @@ def _servers() -> Servers:
 
 
 @cli.command()
-@click.argument("run_id", metavar="RUN")
-@click.argument("jobs", metavar="[JOB]...", nargs=-1)
+@click.argument("run_id", metavar="RUN", shell_complete=_complete_runs)
+@click.argument("jobs", metavar="[JOB]...", nargs=-1, shell_complete=_complete_jobs)
 @_state_dir_option
 @click.option(
     "--scenario",
@@ -571,6 +648,7 @@ def _servers() -> Servers:
 )
 @_json_option
 @_junit_option
+@_html_option
 @_live_option
 def rerun(
     run_id: str,
@@ -579,6 +657,7 @@ def rerun(
     scenario: Path | None,
     json_path: Path | None,
     junit_path: Path | None,
+    html_path: Path | None,
     live: bool | None,
 ) -> int:
     """Rerun failed jobs of a finished RUN (all failed and killed ones when no JOB is named),
@@ -586,14 +665,15 @@ def rerun(
     from amtflow.orchestration.recovery import rerun_run
     from amtflow.report.outputs import RunOutputs, conclude
 
-    outputs = RunOutputs(json_path, junit_path)
+    outputs = RunOutputs(json_path, junit_path, html_path)
     outputs.check()
+    state_dir = _of_run(state_dir, run_id)
     shown = _shown(state_dir, live, scenario)
     return conclude(asyncio.run(rerun_run(run_id, jobs, shown)), outputs, state_dir)
 
 
 @cli.command()
-@click.argument("run_id", metavar="RUN")
+@click.argument("run_id", metavar="RUN", shell_complete=_complete_runs)
 @_state_dir_option
 def abandon(run_id: str, state_dir: Path) -> int:
     """Close RUN, whose runner is gone, on purpose: kill its running jobs where the agent allows,
@@ -601,20 +681,22 @@ def abandon(run_id: str, state_dir: Path) -> int:
     from amtflow.orchestration.abandon import abandon_run
     from amtflow.report.abandon import abandoned
 
-    abandoned(asyncio.run(abandon_run(state_dir, run_id, dict(os.environ))))
+    abandoned(asyncio.run(abandon_run(_of_run(state_dir, run_id), run_id, dict(os.environ))))
     return 0
 
 
 @cli.command()
-@click.argument("run_id", metavar="RUN")
-@click.argument("job")
+@click.argument("run_id", metavar="RUN", shell_complete=_complete_runs)
+@click.argument("job", shell_complete=_complete_jobs)
 @_state_dir_option
 def kill(run_id: str, job: str, state_dir: Path) -> int:
     """Ask the server to kill JOB of RUN (if its agent allows kill)."""
     from amtflow.orchestration.kill import kill_job
     from amtflow.report import runview as run_report
 
-    answer = asyncio.run(kill_job(state_dir, run_id, job, dict(os.environ), _servers()))
+    answer = asyncio.run(
+        kill_job(_of_run(state_dir, run_id), run_id, job, dict(os.environ), _servers())
+    )
     run_report.kill_answer(answer)
     return 0
 
@@ -682,7 +764,7 @@ def mark_ok(
 
 
 @cli.command("report")
-@click.argument("run_id", metavar="[RUN]", required=False)
+@click.argument("run_id", metavar="[RUN]", required=False, shell_complete=_complete_runs)
 @click.option(
     "--html",
     "html_path",
@@ -709,7 +791,7 @@ def report_command(
     if (run_id is None) == (schedule is None):
         raise click.UsageError("give a RUN, or --schedule NAME for a history (not both)")
     if run_id is not None:
-        page = write_run_report(state_dir, run_id, html_path)
+        page = write_run_report(_of_run(state_dir, run_id), run_id, html_path)
         report_written(html_path, f"run {page.summary.run.run_id}")
     else:
         assert schedule is not None
@@ -724,15 +806,15 @@ def logs() -> None:
 
 
 @logs.command("show")
-@click.argument("run_id", metavar="RUN")
-@click.argument("job", required=False)
+@click.argument("run_id", metavar="RUN", shell_complete=_complete_runs)
+@click.argument("job", required=False, shell_complete=_complete_jobs)
 @_state_dir_option
 def logs_show(run_id: str, job: str | None, state_dir: Path) -> int:
     """Print the job logs of RUN, or of one of its jobs."""
     from amtflow.joblog.recorded import job_logs
     from amtflow.report import logs as logs_report
 
-    logs_report.show_job_logs(job_logs(state_dir, run_id, job))
+    logs_report.show_job_logs(job_logs(_of_run(state_dir, run_id), run_id, job))
     return 0
 
 

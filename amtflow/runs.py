@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -91,6 +92,25 @@ class RunRecord:
     pid: int | None = None
     options: str = "{}"  # JSON: what the run was asked for (``runspec.RunSpec``)
     plan: str = ""  # JSON: its resolved plan (``runspec.RecordedPlan``); "" before schema 2
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the run was made on the embedded simulator (``--simulate``), as its recorded
+        options say (journals written before this was shown say it too)."""
+        return self._option("simulate") is True
+
+    @property
+    def timezone(self) -> str:
+        """The schedule's time zone, where it has one other than UTC (else "": local time)."""
+        zone = self._option("timezone")
+        return zone if isinstance(zone, str) else ""
+
+    def _option(self, key: str) -> object:
+        try:
+            saved = json.loads(self.options or "{}")
+        except ValueError:
+            return None
+        return saved.get(key) if isinstance(saved, dict) else None
 
 
 class Ended(Protocol):

@@ -7,6 +7,7 @@
   (``schemas/amtflow.schema.json``, as ``amtflow schema`` prints it).
 - the completion-code table in ``docs/amt-api.md``, from ``amtflow.batch.CODES``.
 - the error tree in ``docs/architecture.md``, from the classes of ``amtflow.errors``.
+- the states table in ``docs/operations.md``, from ``amtflow.runs`` and ``amtflow.wording``.
 
 ``tests/test_docs.py`` fails when the committed files differ from what this writes.
 """
@@ -25,6 +26,8 @@ from typing import Any
 from amtflow import errors
 from amtflow.batch import CODES
 from amtflow.definitions import schema as load_schema
+from amtflow.runs import JobState, RunState
+from amtflow.wording import state_word
 
 DOCS = Path(__file__).resolve().parent
 COMMAND = "python docs/generate.py"
@@ -254,6 +257,18 @@ def completion_codes() -> str:
     return "\n".join(lines)
 
 
+def states() -> str:
+    """The states table of docs/operations.md: each stored value (JSON) and its shown word."""
+    lines = ["| JSON value | shown as | a state of |", "|---|---|---|"]
+    seen: dict[str, list[str]] = {}
+    for kind, members in (("job", list(JobState)), ("run", list(RunState))):
+        for state in members:
+            seen.setdefault(state.value, []).append(kind)
+    for value, kinds in seen.items():
+        lines.append(f"| `{value}` | {state_word(value)} | {' and '.join(kinds)} |")
+    return "\n".join(lines)
+
+
 def error_tree() -> str:
     """The error tree of docs/architecture.md, from the classes of ``amtflow.errors``."""
     classes = [
@@ -302,10 +317,12 @@ def generated(docs: Path = DOCS, schema: Schema | None = None) -> dict[Path, str
     """Every generated file's path and the text it should hold."""
     api = (docs / "amt-api.md").read_text(encoding="utf-8")
     architecture = (docs / "architecture.md").read_text(encoding="utf-8")
+    operations = (docs / "operations.md").read_text(encoding="utf-8")
     return {
         docs / "definitions.md": definitions_reference(schema or load_schema()),
         docs / "amt-api.md": spliced(api, "completion-codes", completion_codes()),
         docs / "architecture.md": spliced(architecture, "error-tree", error_tree()),
+        docs / "operations.md": spliced(operations, "states", states()),
     }
 
 

@@ -174,6 +174,26 @@ def test_the_journal_records_an_api_run_as_amtflow_status_shows_it(
     assert "DAYSTART" in status.stdout and "ok" in status.stdout
 
 
+def test_a_simulated_api_run_is_kept_apart_by_default(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    definitions = amtflow.load(["definitions/nightly.yaml"])
+    plan = amtflow.make_plan(definitions, dt.date(2026, 11, 24), jobs=["DAYSTART"])
+    result = amtflow.run(plan, definitions, simulate=True)
+    assert result.exit_status == 0
+    apart = workspace / ".amtflow" / "simulated"
+    assert journal_path(apart).exists() and not journal_path(workspace / ".amtflow").exists()
+    assert [p.name for p in (apart / "logs").rglob("*.log")] == ["DAYSTART.4280.log"]
+    status = subprocess.run(  # found by its id from the default state dir, marked simulated
+        [sys.executable, "-m", "amtflow", "status", result.run_id],
+        capture_output=True,
+        text=True,
+        cwd=workspace,
+    )
+    assert status.returncode == 0, status.stderr
+    assert "ok simulated" in status.stdout
+
+
 async def test_run_async_reports_a_failed_job_with_exit_status_1(
     workspace: Path, simulators: list[Simulator]
 ) -> None:

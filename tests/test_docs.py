@@ -143,11 +143,15 @@ def test_shapes_others_may_add_are_documented_with_working_links() -> None:
 
 
 def test_a_hand_edit_of_a_generated_table_is_stale(tmp_path: Path) -> None:
-    for name in ("amt-api.md", "architecture.md", "definitions.md"):
+    for name in ("amt-api.md", "architecture.md", "definitions.md", "operations.md"):
         (tmp_path / name).write_text((DOCS / name).read_text(encoding="utf-8"), encoding="utf-8")
     api = tmp_path / "amt-api.md"
     api.write_text(api.read_text(encoding="utf-8").replace("| 4 | DONE |", "| 4 | OK |"))
     assert generator().stale(tmp_path) == [api]
+    operations = tmp_path / "operations.md"
+    api.write_text((DOCS / "amt-api.md").read_text(encoding="utf-8"), encoding="utf-8")
+    operations.write_text(operations.read_text().replace("| not run |", "| not_run |"))
+    assert generator().stale(tmp_path) == [operations]
 
 
 def test_the_completion_code_table_has_every_code_once() -> None:

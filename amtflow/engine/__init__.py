@@ -30,6 +30,7 @@ from amtflow.runs import (
     OperatorRecord,
     StartWithheld,
 )
+from amtflow.wording import state_word
 
 
 class Engine:
@@ -345,7 +346,7 @@ def unmet(dependency: Dependency, outcome: JobOutcome) -> tuple[JobState, str]:
     if state is JobState.RUNNING:
         return JobState.NOT_RUN, f"depends on {job}, which did not end"
     if dependency.on is Condition.OK and state is not JobState.OK:
-        return JobState.NOT_RUN, f"depends on {job} ending OK; it ended {state.value}"
+        return JobState.NOT_RUN, f"depends on {job} ending OK; it ended {state_word(state)}"
     if dependency.on is Condition.FAILED and state is JobState.OK:
         return JobState.SKIPPED, f"runs only if {job} fails; it ended OK"
     return JobState.NOT_RUN, ""

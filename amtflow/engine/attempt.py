@@ -28,6 +28,7 @@ from amtflow.plan import PlannedJob
 from amtflow.properties import masked_text
 from amtflow.runs import JobState
 from amtflow.timeofday import format_duration
+from amtflow.wording import code_text
 
 MAX_PAGES_PER_READ = 10_000  # GetMessages pages read in one go (10 million messages)
 
@@ -195,7 +196,7 @@ class Attempt:
         if status.ok:
             return ""
         prefix = "killed after it exceeded its max run time; " if kill_sent_at else ""
-        return f"{prefix}ended {status.code.name} ({status.completion_code})"
+        return f"{prefix}ended {code_text(status.completion_code)}"
 
     async def _monitor(self) -> JobStatus:
         assert self.batch_request_id is not None

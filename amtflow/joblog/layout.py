@@ -10,7 +10,7 @@
     Agent           : amt-demo
     Attempt         : 1
     Batch Request Id: 4280
-    Run As User     :
+    Run As User     : the application user of DEMO2
     Start           : 2026-03-01T02:00:00+00:00
     End             : 2026-03-01T02:00:30+00:00
     Duration        : 00:00:30.229
@@ -21,7 +21,7 @@
     Parameters      :
       PERIOD=2026-03-01                       (one parameter per line, indented)
     ---------------------------------------------------------------------------
-    Completion Code : DONE
+    Completion Code : DONE (4)
     ---------------------------------------------------------------------------
     Job Log -------------------------------------------------------------------
     "a message of the job"
@@ -30,8 +30,11 @@
     ---------------------------------------------------------------------------
 
 The amtflow block comes first so that the vendor part below it stays exactly the vendor's and
-the agent (read by retention) sits in the first lines. While the job runs, Completion Code is
-``RUNNING``, End and Duration are empty and the closing rule is missing: that rule marks a
+the agent (read by retention) sits in the first lines. The Completion Code line is the vendor's
+with the number beside the name (``ERROR (11)``, as amtflow writes codes everywhere). Run As User
+is the job's RunAs user, or, when it has none, the application user the server runs it as (the
+server does not tell that user's name). While the job runs, Completion Code is
+``RUNNING (2)``, End and Duration are empty and the closing rule is missing: that rule marks a
 finished log. In quoted messages ``\\`` and ``"`` are escaped with a backslash and control
 characters as ``\\n``, ``\\t``, ``\\xNN``..., so one message is always one line.
 """
@@ -43,12 +46,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from amtflow.task import AmtTask, TaskType
+from amtflow.wording import code_text
 
 RULE = "-" * 75
 AMTFLOW_TITLE = "amtflow ".ljust(75, "-")
 JOB_INFORMATION = "Job Information ".ljust(75, "-")
 JOB_LOG = "Job Log ".ljust(75, "-")
-RUNNING = "RUNNING"
+RUNNING = code_text(2)
 _SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -69,7 +73,7 @@ class JobLogHeader:
 class Ending:
     """How a job run ended, for the final layout."""
 
-    code_name: str
+    code_name: str  # as written on the Completion Code line: ``ERROR (11)``
     ended_at: dt.datetime
 
 
@@ -106,10 +110,15 @@ def _amtflow_block(
         field("Agent", header.agent),
         field("Attempt", header.attempt),
         field("Batch Request Id", batch_request_id),
-        field("Run As User", header.task.user or ""),
+        field("Run As User", run_as(header)),
         field("Start", timestamp(started_at)),
     )
     yield from end_lines(started_at, ending)
+
+
+def run_as(header: JobLogHeader) -> str:
+    """The user the job runs as: its RunAs user, else its application's user (the default)."""
+    return header.task.user or f"the application user of {header.task.application}"
 
 
 def end_lines(started_at: dt.datetime, ending: Ending | None) -> tuple[str, str]:

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
-from amtflow.batch import Message, completion_code
+from amtflow.batch import Message
 from amtflow.errors import StateError, UsageError
 from amtflow.joblog import layout
 from amtflow.joblog.layout import Ending, JobLogHeader
+from amtflow.wording import code_text
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -150,7 +151,7 @@ class JobLog:
         Streamed, line by line: memory does not grow with the log.
         """
         self._close()
-        ending = Ending(completion_code(completion_code_).name, ended_at)
+        ending = Ending(code_text(completion_code_), ended_at)
         extra = []
         if self.dropped:
             extra.append(layout.note_line(f"{self.dropped} message(s) after the cut not written"))

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from amtflow.batch import completion_code
 from amtflow.model import NotifyEvent
 from amtflow.runs import JobState
+from amtflow.wording import code_text, state_word
 
 TITLE_LIMIT = 80
 LISTED_JOBS = 20  # jobs named in one message; the rest are counted
@@ -90,7 +90,7 @@ def _title(event: NotifyEvent, run: RunFacts, what: str, jobs: Sequence[JobFact]
         verb = _JOB_VERBS[event]
         tail = f"{jobs[0].name} {verb}" if len(jobs) == 1 else f"{len(jobs)} jobs {verb}"
         if len(jobs) == 1 and jobs[0].completion_code is not None:
-            tail += f" ({_code(jobs[0].completion_code)})"
+            tail += f", {_code(jobs[0].completion_code)}"
     else:
         tail = what.split(";", 1)[0].split(". ", 1)[0].rstrip(".")
     title = f"{head}: {tail}"
@@ -129,7 +129,7 @@ def _grouped(jobs: Sequence[JobFact]) -> list[tuple[str, list[JobFact]]]:
 
 
 def _job_lines(fact: JobFact, *, with_tail: bool) -> list[str]:
-    detail = [fact.state.value.replace("_", " ")]
+    detail = [state_word(fact.state)]
     if fact.completion_code is not None:
         detail.append(f"completion code {_code(fact.completion_code)}")
     if fact.attempts > 1:
@@ -147,7 +147,7 @@ def _job_lines(fact: JobFact, *, with_tail: bool) -> list[str]:
 
 
 def _code(code: int) -> str:
-    return f"{completion_code(code).name} {code}"
+    return code_text(code)
 
 
 def log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:

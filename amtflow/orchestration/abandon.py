@@ -23,6 +23,7 @@ from amtflow.orchestration.record import RecordedPlan, recorded_plan
 from amtflow.orchestration.servers import AGENTS
 from amtflow.runs import Abandoned, AbandonedJob, JobRunRecord, JobState, RunRecord, RunState
 from amtflow.state import Journal, RunLock
+from amtflow.wording import code_text
 
 MIN_PREFIX = 4  # characters of a run id abandon takes: it kills, so a slip must not name a run
 KILL_GRACE_S = 10.0  # how long to wait for the server to confirm each kill
@@ -99,7 +100,7 @@ async def _stop(
     if status.completion_code == batch.KILLED:
         return AbandonedJob(job, number, JobState.KILLED, "killed", batch.KILLED)
     state = JobState.OK if status.ok else JobState.FAILED
-    note = f"had already ended ({status.code.name})"
+    note = f"had already ended {code_text(status.completion_code)}"
     return AbandonedJob(job, number, state, note, status.completion_code)
 
 

@@ -96,11 +96,15 @@ def purge_logs(log_dir: Path, definitions: Definitions) -> None:
 
 @contextlib.asynccontextmanager
 async def connect(
-    options: RunOptions, definitions: Definitions, plan: Plan
+    options: RunOptions, definitions: Definitions, plan: Plan, *, after_request: int = 0
 ) -> AsyncIterator[Connection]:
-    """Clients for the agents the plan needs, checked (reachable, credentials) before any Start."""
+    """Clients for the agents the plan needs, checked (reachable, credentials) before any Start.
+    An embedded simulator (``--simulate``) numbers its jobs after ``after_request``."""
     needed = {job.job.agent for job in plan.jobs}
-    async with options.servers(definitions.agents, options.simulated) as reach:
+    simulated = options.simulated
+    if simulated is not None:  # job logs of simulated runs never share a name (JOB.4280~2.log)
+        simulated = dataclasses.replace(simulated, after_request=after_request)
+    async with options.servers(definitions.agents, simulated) as reach:
         agents, password = reach.agents, reach.password
         async with new_session() as session:
             subset = {name: agents[name] for name in sorted(needed)}

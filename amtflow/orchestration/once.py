@@ -11,7 +11,11 @@ running is one whose runner is gone (crashed, SIGKILLed, its pod evicted). The r
   still have jobs running on the servers, and they may be the same jobs);
 - a finished run (ok or failed) with this selection: start nothing, say so, and exit with that
   run's status; with ``--again``: a new run;
-- abandoned runs do not count.
+- abandoned runs do not count;
+- a run on the embedded simulator (``--simulate``) and a real run are different units: a
+  simulated run of a date never makes the real run of that date "already ran", never blocks it
+  (its simulator ended with its runner), and the other way round. Simulated runs keep their own
+  journal by default (``amtflow.state.apart``); this rule covers journals that hold both.
 
 The selection is the unit with the date: a run of ``--job A --job B`` is its own schedule date
 unit, so a later full run of the date is not "already ran" because of it, and neither is a run of
@@ -25,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from amtflow.runs import RunState
+from amtflow.wording import counts_text, state_word
 
 
 class Action(str, enum.Enum):
@@ -43,6 +48,7 @@ class PastRun:
     selection: tuple[str, ...] = ()  # sorted job names; empty: the whole schedule
     pid: int | None = None
     counts: Mapping[str, int] = field(default_factory=dict)  # JobState value -> jobs
+    simulated: bool = False  # made on the embedded simulator
 
     @property
     def unfinished(self) -> bool:
@@ -69,11 +75,15 @@ def decide(
     selection: tuple[str, ...] = (),
     *,
     again: bool = False,
+    simulated: bool = False,
 ) -> Decision:
-    """The run-once decision for ``schedule`` on ``date``; ``past`` newest first."""
+    """The run-once decision for ``schedule`` on ``date``; ``past`` newest first; ``simulated``:
+    the run asked for is on the embedded simulator (only simulated runs count then)."""
     day = f"{schedule} {date}"
     unit = day + _selected(selection)
-    live = [run for run in past if run.state is not RunState.ABANDONED]
+    live = [
+        run for run in past if run.state is not RunState.ABANDONED and run.simulated == simulated
+    ]
     for run in live:
         if run.unfinished:
             return _unfinished(day, run, selection, again)
@@ -113,8 +123,8 @@ def _why_unfinished(run: PastRun) -> str:
 
 def _already_ran(unit: str, run: PastRun) -> str:
     shown = {s: n for s, n in run.counts.items() if run.state is RunState.OK or s != "ok"}
-    counts = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in sorted(shown.items()))
-    line = f"{unit} already ran: run {run.run_id} ended {run.state.value}"
+    counts = counts_text(shown)
+    line = f"{unit} already ran: run {run.run_id} ended {state_word(run.state)}"
     line += f" ({counts})" if counts else ""
     if run.state is RunState.FAILED:
         line += f"; amtflow rerun {run.run_id} to rerun failed jobs,"

@@ -52,6 +52,7 @@ class RunSpec:
     simulate: bool = False
     scenario: str | None = None  # the embedded simulator's scenario file, with simulate
     simulator_url: str = ""  # where the embedded simulator listened, with simulate
+    timezone: str = ""  # the schedule's time zone where it has one (not UTC): times shown in it
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_parallel, int) or self.max_parallel < 1:

@@ -18,6 +18,7 @@ from amtflow.orchestration.record import RecordedPlan, RunSpec, recorded_plan
 from amtflow.plan import Plan
 from amtflow.runs import Began, JobRunRecord, JobState, RunRecord, RunResult, RunState
 from amtflow.state import Journal, RunLock
+from amtflow.wording import state_word
 
 _RERUNNABLE = (JobState.FAILED, JobState.KILLED)
 
@@ -88,7 +89,8 @@ async def carry_on(
     else:
         targets = rerun_targets(run, attempts, plan, rerun)
         restart = Restart(Began.RERUN, attempts, targets, before=run.state)
-    async with connect(options, recorded.definitions(), plan) as connection:
+    after = journal.last_batch_request_id()
+    async with connect(options, recorded.definitions(), plan, after_request=after) as connection:
         journal.reopen_run(run_id)
         return await drive(options, plan, connection, journal, run_id, restart)
 
@@ -96,7 +98,7 @@ async def carry_on(
 def _check_resumable(run: RunRecord, spec: RunSpec) -> None:
     if run.state.finished:
         raise StateError(
-            f"run {run.run_id} already ended ({run.state.value}): nothing to resume; "
+            f"run {run.run_id} already ended ({state_word(run.state)}): nothing to resume; "
             f"amtflow rerun {run.run_id} reruns its failed jobs"
         )
     if run.state is RunState.ABANDONED:
@@ -129,7 +131,7 @@ def _check_rerunnable(run: RunRecord) -> None:
     if run.state is RunState.ABANDONED:
         raise StateError(f"run {run.run_id} was abandoned: start a new run instead")
     raise StateError(
-        f"run {run.run_id} has not finished ({run.state.value}): a run in progress is not "
+        f"run {run.run_id} has not finished ({state_word(run.state)}): a run in progress is not "
         f"rerun; amtflow resume {run.run_id} if its runner is gone"
     )
 
@@ -145,7 +147,7 @@ def _check_rerun_job(
         raise UsageError(f"job {name} of run {run.run_id} ended OK: it is never started again")
     if state not in _RERUNNABLE:
         raise UsageError(
-            f"job {name} of run {run.run_id} did not fail ({state.value.replace('_', ' ')}): "
+            f"job {name} of run {run.run_id} did not fail ({state_word(state)}): "
             "rerun the jobs it waits for; it follows them"
         )
 

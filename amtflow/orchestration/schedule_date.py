@@ -27,7 +27,7 @@ from amtflow.report import runview as view
 from amtflow.runs import Began, JobOutcome, RunResult, RunState
 from amtflow.state import Journal, RunLock, duration_seconds, journal_path, new_run_id
 from amtflow.state.files import is_file
-from amtflow.timeofday import schedule_date, zone
+from amtflow.timeofday import DEFAULT_ZONE, schedule_date, zone
 
 
 async def run_schedule(options: RunOptions) -> RunResult:
@@ -67,6 +67,7 @@ async def _run_date(
                 past_runs(journal, schedule, options.date),
                 tuple(sorted(set(options.jobs))),
                 again=options.again,
+                simulated=options.simulate,
             )
             if decision.action is Action.REFUSE:
                 raise StateError(decision.message)
@@ -117,6 +118,7 @@ def past_runs(journal: Journal, schedule: str, date: dt.date) -> list[PastRun]:
             spec_of(run).selection,
             run.pid,
             dict(Counter(a.state.value for a in journal.latest_attempts(run.run_id).values())),
+            simulated=run.simulated,
         )
         for run in journal.runs_of(schedule, date)
     ]
@@ -160,7 +162,8 @@ async def _new_run(
     if not plan.jobs:
         view.nothing_to_run(plan.reason or "no job of the schedule runs on this date")
         return RunResult("", RunState.OK, ())
-    async with connect(options, definitions, plan) as connection:
+    after = journal.last_batch_request_id()
+    async with connect(options, definitions, plan, after_request=after) as connection:
         spec = run_spec(options, plan, connection.simulator_url)
         journal.begin_run(
             plan.schedule.name,
@@ -188,4 +191,5 @@ def run_spec(options: RunOptions, plan: Plan, simulator_url: str) -> RunSpec:
         simulate=options.simulate,
         scenario=str(options.scenario.absolute()) if options.scenario else None,
         simulator_url=simulator_url,
+        timezone="" if plan.schedule.timezone == DEFAULT_ZONE else plan.schedule.timezone,
     )

@@ -28,6 +28,7 @@ class Simulated:
 
     scenario: Path | None = None
     url: str = ""
+    after_request: int = 0  # a new simulator numbers its jobs after this batch request id
 
 
 @dataclass(frozen=True)

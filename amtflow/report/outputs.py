@@ -13,6 +13,7 @@ from amtflow.report import html as html_report
 from amtflow.report import runview as view
 from amtflow.report import warning
 from amtflow.runs import RunResult
+from amtflow.state import Journal
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,21 @@ def conclude(result: RunResult, outputs: RunOutputs, state_dir: Path) -> int:
     """Write ``outputs`` of ``result``, then give its exit status; raises ``Interrupted`` (after
     the files) when a signal cut the run short."""
     if result.run_id:  # a run was carried out, or had run: nothing to write for "nothing to run"
-        _write_summaries(outputs, result)
+        _write_summaries(outputs, result, state_dir)
         _write_html(outputs.html_path, state_dir, result)
     if result.signal is not None:
         raise Interrupted(result.signal)
     return result.exit_status
 
 
-def _write_summaries(outputs: RunOutputs, result: RunResult) -> None:
+def _write_summaries(outputs: RunOutputs, result: RunResult, state_dir: Path) -> None:
+    """``--json`` and ``--junit``, with each job's times and whether the run was simulated, as
+    the journal recorded them."""
+    if not (outputs.json_path or outputs.junit_path):
+        return
+    with Journal.open(state_dir, read_only=True) as journal:
+        spans = view.spans_of(journal.job_runs(result.run_id))
+        simulated = journal.run(result.run_id).simulated
     run = {
         "run_id": result.run_id,
         "schedule": result.schedule,
@@ -49,11 +57,19 @@ def _write_summaries(outputs: RunOutputs, result: RunResult) -> None:
         "state": result.state.value,
         "exit_status": result.exit_status,
         "began": result.began.value,
+        "simulated": simulated,
     }
     if outputs.json_path:
-        view.write_json(outputs.json_path, run, result.outcomes)
+        view.write_json(outputs.json_path, run, result.outcomes, spans)
     if outputs.junit_path:
-        view.write_junit(outputs.junit_path, result.schedule, result.outcomes, result.elapsed)
+        view.write_junit(
+            outputs.junit_path,
+            result.schedule,
+            result.outcomes,
+            result.elapsed,
+            spans,
+            simulated=simulated,
+        )
 
 
 def _write_html(html_path: Path | None, state_dir: Path, result: RunResult) -> None:

@@ -7,6 +7,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -20,7 +21,8 @@ from amtflow.engine.timing import MISSED_START
 from amtflow.plan import Plan
 from amtflow.report import plain, shown, stderr, stdout, terminal_safe, write_private
 from amtflow.report import table as report_table
-from amtflow.runs import JobOutcome, JobState, KillAnswer
+from amtflow.runs import JobOutcome, JobRunRecord, JobState, KillAnswer
+from amtflow.wording import SIMULATED, code_text, counts_text, joined, seconds_between, state_word
 
 SUMMARY_ROWS = 50  # past this many jobs, the summary lists only the ones that did not end OK
 
@@ -34,10 +36,6 @@ _STYLE = {
     JobState.NOT_RUN: "yellow",
     JobState.SKIPPED: "dim",
 }
-
-
-def _code_text(code: int | None) -> str:
-    return "" if code is None else f"{completion_code(code).name} ({code})"
 
 
 class PlainView:
@@ -55,14 +53,14 @@ class PlainView:
     def __call__(self, event: JobEvent) -> None:
         if event.state is JobState.STARTING:
             return  # the running line follows at once, with the batch request id
-        state = event.flag.value if event.flag else event.state.value
+        state = state_word(event.flag or event.state)
         parts = [f"{time.monotonic() - self.started:7.1f}s", event.job, state]
         if event.attempt > 1:
             parts.append(f"attempt {event.attempt}")
         if event.batch_request_id is not None:
             parts.append(f"R:{event.batch_request_id}")
         if event.completion_code is not None:
-            parts.append(_code_text(event.completion_code))
+            parts.append(code_text(event.completion_code))
         if event.reason:
             parts.append(f"- {event.reason}")
         plain(terminal_safe(" ".join(parts)))
@@ -104,7 +102,7 @@ class LiveView:
     def _render(self) -> Table:
         counts = Counter(self.states.values())
         title = "  ".join(
-            f"[{_STYLE[s]}]{s.value} {counts[s]}[/]" for s in JobState if counts.get(s)
+            f"[{_STYLE[s]}]{counts[s]} {state_word(s)}[/]" for s in JobState if counts.get(s)
         )
         table = Table(title=f"{time.monotonic() - self.started:.0f}s  {title}", expand=False)
         for column in ("job", "state", "attempt", "batch request", "elapsed", "code"):
@@ -131,7 +129,7 @@ class LiveView:
     def _state_text(self, name: str) -> Text:
         state = self.states[name]
         event = self.events.get(name)
-        text = Text(state.value, style=_STYLE[state])
+        text = Text(state_word(state), style=_STYLE[state])
         if self._waiting(name) and event is not None:
             text = Text(event.reason, style="blue")  # "waiting until 06:30", "retry in 25s, ..."
         if name in self.late:
@@ -148,7 +146,7 @@ class LiveView:
             str(event.attempt) if event and event.attempt else "",
             str(event.batch_request_id) if event and event.batch_request_id else "",
             f"{elapsed:.1f}s" if not state.finished else "",
-            _code_text(event.completion_code) if event else "",
+            code_text(event.completion_code) if event else "",
         )
 
 
@@ -185,17 +183,15 @@ def summary(outcomes: Iterable[JobOutcome], log_dir: Path, elapsed: float) -> No
         table.add_row(
             shown(o.name),
             state,
-            _code_text(o.completion_code),
+            code_text(o.completion_code),
             str(o.attempts) if o.attempts else "",
             str(o.batch_request_id or ""),
             shown("; ".join(part for part in (o.reason, o.late) if part)),
         )
     report_table(table)
     counts = Counter(_counted_as(o) for o in outcomes)
-    late = sum(bool(o.late) for o in outcomes)
-    if late:
-        counts["late"] = late
-    line = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    counts["late"] = sum(bool(o.late) for o in outcomes)
+    line = counts_text(counts)
     stdout.print(f"{len(outcomes)} jobs in {elapsed:.1f}s: {line}; logs in {shown(str(log_dir))}")
 
 
@@ -211,7 +207,7 @@ def _summary_state(o: JobOutcome) -> Text:
     """The state, with the operator's word on it: ``skipped by alice``, ``failed, marked OK``."""
     if o.operator is not None and o.state is JobState.SKIPPED:
         return Text(f"skipped by {o.operator.user}", style=_STYLE[o.state])
-    state = Text(o.state.value, style=_STYLE[o.state])
+    state = Text(state_word(o.state), style=_STYLE[o.state])
     if o.operator is not None:
         state.append(f", marked OK by {o.operator.user}", style="green")
     return state
@@ -229,7 +225,31 @@ def nothing_to_run(reason: str) -> None:
     stderr.print(f"nothing to run: {shown(reason)}")
 
 
-def outcome_dict(o: JobOutcome) -> dict[str, object]:
+@dataclass(frozen=True)
+class JobSpan:
+    """When a job ran, over all its attempts: the first start and the last end (ISO-8601)."""
+
+    started_at: str | None = None
+    ended_at: str | None = None
+
+    @property
+    def seconds(self) -> float | None:
+        return seconds_between(self.started_at, self.ended_at)
+
+
+def spans_of(records: Iterable[JobRunRecord]) -> dict[str, JobSpan]:
+    """Each job's span from its recorded attempts (in the order they were recorded)."""
+    spans: dict[str, JobSpan] = {}
+    for record in records:
+        first = spans.get(record.job, JobSpan()).started_at or record.started_at
+        spans[record.job] = JobSpan(first, record.ended_at)
+    return spans
+
+
+def outcome_dict(o: JobOutcome, span: JobSpan | None = None) -> dict[str, object]:
+    """One job of ``--json``: state values are the stored ones (``not_run``, docs/operations.md);
+    times ISO-8601 with their offset; ``duration_seconds`` from the first start to the end."""
+    span = span or JobSpan()
     return {
         "name": o.name,
         "state": o.state.value,
@@ -238,6 +258,9 @@ def outcome_dict(o: JobOutcome) -> dict[str, object]:
         if o.completion_code is None
         else completion_code(o.completion_code).name,
         "attempts": o.attempts,
+        "started_at": span.started_at,
+        "ended_at": span.ended_at,
+        "duration_seconds": span.seconds,
         "batch_request_id": o.batch_request_id,
         "log_path": o.log_path,
         "reason": o.reason,
@@ -248,41 +271,74 @@ def outcome_dict(o: JobOutcome) -> dict[str, object]:
     }
 
 
-def write_json(path: Path, run: Mapping[str, object], outcomes: Iterable[JobOutcome]) -> None:
+def write_json(
+    path: Path,
+    run: Mapping[str, object],
+    outcomes: Iterable[JobOutcome],
+    spans: Mapping[str, JobSpan] | None = None,
+) -> None:
     """A machine-readable summary of the run."""
-    document = {**run, "jobs": [outcome_dict(o) for o in outcomes]}
+    spans = spans or {}
+    document = {**run, "jobs": [outcome_dict(o, spans.get(o.name)) for o in outcomes]}
     write_private(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"))
 
 
-def write_junit(path: Path, schedule: str, outcomes: Iterable[JobOutcome], elapsed: float) -> None:
-    """JUnit XML: each job a test case, so CI systems show them."""
-    outcomes = list(outcomes)
+_FAILURES = (JobState.FAILED, JobState.KILLED, JobState.NOT_RUN)
+
+
+def write_junit(
+    path: Path,
+    schedule: str,
+    outcomes: Iterable[JobOutcome],
+    elapsed: float,
+    spans: Mapping[str, JobSpan] | None = None,
+    *,
+    simulated: bool = False,
+) -> None:
+    """JUnit XML: each job a test case with its time. Failed, killed and ``not run`` jobs are
+    failures (CI tools hide skipped cases, and a job that did not run is a problem); only a
+    recovery branch that was not needed is skipped."""
+    outcomes, spans = list(outcomes), spans or {}
     suite = ET.Element(
         "testsuite",
         name=schedule,
         tests=str(len(outcomes)),
-        failures=str(
-            sum(o.state in (JobState.FAILED, JobState.KILLED) and not o.operator for o in outcomes)
-        ),
-        skipped=str(sum(o.state is JobState.NOT_RUN or _skipped_by_operator(o) for o in outcomes)),
+        failures=str(sum(o.state in _FAILURES and not o.operator for o in outcomes)),
+        errors="0",
+        skipped=str(sum(o.state is JobState.SKIPPED for o in outcomes)),
         time=f"{elapsed:.3f}",
     )
+    if simulated:
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", name=SIMULATED, value="true")
     for o in outcomes:
-        case = ET.SubElement(suite, "testcase", classname=schedule, name=o.name)
-        reason = terminal_safe(o.reason)  # XML 1.0 cannot hold control characters
-        if o.late:
-            properties = ET.SubElement(case, "properties")
-            ET.SubElement(properties, "property", name="late", value=o.late)
-        if o.operator is not None:
-            _operator_case(case, o)
-        elif o.state is JobState.NOT_RUN:
-            ET.SubElement(case, "skipped", message=reason)
-        elif o.state is not JobState.OK:
-            failure = ET.SubElement(case, "failure", message=reason or o.state.value)
-            failure.text = f"log: {o.log_path}" if o.log_path else None
-        if o.late:
-            ET.SubElement(case, "system-out").text = o.late
+        _junit_case(suite, schedule, o, spans.get(o.name, JobSpan()))
     write_private(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
+
+
+def _junit_case(suite: ET.Element, schedule: str, o: JobOutcome, span: JobSpan) -> None:
+    case = ET.SubElement(
+        suite, "testcase", classname=schedule, name=o.name, time=f"{span.seconds or 0.0:.3f}"
+    )
+    reason = terminal_safe(o.reason)  # XML 1.0 cannot hold control characters
+    if o.late:
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", name="late", value=o.late)
+    if o.operator is not None:
+        _operator_case(case, o)
+    elif o.state is JobState.SKIPPED:
+        ET.SubElement(case, "skipped", message=reason or state_word(o.state))
+    elif o.state is not JobState.OK:
+        words = joined((state_word(o.state), code_text(o.completion_code)))
+        failure = ET.SubElement(
+            case,
+            "failure",
+            type=state_word(o.state),
+            message=f"{words}: {reason}" if reason else words,
+        )
+        failure.text = f"log: {o.log_path}" if o.log_path else None
+    if o.late:
+        ET.SubElement(case, "system-out").text = o.late
 
 
 def _skipped_by_operator(o: JobOutcome) -> bool:
@@ -301,7 +357,7 @@ def _operator_case(case: ET.Element, o: JobOutcome) -> None:
         ET.SubElement(case, "skipped", message=said)
     else:
         reason = terminal_safe(o.reason)
-        ET.SubElement(case, "system-out").text = f"{o.state.value} ({reason}); {said}"
+        ET.SubElement(case, "system-out").text = f"{state_word(o.state)} ({reason}); {said}"
 
 
 def kill_answer(answer: KillAnswer) -> None:
@@ -310,9 +366,9 @@ def kill_answer(answer: KillAnswer) -> None:
     confirmed = "killed" if status.completion_code == 3 else "not confirmed killed yet"
     stdout.print(
         f"kill sent for {shown(answer.job)} of run {shown(answer.run_id)} "
-        f"(R:{answer.batch_request_id}): the server answered {shown(status.status)} "
-        f"({_code_text(status.completion_code)}), {confirmed}; the run records KILLED once the "
-        "server reports it"
+        f"(R:{answer.batch_request_id}): the server answered {code_text(status.completion_code)}, "
+        f"{confirmed}; the run records it as {state_word(JobState.KILLED)} once the server "
+        "reports it"
     )
 
 

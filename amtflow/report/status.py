@@ -17,6 +17,7 @@ from amtflow.report import shown
 from amtflow.runs import JobRunRecord, JobState, OperatorRecord, RunRecord, RunState
 from amtflow.state.status import Notice, RunDetail, RunSummary, StatusReport, duration_seconds
 from amtflow.timeofday import format_duration
+from amtflow.wording import SIMULATED, clock, code_text, local_day, shown_zone, state_word
 
 _STYLE = {
     "ok": "green",
@@ -44,12 +45,22 @@ def show_status(status: StatusReport, fmt: str = "text") -> None:
         _print_stale_note(status.runs)
     else:
         report.stdout.print(f"no runs yet (state dir {shown(str(status.state_dir))})")
+    if fmt != "json" and status.detail is None and status.simulated_apart is not None:
+        folder = shown(str(status.simulated_apart))
+        report.stdout.print(
+            f"{SIMULATED} runs (--simulate) are kept apart: amtflow status --state-dir {folder}"
+        )
 
 
 def status_json(status: StatusReport) -> dict[str, Any]:
     """The report as plain JSON data: ``{"runs": [...]}`` or ``{"run": {...}, "jobs": [...]}``."""
     if status.detail is None:
-        return {"state_dir": str(status.state_dir), "runs": [_run_json(s) for s in status.runs]}
+        apart = status.simulated_apart
+        return {
+            "state_dir": str(status.state_dir),
+            "runs": [_run_json(s) for s in status.runs],
+            "simulated_state_dir": None if apart is None else str(apart),
+        }
     return {
         "state_dir": str(status.state_dir),
         "run": _run_json(status.detail.summary),
@@ -105,6 +116,7 @@ def _run_json(summary: RunSummary) -> dict[str, Any]:
         "date": run.date,
         "state": run.state.value,
         "stale": summary.stale,
+        "simulated": run.simulated,
         "started_at": run.started_at,
         "ended_at": run.ended_at,
         "duration_seconds": summary.duration_s,
@@ -164,7 +176,7 @@ def _runs_table(runs: tuple[RunSummary, ...]) -> Table:
             shown(summary.run.run_id),
             shown(summary.run.schedule),
             summary.run.date,
-            _run_state(summary),
+            _run_state(summary) + _simulated(summary),
             str(counts.get("ok", 0)),
             str(sum(counts.get(state, 0) for state in _FAILED)),
             str(counts.get("not_run", 0)),
@@ -178,7 +190,8 @@ def _print_detail(detail: RunDetail) -> None:
     run = detail.summary.run
     report.stdout.print(
         f"run [bold]{shown(run.run_id)}[/]  schedule {shown(run.schedule)}  date {run.date}"
-        f"  {_run_state(detail.summary)}  started {_clock(run.started_at, full=True)}"
+        f"  {_run_state(detail.summary)}{_simulated(detail.summary)}"
+        f"  started {clock(run.started_at, full=True, tz=shown_zone(run))}"
         f"  duration {format_duration(detail.summary.duration_s)}"
     )
     if detail.jobs or detail.waiting() or detail.planned:
@@ -201,7 +214,7 @@ def _notice_line(notice: Notice) -> tuple[str, str]:
         outcome = f"NOT delivered after {tries}" + (f": {notice.reason}" if notice.reason else "")
     return (
         f"{notice.notification} URL {notice.url_index}",
-        f"{notice.event} {outcome} at {_clock(notice.at, full=True)}",
+        f"{notice.event} {outcome} at {clock(notice.at, full=True)}",
     )
 
 
@@ -239,7 +252,8 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
         table.add_column(header, no_wrap=True)
     if with_reason:
         table.add_column("reason", overflow="fold")
-    day = detail.summary.run.started_at[:10]
+    tz = shown_zone(detail.summary.run)
+    day = local_day(detail.summary.run.started_at, tz)
     for job in detail.jobs:
         late = " [bold yellow]late[/]" if "late" in detail.marks.get(job.job, {}) else ""
         cells = [
@@ -248,12 +262,12 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
             _code(job.completion_code),
             str(job.attempt),
             _text(job.batch_request_id),
-            _clock(job.started_at, day=day),
-            _clock(job.ended_at, day=day),
+            clock(job.started_at, day=day, tz=tz),
+            clock(job.ended_at, day=day, tz=tz),
         ]
         table.add_row(*cells, *([shown(job.reason)] if with_reason else []))
     for name, until in detail.waiting().items():
-        waiting = f"[blue]waiting until {_clock(until, day=day)}[/]"
+        waiting = f"[blue]waiting until {clock(until, day=day, tz=tz)}[/]"
         table.add_row(shown(name), waiting, "", "", "", "", "", *([""] if with_reason else []))
     for name in _unstarted(detail):
         cell = _unstarted_cell(detail, name)
@@ -310,25 +324,19 @@ def _run_state(summary: RunSummary) -> str:
     return _styled(summary.run.state.value)
 
 
+def _simulated(summary: RunSummary) -> str:
+    return f" [dim]{SIMULATED}[/]" if summary.run.simulated else ""
+
+
 def _styled(state: str) -> str:
     style = _STYLE.get(state, "")
-    label = state.replace("_", " ")
+    label = state_word(state)
     return f"[{style}]{label}[/]" if style else label
 
 
 def _code(code: int | None) -> str:
-    return "" if code is None else f"{code} {shown(completion_code(code).name)}"
+    return shown(code_text(code))
 
 
 def _text(value: object | None) -> str:
     return "" if value is None else str(value)
-
-
-def _clock(iso: str | None, *, day: str = "", full: bool = False) -> str:
-    """A UTC time as ``HH:MM:SS``, with its date when not on ``day`` (or when ``full``)."""
-    if not iso:
-        return ""
-    when = dt.datetime.fromisoformat(iso).astimezone(dt.timezone.utc)
-    if full or when.date().isoformat() != day:
-        return f"{when:%Y-%m-%d %H:%M:%S} UTC"
-    return f"{when:%H:%M:%S}"

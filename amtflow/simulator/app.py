@@ -57,6 +57,7 @@ class Simulator:
         seed: int = 0,
         page_size: int = 1000,
         ssl_context: ssl.SSLContext | None = None,
+        first_request_id: int = FIRST_BATCH_REQUEST_ID,
     ) -> None:
         self.scenario = scenario or Scenario()
         self.users = users if users is not None else self.scenario.users
@@ -68,7 +69,7 @@ class Simulator:
         self.jobs: dict[int, SimJob] = {}
         self.tasks: dict[str, dict[str, Any]] = {}  # taskId -> first Start answer
         self.tokens: dict[str, float] = {}  # token -> time.monotonic() it dies
-        self._ids = itertools.count(FIRST_BATCH_REQUEST_ID)
+        self._ids = itertools.count(first_request_id)
         self.app = self._build_app()
 
     def __repr__(self) -> str:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from amtflow.model import Agent
 from amtflow.orchestration.servers import AGENTS, Reach, Servers, Simulated
-from amtflow.simulator.app import Simulator
+from amtflow.simulator.app import FIRST_BATCH_REQUEST_ID, Simulator
 from amtflow.simulator.scenario import JobScript, Scenario
 
 SIMULATED_PASSWORD = "simulated"
@@ -29,7 +29,8 @@ async def _agents_or_simulator(
         yield _pointed(agents, simulated.url)
     else:
         scenario = Scenario.load(simulated.scenario) if simulated.scenario else DEMO_SCENARIO
-        async with Simulator(scenario=scenario).running() as url:
+        first = max(FIRST_BATCH_REQUEST_ID, simulated.after_request + 1)
+        async with Simulator(scenario=scenario, first_request_id=first).running() as url:
             yield _pointed(agents, url)
 
 

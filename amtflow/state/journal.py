@@ -432,6 +432,12 @@ class Journal:
                 latest[record.job] = record
         return latest
 
+    def last_batch_request_id(self) -> int:
+        """The highest batch request id recorded (0 when none): where the embedded simulator of
+        the next simulated run starts counting, so that its job logs never share a name."""
+        rows = self._query("SELECT MAX(batch_request_id) FROM job_runs", ())
+        return int(rows[0][0] or 0) if rows else 0
+
     def _query(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
         try:
             return self._conn.execute(sql, tuple(params)).fetchall()

@@ -16,6 +16,7 @@ from amtflow.errors import StateError
 from amtflow.model import Retry
 from amtflow.orchestration.record import RecordedPlan
 from amtflow.runs import JobRunRecord, JobState, OperatorRecord, OperatorView, RunRecord, RunState
+from amtflow.state.apart import simulated_state_dir
 from amtflow.state.files import is_file
 from amtflow.state.journal import Journal, journal_path
 
@@ -97,18 +98,21 @@ class StatusReport:
     state_dir: Path
     runs: tuple[RunSummary, ...] = ()
     detail: RunDetail | None = None
+    simulated_apart: Path | None = None  # where simulated runs are kept, when there are some
 
 
 def read_status(state_dir: Path, run_id: str | None = None, *, limit: int = 20) -> StatusReport:
     """Recent runs, or the jobs of ``run_id`` (an id or a unique prefix); StateError if unknown."""
+    apart = simulated_state_dir(state_dir)
+    apart_shown = apart if run_id is None and is_file(journal_path(apart)) else None
     if not is_file(journal_path(state_dir)):
         if run_id is not None:
             raise StateError(f"unknown run '{run_id}' (no runs yet in {state_dir})")
-        return StatusReport(state_dir)
+        return StatusReport(state_dir, simulated_apart=apart_shown)
     with Journal.open(state_dir, read_only=True) as journal:
         if run_id is None:
             runs = tuple(_summary(journal, run) for run in journal.runs(limit))
-            return StatusReport(state_dir, runs=runs)
+            return StatusReport(state_dir, runs=runs, simulated_apart=apart_shown)
         run = journal.run(run_id)
         jobs = tuple(journal.latest_attempts(run.run_id).values())
         marks = journal.job_marks(run.run_id)

@@ -249,7 +249,7 @@ async def test_job_log_holds_each_message_once(tmp_path: Path) -> None:
     text = Path(outcomes["A"].log_path or "").read_text()
     for message in ("one", "two", "three"):
         assert text.count(f'"{message}"') == 1
-    assert "Completion Code : DONE" in text
+    assert "Completion Code : DONE (4)" in text
 
 
 @pytest.mark.parametrize("count", [300])
@@ -322,7 +322,7 @@ async def test_resuming_an_unanswered_start_reuses_its_task_id_and_restarts_a_to
     assert outcomes["A"].state is JobState.OK
     assert server.starts["A"] == 1
     assert sorted(p.name for p in torn.parent.iterdir()) == [torn.name]
-    assert "Completion Code : DONE" in torn.read_text()
+    assert "Completion Code : DONE (4)" in torn.read_text()
 
 
 def start_request(name: str, task_id: str):  # type: ignore[no-untyped-def]

@@ -50,7 +50,7 @@ Job             : REPORTTEST01
 Agent           : amt-demo
 Attempt         : 1
 Batch Request Id: 4280
-Run As User     : 
+Run As User     : the application user of DEMO2
 Start           : 2026-03-01T02:00:00+00:00
 End             : 2026-03-01T02:00:30+00:00
 Duration        : 00:00:30.229
@@ -76,7 +76,9 @@ def test_finished_log_is_the_vendor_layout_below_the_amtflow_block(tmp_path: Pat
     log = new_log(tmp_path)
     log.append(seed_messages())
     log.finish(4, ended_at=END)
-    assert log.path.read_text() == AMTFLOW_BLOCK + SEED_REPORTTEST01
+    # the vendor's layout line for line, with the number beside the completion code's name
+    vendor = SEED_REPORTTEST01.replace("Completion Code : DONE\n", "Completion Code : DONE (4)\n")
+    assert log.path.read_text() == AMTFLOW_BLOCK + vendor
 
 
 def test_script_job_queue_user_and_parameters(tmp_path: Path) -> None:
@@ -98,14 +100,21 @@ def test_script_job_queue_user_and_parameters(tmp_path: Path) -> None:
     assert "Run As User     : NIGHTOPS" in lines
     at = lines.index("Parameters      :")
     assert lines[at + 1 : at + 4] == ["  INPUT=daily.csv", "  MODE=full", "-" * 75]
-    assert "Completion Code : ERROR" in lines
+    assert "Completion Code : ERROR (11)" in lines
+
+
+def test_run_as_user_names_the_application_user_when_the_job_has_none(tmp_path: Path) -> None:
+    log = new_log(tmp_path, task=AmtTask(TaskType.BATCH_JOB, "PAYROLL", "REPORTTEST01"))
+    log.finish(4, ended_at=END)
+    lines = log.path.read_text().splitlines()
+    assert "Run As User     : the application user of PAYROLL" in lines
 
 
 def test_running_log_shows_running_and_no_closing_rule(tmp_path: Path) -> None:
     log = new_log(tmp_path)
     log.append(messages("one"))
     lines = log.path.read_text().splitlines()
-    assert "Completion Code : RUNNING" in lines
+    assert "Completion Code : RUNNING (2)" in lines
     assert "End             : " in lines and "Duration        : " in lines
     assert lines[-2:] == ["Job Log ".ljust(75, "-"), '"one"']
 
@@ -158,7 +167,7 @@ def test_notes_are_unquoted_amtflow_lines(tmp_path: Path) -> None:
         "amtflow: kill requested",
         'amtflow: "forged" message\\nCompletion Code : DONE',
     ]
-    assert lines.count("Completion Code : RUNNING") == 1
+    assert lines.count("Completion Code : RUNNING (2)") == 1
 
 
 def test_header_values_cannot_forge_lines(tmp_path: Path) -> None:
@@ -168,7 +177,7 @@ def test_header_values_cannot_forge_lines(tmp_path: Path) -> None:
     lines = log.path.read_text().splitlines()
     assert "Application     : X\\nCompletion Code : DONE" in lines
     assert "  A=1\\nB=2" in lines
-    assert codes(lines) == ["Completion Code : ERROR"]
+    assert codes(lines) == ["Completion Code : ERROR (11)"]
 
 
 def test_file_is_0600_and_created_dirs_0700_whatever_the_umask(tmp_path: Path) -> None:
@@ -195,7 +204,7 @@ def test_finish_writes_code_end_and_duration(tmp_path: Path) -> None:
     log = new_log(tmp_path)
     log.finish(3, ended_at=START + dt.timedelta(hours=2, minutes=3, seconds=4.5))
     lines = log.path.read_text().splitlines()
-    assert "Completion Code : KILLED" in lines
+    assert "Completion Code : KILLED (3)" in lines
     assert "End             : 2026-03-01T04:03:04+00:00" in lines
     assert "Duration        : 02:03:04.500" in lines
     assert lines[-2:] == ["Job Log ".ljust(75, "-"), "-" * 75]
@@ -205,7 +214,7 @@ def test_finish_writes_code_end_and_duration(tmp_path: Path) -> None:
 def test_unknown_completion_code_is_named_as_unknown(tmp_path: Path) -> None:
     log = new_log(tmp_path)
     log.finish(77, ended_at=END)
-    assert "Completion Code : UNKNOWN_77" in log.path.read_text().splitlines()
+    assert "Completion Code : UNKNOWN_77 (77)" in log.path.read_text().splitlines()
 
 
 def test_finish_twice_rewrites_the_ending_without_duplicating(tmp_path: Path) -> None:
@@ -214,7 +223,7 @@ def test_finish_twice_rewrites_the_ending_without_duplicating(tmp_path: Path) ->
     log.finish(2, ended_at=END)
     log.finish(3, ended_at=END + dt.timedelta(seconds=1))
     lines = log.path.read_text().splitlines()
-    assert codes(lines) == ["Completion Code : KILLED"]
+    assert codes(lines) == ["Completion Code : KILLED (3)"]
     assert "Duration        : 00:00:31.229" in lines
     assert lines.count('"one"') == 1 and lines[-1] == "-" * 75 and lines[-2] == '"one"'
 

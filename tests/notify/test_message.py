@@ -18,10 +18,10 @@ def test_one_failed_job_is_named_in_the_title_with_its_code(tmp_path: Path) -> N
     log.write_text("header\n" + "".join(f"line {n}\n" for n in range(1, 40)))
     fact = JobFact("REPORT", JobState.FAILED, 11, "ended ERROR (11)", 2, str(log))
     message = compose(NotifyEvent.JOB_FAILED, RUN, "Jobs failed.", [fact])
-    assert message.title == "NIGHTLY 2026-11-24: REPORT failed (ERROR 11)"
+    assert message.title == "NIGHTLY 2026-11-24: REPORT failed, ERROR (11)"
     assert message.failure
     assert (
-        "- REPORT: failed, completion code ERROR 11, after 2 attempts: ended ERROR (11)"
+        "- REPORT: failed, completion code ERROR (11), after 2 attempts: ended ERROR (11)"
         in message.body
     )
     assert f"  log: {log}" in message.body

@@ -81,7 +81,7 @@ def test_every_emission_point_sends_its_event(webhook: Webhook, monkeypatch) -> 
             "Started: 3 jobs to run",
             "A late",
             "B missed its start",
-            "C failed (KILLED 3)",
+            "C failed, KILLED (3)",
             "Failed: 1 failed, 0 not run, of 1 jobs",
             "Recovered: after a rerun all 1 jobs ended OK",
         ]

@@ -71,7 +71,7 @@ def test_failed_run_sends_an_email_with_subject_body_and_log_tail(
     run_id = re.search(r"run (\S+)\.", body)[1]  # type: ignore[index]
     assert run_id.endswith(tuple("0123456789abcdef")) and "NIGHTLY" in run_id
     assert f"Schedule NIGHTLY, date {DATE}, run {run_id}." in body
-    assert "- REPORT: failed, completion code ERROR 11" in body
+    assert "- REPORT: failed, completion code ERROR (11)" in body
     log = next((tmp_path / "logs").rglob("REPORT.*.log"))
     assert f"log: {log}" in body
     # quoted log lines (Apprise 1 sends an HTML part too and collapses the indent in the text one)
@@ -105,13 +105,13 @@ def test_webhook_gets_one_message_per_event_and_target(tmp_path: Path, webhook: 
         assert got == ["run_started", "job_failed", "run_failed"], got  # in the order they happened
         failed = next(p for p in webhook.at(path) if kind(p.title) == "job_failed")
         assert failed.title == f"NIGHTLY {DATE}: 2 jobs failed"
-        assert "- REPORT: failed, completion code ERROR 11" in failed.message
-        assert "- ABORT: failed, completion code ABORTED 12" in failed.message
+        assert "- REPORT: failed, completion code ERROR (11)" in failed.message
+        assert "- ABORT: failed, completion code ABORTED (12)" in failed.message
         assert failed.type == "failure"
     assert [kind(p.title) for p in webhook.at("managers")] == ["run_failed"]
     # a job's own notification hears of that job's events only
     owner = webhook.at("owner")
-    assert [p.title for p in owner] == [f"NIGHTLY {DATE}: ABORT failed (ABORTED 12)"]
+    assert [p.title for p in owner] == [f"NIGHTLY {DATE}: ABORT failed, ABORTED (12)"]
     assert len(webhook.posts) == 8
     recorded = notices(tmp_path)
     assert len(recorded) == 8 and all(row[3] == 1 and row[4] == 1 for row in recorded)

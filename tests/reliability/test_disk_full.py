@@ -160,7 +160,7 @@ def test_a_message_flood_is_cut_at_the_log_cap(tmp_path: Path) -> None:
     assert log.stat().st_size <= cap
     assert f"the log is cut here: it reached its cap of {cap} bytes (AMTFLOW_MAX_LOG_BYTES)" in text
     assert "message(s) after the cut not written" in text
-    assert text.rstrip("\n").endswith("-" * 75) and "Completion Code : DONE" in text
+    assert text.rstrip("\n").endswith("-" * 75) and "Completion Code : DONE (4)" in text
 
 
 def test_a_bad_log_cap_is_a_usage_error(tmp_path: Path) -> None:

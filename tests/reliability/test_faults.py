@@ -50,7 +50,7 @@ def assert_logs_complete(result: RigResult, started: set[str]) -> None:
     for name, text in logs.items():
         for n in range(1, MESSAGES + 1):
             assert text.count(f'"step {n} of {MESSAGES}"') == 1, (name, text)
-        code = "ERROR" if name in result.expected_failures else "DONE"
+        code = "ERROR (11)" if name in result.expected_failures else "DONE (4)"
         assert f"Completion Code : {code}\n" in text, (name, text)
 
 
@@ -138,7 +138,7 @@ async def test_jobs_lost_in_a_restart_end_undefined_and_are_not_restarted(
     logs = result.logs()
     assert set(logs) == set(first)
     for text in logs.values():
-        assert "Completion Code : UNDEFINED" in text
+        assert "Completion Code : UNDEFINED (19)" in text
         assert "amtflow: the server no longer knows this job (404)" in text
         assert "does not start it again by itself" in text
 

@@ -144,7 +144,7 @@ async def test_hostile_answer_fails_the_job_clearly(case: str, tmp_path: Path) -
     assert (outcome.state, outcome.completion_code) == (JobState.FAILED, WEB_SERVER_ERROR)
     assert says in outcome.reason and "\n" not in outcome.reason
     assert len(outcome.reason) < 400 and "Traceback" not in log
-    assert says in log and "Completion Code : WEB_SERVER_ERROR" in log
+    assert says in log and "Completion Code : WEB_SERVER_ERROR (23)" in log
     assert 1 <= server.calls[call] <= most
     assert elapsed < HOSTILE_POLICY.budget + 2
 

@@ -44,9 +44,11 @@ def victim(tmp_path: Path) -> Path:
 def test_a_planted_lock_symlink_is_refused_and_its_target_untouched(
     tmp_path: Path, victim: Path
 ) -> None:
-    link = lock_path(tmp_path / ".amtflow", "NIGHTLY", DATE)
+    state = tmp_path / ".amtflow" / "simulated"  # where a simulated run records by default
+    link = lock_path(state, "NIGHTLY", DATE)
     link.parent.mkdir(parents=True, mode=0o700)
-    (tmp_path / ".amtflow").chmod(0o700)
+    for folder in (tmp_path / ".amtflow", state):
+        folder.chmod(0o700)
     link.symlink_to(victim)
     result = simulated_run(tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -56,8 +58,9 @@ def test_a_planted_lock_symlink_is_refused_and_its_target_untouched(
 
 @pytest.mark.parametrize("dangling", [False, True])
 def test_a_planted_journal_symlink_is_refused(tmp_path: Path, victim: Path, dangling: bool) -> None:
-    state = tmp_path / ".amtflow"
-    state.mkdir(mode=0o700)
+    state = tmp_path / ".amtflow" / "simulated"  # where a simulated run records by default
+    state.mkdir(parents=True, mode=0o700)
+    (tmp_path / ".amtflow").chmod(0o700)
     target = tmp_path / "elsewhere.db" if dangling else victim
     (state / "journal.db").symlink_to(target)
     result = simulated_run(tmp_path)

@@ -67,7 +67,7 @@ JOBS = [
     {"name": "KILLEDJOB", "task": "batch_job", "job_name": "KILLEDJOB", "agent": "amt2"},
     {"name": "R&D_LOAD", "task": "batch_job", "job_name": "RD", "agent": "amt2"},
 ]
-WORDS = {"ok": "OK", "failed": "failed", "killed": "killed", "running": "running"}
+WORDS = {"ok": "ok", "failed": "failed", "killed": "killed", "running": "running"}
 COLOURS = {  # report.css
     "ok": "rgb(46, 125, 50)",
     "failed": "rgb(198, 40, 40)",
@@ -152,7 +152,7 @@ def test_a_bar_per_attempt_in_its_agents_lane_coloured_by_state(mixed, open_repo
         amt2 = page.eval_on_selector_all(
             ".lane:nth-of-type(3) .bar", "els => els.map(e => e.getAttribute('aria-label'))"
         )
-        assert sorted(amt2) == ["KILLEDJOB, attempt 1, killed", "R&D_LOAD, attempt 1, OK"]
+        assert sorted(amt2) == ["KILLEDJOB, attempt 1, killed", "R&D_LOAD, attempt 1, ok"]
         marks = page.eval_on_selector_all(
             ".mark",
             "els => els.map(e => [e.getAttribute('aria-label'), getComputedStyle(e).backgroundColor])",
@@ -182,7 +182,7 @@ def test_hovering_or_focusing_a_bar_shows_its_details(mixed, open_report) -> Non
 
     page.mouse.move(0, 0)
     assert not tip.is_visible()
-    page.focus('.bar[aria-label="EXTRACT, attempt 1, OK"]')
+    page.focus('.bar[aria-label="EXTRACT, attempt 1, ok"]')
     assert tip.is_visible() and "EXTRACT" in tip.inner_text()
 
 
@@ -195,7 +195,7 @@ def test_clicking_a_failed_job_shows_its_log(mixed, open_report) -> None:  # typ
     assert page.locator("#log-title").inner_text() == "Log of REPORT, attempt 2"
     shown = page.locator("#log-text").text_content()
     assert shown == log_file.read_text(encoding="utf-8")
-    assert '"report failed: no data"' in shown and "Completion Code : ERROR" in shown
+    assert '"report failed: no data"' in shown and "Completion Code : ERROR (11)" in shown
     assert page.evaluate("document.getElementById('log-link').href") == log_file.resolve().as_uri()
     page.screenshot(path=str(mixed.folder / "log.png"), full_page=True)
 
@@ -209,7 +209,7 @@ def test_clicking_a_failed_job_shows_its_log(mixed, open_report) -> None:  # typ
 def test_markup_from_a_job_stays_text_nothing_runs_nothing_is_fetched(mixed, open_report) -> None:  # type: ignore[no-untyped-def]
     opened = open_report(mixed.report_html)
     page = opened.page
-    page.click('.bar[aria-label="EXTRACT, attempt 1, OK"]')
+    page.click('.bar[aria-label="EXTRACT, attempt 1, ok"]')
     shown = page.locator("#log-text").text_content()
     extract = next(r for r in mixed.attempts if r.job == "EXTRACT")
     assert shown == Path(extract.log_path or "").read_text(encoding="utf-8")
@@ -493,14 +493,14 @@ def test_late_jobs_and_waits_for_a_start_time_are_shown(tmp_path: Path, open_rep
     assert result.returncode == 0, result.stderr
     opened = open_report(tmp_path / "t.html")
     page = opened.page
-    assert page.locator('.bar.late[aria-label="SLOW, attempt 1, OK, late"]').count() == 1
+    assert page.locator('.bar.late[aria-label="SLOW, attempt 1, ok, late"]').count() == 1
     assert page.locator(".wait").count() == 1
     assert "late: past its deadline (1)" in page.locator("#legend").inner_text()
     assert "waiting for its start time" in page.locator("#legend").inner_text()
-    page.hover('.bar[aria-label="WAITER, attempt 1, OK"]')
+    page.hover('.bar[aria-label="WAITER, attempt 1, ok"]')
     assert "for its start time from" in page.locator("#tip").inner_text()
     assert (
         page.locator("#job-table tbody tr", has_text="SLOW").locator("td").nth(3).inner_text()
-        == "OK, late"
+        == "ok, late"
     )
     assert opened.console == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -78,12 +79,15 @@ def test_kill_from_another_terminal_ends_the_job_killed(
     killed = amtflow("kill", run_id, "LONG", "--state-dir", tmp_path / "state", cwd=tmp_path)
     assert killed.returncode == 0, killed.stderr
     assert "kill sent for LONG" in killed.stdout
+    # the code once, as everywhere: "answered KILLED (3)", never "KILLED (KILLED (3))"
+    answered = re.search(r"the server answered ([A-Z_ ]+) \((\d+)\), ", killed.stdout)
+    assert answered is not None and killed.stdout.count("(") == 2, killed.stdout
     stdout, stderr = runner.communicate(timeout=60)
     assert runner.returncode == 1, stderr
-    assert "LONG killed" in stdout and "AFTER not_run" in stdout
+    assert "LONG killed" in stdout and "AFTER not run" in stdout
     logs = amtflow("logs", run_id, "LONG", "--state-dir", tmp_path / "state", cwd=tmp_path)
     assert logs.returncode == 0
-    assert "Completion Code : KILLED" in logs.stdout
+    assert "Completion Code : KILLED (3)" in logs.stdout
 
 
 def test_kill_is_refused_locally_when_the_agent_forbids_it(

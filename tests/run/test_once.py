@@ -69,3 +69,26 @@ def test_resume_and_refusals_name_the_run_and_its_runner() -> None:
     assert "amtflow abandon r-stale" in refused
     other = decide("NIGHTLY", "2026-11-24", [SUBSET_STALE]).message
     assert "run r-subset-stale of NIGHTLY 2026-11-24 (jobs A) did not finish" in other
+
+
+SIM_OK = PastRun("r-sim-ok", RunState.OK, simulated=True)
+SIM_STALE = PastRun("r-sim-stale", RunState.RUNNING, pid=99, simulated=True)
+
+# A simulated run and a real run of a date are different units (a journal may hold both).
+SIMULATED_TABLE = [
+    ([SIM_OK], False, Action.NEW, None),  # a simulated run never makes the real run "already ran"
+    ([SIM_STALE], False, Action.NEW, None),  # nor blocks it: its simulator died with its runner
+    ([SIM_OK, OK], False, Action.ALREADY_RAN, "r-ok"),
+    ([OK], True, Action.NEW, None),  # and a real run does not stop a simulated try-out
+    ([SIM_OK, OK], True, Action.ALREADY_RAN, "r-sim-ok"),
+    ([SIM_STALE, OK], True, Action.RESUME, "r-sim-stale"),
+]
+
+
+@pytest.mark.parametrize(("past", "simulated", "action", "run_id"), SIMULATED_TABLE)
+def test_simulated_and_real_runs_of_a_date_are_apart(
+    past: list[PastRun], simulated: bool, action: Action, run_id: str | None
+) -> None:
+    decision = decide("NIGHTLY", "2026-11-24", past, simulated=simulated)
+    assert decision.action is action
+    assert (decision.run.run_id if decision.run else None) == run_id

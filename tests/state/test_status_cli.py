@@ -77,7 +77,7 @@ def test_one_run_shows_each_job_with_code_name_and_reason(state_dir: Path) -> No
     assert result.exit_code == 0
     lines = result.output.splitlines()
     report_row = next(line for line in lines if line.strip().startswith("REPORTTEST01 "))
-    assert "failed" in report_row and "11 ERROR" in report_row and "4280" in report_row
+    assert "failed" in report_row and "ERROR (11)" in report_row and "4280" in report_row
     assert "ended with ERROR" in report_row
     assert any(
         "FILENAMETEST" in line and "dependency REPORTTEST01 failed" in line for line in lines

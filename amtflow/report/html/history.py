@@ -20,6 +20,7 @@ from amtflow.runs import JobRunRecord, RunRecord
 from amtflow.state import Journal, duration_seconds, journal_path
 from amtflow.state.files import is_file
 from amtflow.timeofday import format_duration
+from amtflow.wording import shown_zone, state_word
 
 SLOWER = 1.5  # the last duration this many times the median of the earlier ones
 MIN_SLOWER_S = 1.0  # and at least this many seconds more: noise in short jobs is no trend
@@ -123,8 +124,9 @@ def _runs_table(runs: Sequence[HistoryRun]) -> str:
         "<tr>"
         f'<td data-v="{text(h.run.date)}">{text(h.run.date)}</td>'
         f'<td data-v="{text(h.run.run_id)}">{text(h.run.run_id)}</td>'
-        f'<td data-v="{text(h.run.state.value)}">{text(h.run.state.value)}</td>'
-        f'<td data-v="{text(h.run.started_at)}">{text(clock(h.run.started_at, date=True))}</td>'
+        f'<td data-v="{text(h.run.state.value)}">{text(state_word(h.run.state))}</td>'
+        f'<td data-v="{text(h.run.started_at)}">'
+        f"{text(clock(h.run.started_at, date=True, tz=shown_zone(h.run)))}</td>"
         f'<td data-v="{h.duration_s or 0:.3f}">{text(format_duration(h.duration_s))}</td>'
         f'<td data-v="{sum(h.counts.values())}">{text(counts(h.counts))}</td>'
         "</tr>"

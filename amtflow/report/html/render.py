@@ -10,19 +10,11 @@ from amtflow.report.html.document import document, text
 from amtflow.report.html.logs import PageLog
 from amtflow.report.html.page import RunPage
 from amtflow.report.html.timeline import Bar, Mark, Timeline, job_spans
-from amtflow.runs import JobRunRecord
+from amtflow.runs import JobRunRecord, JobState
 from amtflow.timeofday import format_duration
+from amtflow.wording import SIMULATED, local, shown_zone, state_word, zone_name
 
-STATE_WORDS = {
-    "ok": "OK",
-    "failed": "failed",
-    "killed": "killed",
-    "running": "running",
-    "starting": "starting",
-    "pending": "pending",
-    "not_run": "not run",
-    "skipped": "skipped",
-}
+STATE_WORDS = {state.value: state_word(state) for state in JobState}  # amtflow.wording's
 _COLUMNS = (
     ("Job", "text"),
     ("Attempt", "number"),
@@ -30,8 +22,8 @@ _COLUMNS = (
     ("State", "text"),
     ("Critical path", "text"),
     ("Code", "number"),
-    ("Start (UTC)", "text"),
-    ("End (UTC)", "text"),
+    ("Start", "text"),  # local time; the zone is in the header's times and the column titles
+    ("End", "text"),
     ("Duration", "number"),
     ("Batch request id", "number"),
     ("Reason", "text"),
@@ -50,12 +42,16 @@ def run_document(page: RunPage) -> str:
 
 def _header(page: RunPage) -> str:
     summary, run = page.summary, page.summary.run
-    state = "interrupted (its runner is gone)" if summary.stale else run.state.value
+    state = "interrupted (its runner is gone)" if summary.stale else state_word(run.state)
+    state += f", {SIMULATED} (embedded AMT simulator)" if run.simulated else ""
     facts = (
         ("Run", run.run_id),
         ("State", state),
-        ("Started", clock(run.started_at, date=True)),
-        ("Ended", clock(run.ended_at, date=True) if run.ended_at else "still running"),
+        ("Started", clock(run.started_at, date=True, tz=shown_zone(run))),
+        (
+            "Ended",
+            clock(run.ended_at, date=True, tz=shown_zone(run)) if run.ended_at else "still running",
+        ),
         ("Duration", format_duration(summary.duration_s)),
         ("Jobs", counts(summary.counts)),
         ("Definitions", run.definitions),
@@ -117,8 +113,11 @@ def _log_section() -> str:
 
 
 def _table(page: RunPage) -> str:
+    tz = shown_zone(page.summary.run)
+    zone = _zone_of(page.summary.run.started_at, tz)
     head = "".join(
-        f'<th scope="col" data-type="{kind}">{text(name)}</th>' for name, kind in _COLUMNS
+        f'<th scope="col" data-type="{kind}">{text(_titled(name, zone))}</th>'
+        for name, kind in _COLUMNS
     )
     critical = set(page.timeline.critical)
     agents = {bar.record.job: bar.agent for bar in page.timeline.bars}
@@ -130,6 +129,7 @@ def _table(page: RunPage) -> str:
             agents.get(record.job, ""),
             critical,
             page.logs.get((record.job, record.attempt)),
+            tz,
         )
         for record in _table_order(page.attempts)
     )
@@ -145,7 +145,13 @@ def _table_order(attempts: Iterable[JobRunRecord]) -> list[JobRunRecord]:
     return sorted(attempts, key=lambda r: (r.started_at or r.ended_at or "", r.job, r.attempt))
 
 
-def _row(record: JobRunRecord, agent: str, critical: set[str], log: PageLog | None) -> str:
+def _row(
+    record: JobRunRecord,
+    agent: str,
+    critical: set[str],
+    log: PageLog | None,
+    tz: dt.tzinfo | None = None,
+) -> str:
     seconds = _seconds(record)
     code = record.completion_code
     cells = (
@@ -155,8 +161,8 @@ def _row(record: JobRunRecord, agent: str, critical: set[str], log: PageLog | No
         (_state_words(record, f"{record.job}\0late" in critical), record.state.value),
         ("yes" if record.job in critical else "", ""),
         ("" if code is None else code, -1 if code is None else code),
-        (clock(record.started_at), record.started_at or ""),
-        (clock(record.ended_at), record.ended_at or ""),
+        (clock(record.started_at, tz=tz), record.started_at or ""),
+        (clock(record.ended_at, tz=tz), record.ended_at or ""),
         (format_duration(seconds), -1 if seconds is None else f"{seconds:.3f}"),
         (record.batch_request_id or "", record.batch_request_id or -1),
         (record.reason, record.reason),
@@ -230,13 +236,23 @@ def _log(log: PageLog) -> list[object]:
     return [log.text, log.href, log.size, int(log.whole)]
 
 
-def clock(when: str | None, *, date: bool = False) -> str:
-    """An ISO time as ``HH:MM:SS.mmm`` (UTC), with its date in front when asked."""
+def clock(when: str | None, *, date: bool = False, tz: dt.tzinfo | None = None) -> str:
+    """An ISO time as ``HH:MM:SS.mmm`` in local time (``TZ``), with its date and zone in front
+    and behind when asked (``amtflow.wording``: what people see is local, with the zone), or in
+    ``tz`` (the schedule's zone)."""
     if not when:
         return ""
-    moment = dt.datetime.fromisoformat(when).astimezone(dt.timezone.utc)
+    moment = local(dt.datetime.fromisoformat(when), tz)
     shown = moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
-    return f"{moment.date().isoformat()} {shown} UTC" if date else shown
+    return f"{moment.date().isoformat()} {shown} {zone_name(moment)}" if date else shown
+
+
+def _zone_of(when: str | None, tz: dt.tzinfo | None) -> str:
+    return zone_name(local(dt.datetime.fromisoformat(when), tz)) if when else ""
+
+
+def _titled(name: str, zone: str) -> str:
+    return f"{name} ({zone})" if zone and name in ("Start", "End") else name
 
 
 def counts(by_state: Mapping[str, int]) -> str:
