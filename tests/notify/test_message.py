@@ -71,5 +71,5 @@ def test_a_job_an_operator_marked_ok_is_listed_with_who_and_when() -> None:
         NotifyEvent.RUN_OK, RUN, "OK: all 3 jobs ended OK, 1 by an operator's.", [fact]
     )
     assert "Passed by an operator (1):" in message.body
-    assert f"- LOAD: failed, completion code ERROR 11, {said}: ended ERROR (11)" in message.body
+    assert f"- LOAD: failed, completion code ERROR (11), {said}: ended ERROR (11)" in message.body
     assert "Failed jobs" not in message.body
