@@ -16,6 +16,7 @@ from pathlib import Path
 from amtflow.batch import BatchClient
 from amtflow.engine.attempt import Attempt, AttemptResult
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
+from amtflow.engine.launch import TaskIdCommit
 from amtflow.engine.resume import Resume, resume_points, retries
 from amtflow.engine.timing import Deadlines, missed_start, wait_for_start
 from amtflow.model import Agent, Condition, Dependency
@@ -53,6 +54,7 @@ class Engine:
         # would register a callback on each of them every time one ends.
         self.ended: asyncio.Queue[asyncio.Task[JobOutcome]] = asyncio.Queue()
         self.interrupted = False
+        self.task_ids = TaskIdCommit(ctx.recorder, ctx.run_id)  # one fsync per tick of Starts
 
     async def run(self) -> dict[str, JobOutcome]:
         """Run every job of the plan (carrying on from ``resume`` records) to an outcome each."""
@@ -194,7 +196,13 @@ class Engine:
                 return AttemptResult(JobState.NOT_RUN, None, missed)
             task_id = record.task_id if record else None
             attempt = Attempt(
-                self.ctx, planned, number, agent, self.clients[agent.name], task_id=task_id
+                self.ctx,
+                planned,
+                number,
+                agent,
+                self.clients[agent.name],
+                task_id=task_id,
+                task_ids=self.task_ids,
             )
             if record and record.batch_request_id is not None and record.log_path:
                 return await attempt.reattach(record.batch_request_id, Path(record.log_path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -45,6 +45,8 @@ class Recorder(Protocol):
 
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None: ...
 
+    def new_attempts(self, rows: Sequence[tuple[str, str, int, str]]) -> None: ...
+
     def set_batch_request_id(
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
     ) -> None: ...
@@ -75,6 +77,10 @@ class NullRecorder:
 
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
         pass
+
+    def new_attempts(self, rows: Sequence[tuple[str, str, int, str]]) -> None:
+        for row in rows:
+            self.new_attempt(*row)
 
     def set_batch_request_id(
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str

@@ -14,11 +14,12 @@ millisecond (see ``schema`` on durability).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +37,10 @@ from amtflow.state.rows import JOB_COLUMNS, RUN_COLUMNS, job_run_record, run_rec
 from amtflow.state.schema import connect, connect_read_only
 
 DB_NAME = "journal.db"
+_NEW_ATTEMPT = (
+    "INSERT INTO job_runs (run_id, job, attempt, task_id, state, started_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def utc_now() -> str:
@@ -176,15 +181,29 @@ class Journal:
 
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
         """Commit a new attempt (STARTING, with its taskId) before its Start is sent."""
+        self.new_attempts([(run_id, job, attempt, task_id)])
+
+    def new_attempts(self, rows: Sequence[tuple[str, str, int, str]]) -> None:
+        """Commit new attempts (run id, job, attempt, taskId: each STARTING) in one durable
+        transaction, one fsync for them all, before any of their Starts is sent. All or none:
+        StateError names the first attempt that could not be recorded."""
         self._sync(full=True)
+        now = utc_now()
+        starting = JobState.STARTING.value
         try:
-            self._conn.execute(
-                "INSERT INTO job_runs (run_id, job, attempt, task_id, state, started_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, job, attempt, task_id, JobState.STARTING.value, utc_now()),
-            )
+            self._conn.execute("BEGIN IMMEDIATE")
+            for run_id, job, attempt, task_id in rows:
+                try:
+                    self._conn.execute(_NEW_ATTEMPT, (run_id, job, attempt, task_id, starting, now))
+                except sqlite3.Error as exc:
+                    raise self._error(_integrity(run_id, job, attempt, exc), exc) from exc
+            self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise self._error(_integrity(run_id, job, attempt, exc), exc) from exc
+            raise self._error("cannot record new attempts", exc) from exc
+        finally:
+            if self._conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
 
     def set_batch_request_id(
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
