@@ -1,7 +1,7 @@
 """The durable run journal: every run, every job attempt, written the moment it happens.
 
-Write order is the point (docs/architecture.md, "The journal's promise"): ``new_attempt``
-commits the taskId before the Start is sent, ``set_batch_request_id`` commits the batchRequestId
+Write order is the point (docs/architecture.md, "The journal's promise"): ``new_attempts``
+commits the taskIds of the Starts ready together (group commit) before any of them is sent, ``set_batch_request_id`` commits the batchRequestId
 as soon as it comes back, and each state change is committed as it happens, each in its own
 transaction. A run killed at any instant leaves the journal saying exactly how far it got, so
 ``resume`` can re-attach (repeating a Start with the same taskId never starts a second job)
