@@ -192,12 +192,23 @@ def child_env(amtflow_path: str | None = None) -> dict[str, str]:
     return env
 
 
-def amtflow_argv(folder: Path, schedule: Path, concurrency: int) -> list[str]:
+# The loader's limits against hostile files (4 MB and 250,000 YAML nodes per file, about 18,000
+# jobs: issue 11) refuse one schedule of 100,000 jobs. Past 10,000 jobs the child lifts them in
+# its own process, so that the engine can be measured at that scale; amtflow itself is unchanged.
+LIFTED_LIMITS = (
+    "import amtflow.definitions.yamlload as y; "
+    "y.MAX_BYTES = 1 << 30; y.MAX_NODES = 10**8; "
+    "from amtflow.cli import main; main()"
+)
+LOADER_LIMIT_JOBS = 10_000
+
+
+def amtflow_argv(folder: Path, schedule: Path, concurrency: int, jobs: int = 0) -> list[str]:
     """The ``amtflow run`` command line of one measured child."""
+    lifted = ["-c", LIFTED_LIMITS] if jobs > LOADER_LIMIT_JOBS else ["-m", "amtflow"]
     return [
         sys.executable,
-        "-m",
-        "amtflow",
+        *lifted,
         "--traceback",
         "run",
         str(schedule),
@@ -220,7 +231,7 @@ def measure_amtflow(jobs: int, concurrency: int, amtflow_path: str | None = None
         with start_simulator(ZERO_DURATION, folder) as simulator:
             schedule = folder / "bench.yaml"
             schedule.write_text(definitions_yaml(simulator.url, jobs, concurrency))
-            argv = amtflow_argv(folder, schedule, concurrency)
+            argv = amtflow_argv(folder, schedule, concurrency, jobs)
             with open(folder / "stdout.txt", "w+") as stdout:
                 usage = run_measured(argv, stdout=stdout, cwd=folder, env=child_env(amtflow_path))
                 stdout.seek(0)
