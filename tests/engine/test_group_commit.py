@@ -36,7 +36,7 @@ class WatchedServer(FakeServer):
     timeline: Timeline
 
     def start(self, request: StartRequest) -> JobStatus:
-        self.timeline.append(("start", request.job_name))
+        self.timeline.append(("start", request.task.name))
         return super().start(request)
 
 
@@ -93,7 +93,7 @@ async def test_each_start_carries_the_task_id_the_journal_committed(tmp_path: Pa
     ctx = RunContext(run.run_id, "NIGHTLY", DATE, tmp_path / "logs", recorder=journal, poll=FAST)
     plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
     await Engine(ctx, plan, defs.agents, {"amt": server.client()}).run()
-    sent = {fake.request.job_name: fake.request.task_id for fake in server.jobs.values()}
+    sent = {fake.request.task.name: fake.request.task_id for fake in server.jobs.values()}
     recorded = {name: r.task_id for name, r in journal.latest_attempts(run.run_id).items()}
     assert sent == recorded
 
