@@ -42,7 +42,9 @@ class SimulatorProcess:
     def stop(self) -> dict[str, int]:
         """Stop the simulator; the requests it received, by endpoint (``Start``, ``MonitorJob``)."""
         self.process.send_signal(signal.SIGTERM)
-        out, _ = self.process.communicate(timeout=30)
+        # counting and shutting down after 100,000 jobs (400,000 requests) takes minutes on a
+        # loaded machine: the figures of a finished child are not thrown away for that
+        out, _ = self.process.communicate(timeout=900)
         lines = out.strip().splitlines()
         return json.loads(lines[-1]) if lines else {}
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from amtflow.batch import BatchClient
 from amtflow.engine.attempt import Attempt, AttemptResult
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
+from amtflow.engine.launch import TaskIdCommit
 from amtflow.engine.operator import OperatorDesk, held_back_by
 from amtflow.engine.resume import Resume, resume_points, retries
 from amtflow.engine.timing import Deadlines, missed_start, wait_for_start
@@ -69,6 +70,7 @@ class Engine:
             for dep in job.depends_on:
                 self.dependents[dep.job].append(job.name)
         self.sorter = self._sorter()
+        self.task_ids = TaskIdCommit(ctx.recorder, ctx.run_id)  # one fsync per tick of Starts
 
     def _sorter(self) -> graphlib.TopologicalSorter[str]:
         """A sorter over the whole plan; jobs already settled are marked done as they turn
@@ -314,7 +316,13 @@ class Engine:
                 return AttemptResult(JobState.NOT_RUN, None, missed)
             task_id = record.task_id if record else None
             attempt = Attempt(
-                self.ctx, planned, number, agent, self.clients[agent.name], task_id=task_id
+                self.ctx,
+                planned,
+                number,
+                agent,
+                self.clients[agent.name],
+                task_id=task_id,
+                task_ids=self.task_ids,
             )
             if record and record.batch_request_id is not None and record.log_path:
                 return await attempt.reattach(record.batch_request_id, Path(record.log_path))

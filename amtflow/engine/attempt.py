@@ -21,6 +21,7 @@ from amtflow import batch
 from amtflow.batch import BatchClient, JobStatus
 from amtflow.engine.context import JobEvent, RunContext
 from amtflow.engine.forms import log_header, start_request
+from amtflow.engine.launch import TaskIdCommit
 from amtflow.errors import AmtError, Conflict, NotFound, StateError
 from amtflow.joblog import JobLog, log_path
 from amtflow.model import Agent
@@ -57,8 +58,10 @@ class Attempt:
         client: BatchClient,
         *,
         task_id: str | None = None,
+        task_ids: TaskIdCommit | None = None,
     ) -> None:
         self.ctx, self.planned, self.number = ctx, planned, number
+        self.task_ids = task_ids or TaskIdCommit(ctx.recorder, ctx.run_id)
         self.agent, self.client = agent, client
         self.repeated = task_id is not None  # a Start sent before, whose answer was never read
         self.task_id = task_id or str(uuid.uuid4())
@@ -76,11 +79,11 @@ class Attempt:
 
     async def run(self) -> AttemptResult:
         """Start the job and watch it to its end; on cancellation, kill it if the agent allows."""
+        interrupted = False
         if not self.repeated:
-            self.ctx.recorder.new_attempt(self.ctx.run_id, self.job, self.number, self.task_id)
+            interrupted = await self.task_ids.record(self.job, self.number, self.task_id)
         self._emit(JobState.STARTING)
         start = asyncio.ensure_future(self.client.start(start_request(self.planned, self.task_id)))
-        interrupted = False
         answer: JobStatus | AmtError
         try:
             # Shielded: once sent, a Start's answer is worth waiting for, so that an interrupt

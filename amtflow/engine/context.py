@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -45,6 +45,12 @@ class Recorder(Protocol):
 
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None: ...
 
+    def new_attempts(
+        self, rows: Sequence[tuple[str, str, int, str]]
+    ) -> Mapping[tuple[str, int], OperatorRecord]:
+        """Record the rows in one durable transaction; answer those an operator withheld."""
+        ...
+
     def set_batch_request_id(
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
     ) -> None: ...
@@ -75,6 +81,11 @@ class NullRecorder:
 
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
         pass
+
+    def new_attempts(
+        self, rows: Sequence[tuple[str, str, int, str]]
+    ) -> Mapping[tuple[str, int], OperatorRecord]:
+        return {}
 
     def set_batch_request_id(
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str

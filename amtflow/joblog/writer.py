@@ -12,6 +12,7 @@ floods a job with messages gets a line saying where the log was cut, not a full 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -49,7 +50,7 @@ class JobLog:
     def __init__(
         self,
         path: Path,
-        stream: IO[str] | None,
+        stream: _AppendOnly | None,
         batch_request_id: int,
         started_at: dt.datetime,
         max_bytes: int = DEFAULT_MAX_BYTES,
@@ -150,13 +151,15 @@ class JobLog:
 
         Streamed, line by line: memory does not grow with the log.
         """
-        self._close()
+        source = self._stream.detach() if self._stream is not None else None
+        self._stream = None
         ending = Ending(code_text(completion_code_), ended_at)
         extra = []
         if self.dropped:
             extra.append(layout.note_line(f"{self.dropped} message(s) after the cut not written"))
             self.dropped = 0
-        _rewrite(self.path, lambda head: _final_header(head, self._started_at, ending), extra)
+        header = functools.partial(_final_header, started_at=self._started_at, ending=ending)
+        _rewrite(self.path, header, extra, source)
 
     def close(self) -> None:
         """Close the file handle without finishing the log (it stays a running log)."""
@@ -181,12 +184,10 @@ class JobLog:
         except OSError as exc:
             raise StateError(f"cannot write job log {self.path}: {exc.strerror}") from exc
 
-    def _close(self) -> None:
-        self.close()
-        self._stream = None
-
 
 def _make_private_dirs(directory: Path) -> None:
+    if directory.is_dir():  # every job but the first of a day: one stat, not one per parent
+        return
     missing = [d for d in (directory, *directory.parents) if not d.exists()]
     for folder in reversed(missing):
         try:
@@ -198,7 +199,7 @@ def _make_private_dirs(directory: Path) -> None:
             raise StateError(f"cannot create log folder {folder}: {exc.strerror}") from exc
 
 
-def _open_new(path: Path) -> tuple[Path, IO[str]]:
+def _open_new(path: Path) -> tuple[Path, _AppendOnly]:
     for number in range(1, 1000):
         candidate = path if number == 1 else path.with_name(f"{path.stem}~{number}{path.suffix}")
         try:
@@ -208,19 +209,49 @@ def _open_new(path: Path) -> tuple[Path, IO[str]]:
     raise StateError(f"cannot create job log {path}: too many logs of that name")
 
 
-def _open_append(path: Path) -> IO[str]:
+def _open_append(path: Path) -> _AppendOnly:
     return _open_private(path, os.O_APPEND)
 
 
-def _open_private(path: Path, flags: int) -> IO[str]:
+class _AppendOnly:
+    """A log's descriptor, written with ``os.write``: each ``write`` reaches the file at once
+    (as a flushed text stream would) without the buffer, the terminal check and the seeks a
+    text stream costs at each open, once per job."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def write(self, text: str) -> None:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(self._fd, data) :]
+
+    def flush(self) -> None:
+        pass  # unbuffered
+
+    def close(self) -> None:
+        fd = self.detach()
+        if fd is not None:
+            os.close(fd)
+
+    def detach(self) -> int | None:
+        """The descriptor, now the caller's to read (it is open for reading too) and close;
+        None once closed."""
+        fd, self._fd = self._fd, -1
+        return fd if fd >= 0 else None
+
+
+def _open_private(path: Path, flags: int) -> _AppendOnly:
     try:
-        fd = os.open(path, flags | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+        fd = os.open(
+            path, flags | os.O_RDWR | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), FILE_MODE
+        )
     except FileExistsError:
         raise
     except OSError as exc:
         raise StateError(f"cannot open job log {path}: {exc.strerror}") from exc
     os.fchmod(fd, FILE_MODE)
-    return os.fdopen(fd, "a", encoding="utf-8", newline="\n")
+    return _AppendOnly(fd)
 
 
 def _read_text(path: Path) -> str:
@@ -273,13 +304,21 @@ def _replaced(line: str, replacements: dict[str, str]) -> str:
     return line
 
 
-def _rewrite(path: Path, header: Callable[[list[str]], list[str]], extra: list[str]) -> None:
+def _rewrite(
+    path: Path,
+    header: Callable[[list[str]], list[str]],
+    extra: list[str],
+    source_fd: int | None = None,
+) -> None:
     """Copy the log to a private temporary file, line by line, with ``header`` applied to its
-    header, ``extra`` lines added below its messages and the closing rule; then replace it."""
+    header, ``extra`` lines added below its messages and the closing rule; then replace it.
+
+    ``source_fd``: the running log's own descriptor (closed here), read instead of opening the
+    file again."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-        with _open_source(path) as source:
+        with _open_source(path, source_fd) as source:
             head = header(_read_header(path, source))
             fd = os.open(temporary, flags, FILE_MODE)
             os.fchmod(fd, FILE_MODE)
@@ -295,9 +334,15 @@ def _rewrite(path: Path, header: Callable[[list[str]], list[str]], extra: list[s
         raise StateError(f"cannot finish job log {path}: {exc.strerror}") from exc
 
 
-def _open_source(path: Path) -> IO[str]:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    return os.fdopen(fd, encoding="utf-8", errors="replace", newline="\n")
+def _open_source(path: Path, fd: int | None = None) -> IO[str]:
+    if fd is None:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.fdopen(fd, encoding="utf-8", errors="replace", newline="\n")
+    except OSError:
+        os.close(fd)
+        raise
 
 
 def _read_header(path: Path, source: IO[str]) -> list[str]:

@@ -194,10 +194,16 @@ def recorded_plan(run: RunRecord, environ: Mapping[str, str]) -> RecordedPlan:
     return RecordedPlan.of(spec, plan, definitions)
 
 
+_AS_IS = frozenset((str, int, float, bool, type(None)))  # exact types: a str enum is not one
+
+
 def to_data(value: Any) -> Any:
     """A dataclass tree as JSON-ready data (enums by value, dates as ISO text, sets sorted)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if type(value) in _AS_IS:  # most leaves: answered first, a plan has ~50 of them a job
+        return value
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: to_data(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, (dt.date, dt.time)):
@@ -211,6 +217,17 @@ def to_data(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(key): to_data(item) for key, item in value.items()}
     return value
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type (None for any other type), looked up once a type."""
+    if cls not in _FIELD_NAMES:
+        fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else None
+        _FIELD_NAMES[cls] = tuple(f.name for f in fields) if fields is not None else None
+    return _FIELD_NAMES[cls]
 
 
 def from_data(cls: type[T], data: Mapping[str, Any]) -> T:

@@ -1,7 +1,7 @@
 """The durable run journal: every run, every job attempt, written the moment it happens.
 
-Write order is the point (docs/architecture.md, "The journal's promise"): ``new_attempt``
-commits the taskId before the Start is sent, ``set_batch_request_id`` commits the batchRequestId
+Write order is the point (docs/architecture.md, "The journal's promise"): ``new_attempts``
+commits the taskIds of the Starts ready together (group commit) before any of them is sent, ``set_batch_request_id`` commits the batchRequestId
 as soon as it comes back, and each state change is committed as it happens, each in its own
 transaction. A run killed at any instant leaves the journal saying exactly how far it got, so
 ``resume`` can re-attach (repeating a Start with the same taskId never starts a second job)
@@ -14,6 +14,7 @@ millisecond (see ``schema`` on durability).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -45,6 +46,10 @@ from amtflow.state.rows import JOB_COLUMNS, RUN_COLUMNS, job_run_record, run_rec
 from amtflow.state.schema import connect, connect_read_only
 
 DB_NAME = "journal.db"
+_NEW_ATTEMPT = (
+    "INSERT INTO job_runs (run_id, job, attempt, task_id, state, started_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def utc_now() -> str:
@@ -186,23 +191,47 @@ class Journal:
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
         """Commit a new attempt (STARTING, with its taskId) before its Start is sent.
 
+        ``StartWithheld`` when an operator's action keeps it from starting (``new_attempts``).
+        """
+        withheld = self.new_attempts([(run_id, job, attempt, task_id)])
+        if withheld:
+            raise StartWithheld(next(iter(withheld.values())))
+
+    def new_attempts(
+        self, rows: Sequence[tuple[str, str, int, str]]
+    ) -> dict[tuple[str, int], OperatorRecord]:
+        """Commit new attempts (run id, job, attempt, taskId: each STARTING) in one durable
+        transaction, one fsync for them all, before any of their Starts is sent. All or none:
+        StateError names the first attempt that could not be recorded.
+
         A first attempt is recorded only if no operator holds or skips the job, a retry only if
-        no operator marked it OK, checked in the same transaction (``StartWithheld`` then): an
-        operator's action either comes first or is refused.
+        no operator marked it OK, checked in the same transaction: an operator's action either
+        comes first or is refused. Answers the attempts so withheld, (job, attempt) -> action;
+        they are not recorded and their Starts must not be sent.
         """
         self._sync(full=True)
+        now = utc_now()
+        starting = JobState.STARTING.value
         try:
-            with actions.write_transaction(self._conn):
+            self._conn.execute("BEGIN IMMEDIATE")
+            withheld: dict[tuple[str, int], OperatorRecord] = {}
+            for run_id, job, attempt, task_id in rows:
                 blocked = actions.withheld(self._conn, run_id, job, attempt)
                 if blocked is not None:
-                    raise StartWithheld(blocked)
-                self._conn.execute(
-                    "INSERT INTO job_runs (run_id, job, attempt, task_id, state, started_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, job, attempt, task_id, JobState.STARTING.value, utc_now()),
-                )
+                    withheld[(job, attempt)] = blocked
+                    continue
+                try:
+                    self._conn.execute(_NEW_ATTEMPT, (run_id, job, attempt, task_id, starting, now))
+                except sqlite3.Error as exc:
+                    raise self._error(_integrity(run_id, job, attempt, exc), exc) from exc
+            self._conn.execute("COMMIT")
+            return withheld
         except sqlite3.Error as exc:
-            raise self._error(_integrity(run_id, job, attempt, exc), exc) from exc
+            raise self._error("cannot record new attempts", exc) from exc
+        finally:
+            if self._conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
 
     def set_batch_request_id(
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str

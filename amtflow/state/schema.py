@@ -7,8 +7,9 @@ A database from a newer amtflow is refused rather than guessed at.
 
 Durability: WAL mode. The one write that guards "never start a job twice" runs at
 ``synchronous=FULL``: the taskId committed before its Start is sent is on disk, not only in the
-OS cache, before the Start goes out. Every other write (the batchRequestId, state changes, the
-last message seq) runs at NORMAL: in WAL mode that is safe against a crash of amtflow (SIGKILL),
+OS cache, before the Start goes out; the Starts of one loop tick share one such commit
+(``engine/launch.py``: group commit, one fsync for the lot). Every other write (the
+batchRequestId, state changes, the last message seq) runs at NORMAL: in WAL mode that is safe against a crash of amtflow (SIGKILL),
 and what a power cut may lose of them is rebuilt by ``resume``, which repeats a Start with its
 recorded taskId (the server answers the same batchRequestId) or re-monitors the job. FULL costs an
 fsync per commit (about 0.2-0.5 ms here), NORMAL almost nothing (bench/run.py).

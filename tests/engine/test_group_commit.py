@@ -1,0 +1,142 @@
+"""Group commit: the taskIds of the Starts ready in one loop tick are committed in one durable
+transaction, and none of those Starts is sent before that commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from amtflow.batch import JobStatus, StartRequest
+from amtflow.engine import Engine
+from amtflow.engine.context import NullRecorder, RunContext
+from amtflow.engine.launch import TaskIdCommit
+from amtflow.errors import StateError
+from amtflow.plan import make_plan
+from amtflow.runs import OperatorRecord
+from amtflow.state import Journal
+from tests.engine.fake import FakeServer
+from tests.engine.test_engine import DATE, FAST, definitions, job
+
+Timeline = list[tuple[str, object]]
+
+
+class WatchedJournal(Journal):
+    """The real journal, telling a shared timeline what each commit of taskIds held."""
+
+    timeline: Timeline
+
+    def new_attempts(
+        self, rows: Sequence[tuple[str, str, int, str]]
+    ) -> dict[tuple[str, int], OperatorRecord]:
+        withheld = super().new_attempts(rows)
+        self.timeline.append(("commit", [row[1] for row in rows]))
+        return withheld
+
+
+class WatchedServer(FakeServer):
+    timeline: Timeline
+
+    def start(self, request: StartRequest) -> JobStatus:
+        self.timeline.append(("start", request.task.name))
+        return super().start(request)
+
+
+async def run_journalled(tmp_path: Path, count: int, slots: int) -> tuple[Timeline, Journal, str]:
+    timeline: Timeline = []
+    journal = WatchedJournal.open(tmp_path / "state")
+    journal.timeline = timeline
+    server = WatchedServer()
+    server.timeline = timeline
+    defs = definitions(*(job(f"J{i:02d}") for i in range(count)), max_concurrent_jobs=slots)
+    run = journal.begin_run("NIGHTLY", DATE, definitions="d.yaml", digest="x")
+    ctx = RunContext(
+        run_id=run.run_id,
+        schedule="NIGHTLY",
+        date=DATE,
+        log_dir=tmp_path / "logs",
+        recorder=journal,
+        poll=FAST,
+    )
+    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
+    outcomes = await Engine(ctx, plan, defs.agents, {"amt": server.client()}).run()
+    assert all(o.ok for o in outcomes.values())
+    assert sum(server.starts.values()) == count
+    return timeline, journal, run.run_id
+
+
+async def test_a_wave_of_starts_shares_one_commit_made_before_any_of_them_is_sent(
+    tmp_path: Path,
+) -> None:
+    timeline, journal, run_id = await run_journalled(tmp_path, count=30, slots=10)
+    commits = [jobs for kind, jobs in timeline if kind == "commit"]
+    assert isinstance(commits[0], list) and len(commits[0]) == 10  # the first wave: one commit
+    assert len(commits) < 30  # fewer transactions (fsyncs) than jobs
+    committed: set[object] = set()
+    for kind, what in timeline:
+        if kind == "commit":
+            assert isinstance(what, list)
+            committed.update(what)
+        else:
+            assert what in committed, f"{what} was sent before its taskId was committed"
+    recorded = journal.latest_attempts(run_id)
+    assert sorted(recorded) == [f"J{i:02d}" for i in range(30)]
+    assert all(r.task_id and r.state.value == "ok" for r in recorded.values())
+
+
+async def test_each_start_carries_the_task_id_the_journal_committed(tmp_path: Path) -> None:
+    timeline: Timeline = []
+    journal = WatchedJournal.open(tmp_path / "state")
+    journal.timeline = timeline
+    server = WatchedServer()
+    server.timeline = timeline
+    defs = definitions(*(job(f"J{i}") for i in range(12)), max_concurrent_jobs=5)
+    run = journal.begin_run("NIGHTLY", DATE, definitions="d.yaml", digest="x")
+    ctx = RunContext(run.run_id, "NIGHTLY", DATE, tmp_path / "logs", recorder=journal, poll=FAST)
+    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
+    await Engine(ctx, plan, defs.agents, {"amt": server.client()}).run()
+    sent = {fake.request.task.name: fake.request.task_id for fake in server.jobs.values()}
+    recorded = {name: r.task_id for name, r in journal.latest_attempts(run.run_id).items()}
+    assert sent == recorded
+
+
+async def test_a_failed_commit_sends_none_of_the_starts_of_its_tick(tmp_path: Path) -> None:
+    class FullDisk(NullRecorder):
+        def new_attempts(
+            self, rows: Sequence[tuple[str, str, int, str]]
+        ) -> dict[tuple[str, int], OperatorRecord]:
+            raise StateError("state db: database or disk is full")
+
+    server = FakeServer()
+    defs = definitions(*(job(f"J{i}") for i in range(6)), max_concurrent_jobs=6)
+    ctx = RunContext("r1", "NIGHTLY", DATE, tmp_path / "logs", recorder=FullDisk(), poll=FAST)
+    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
+    with pytest.raises(StateError, match="disk is full"):
+        await Engine(ctx, plan, defs.agents, {"amt": server.client()}).run()
+    assert sum(server.starts.values()) == 0
+
+
+async def test_an_attempt_interrupted_while_its_task_id_is_committed_still_learns_it_is_on_disk() -> (
+    None
+):
+    batches: list[list[str]] = []
+
+    class Batches(NullRecorder):
+        def new_attempts(
+            self, rows: Sequence[tuple[str, str, int, str]]
+        ) -> dict[tuple[str, int], OperatorRecord]:
+            batches.append([row[1] for row in rows])
+            return {}
+
+    commit = TaskIdCommit(Batches(), "r1")
+    tasks = [asyncio.ensure_future(commit.record(name, 1, f"t-{name}")) for name in "ABC"]
+    await asyncio.sleep(0)  # each has queued its row; the commit runs in the next tick
+    tasks[1].cancel()
+    results = await asyncio.gather(*tasks)
+    # one transaction for the three; B, interrupted meanwhile, is told so once its row is
+    # committed (its Start is then sent and killed, as for an interrupt during the Start)
+    assert batches == [["A", "B", "C"]]
+    assert results == [False, True, False]
+    assert commit.commits == 1
