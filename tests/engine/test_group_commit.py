@@ -15,7 +15,7 @@ from amtflow.engine.context import NullRecorder, RunContext
 from amtflow.engine.launch import TaskIdCommit
 from amtflow.errors import StateError
 from amtflow.plan import make_plan
-from amtflow.runs import OperatorRecord
+from amtflow.runs import OperatorAction, OperatorRecord, StartWithheld
 from amtflow.state import Journal
 from tests.engine.fake import FakeServer
 from tests.engine.test_engine import DATE, FAST, definitions, job
@@ -140,3 +140,22 @@ async def test_an_attempt_interrupted_while_its_task_id_is_committed_still_learn
     assert batches == [["A", "B", "C"]]
     assert results == [False, True, False]
     assert commit.commits == 1
+
+
+async def test_an_attempt_an_operator_withheld_in_the_commit_is_told_so_and_the_others_go_on(
+    tmp_path: Path,
+) -> None:
+    """Group commit and operator actions meet in one transaction: a job held just before the
+    commit of its tick is not recorded and must not be started; the rest of the tick is."""
+    journal = Journal.open(tmp_path / "state")
+    run_id = journal.begin_run("NIGHTLY", DATE, definitions="s.yaml", digest="d").run_id
+    with Journal.open(tmp_path / "state") as operator:  # a second terminal
+        held = operator.record_operator_actions(run_id, ["B"], OperatorAction.HOLD, "alice")
+    commit = TaskIdCommit(journal, run_id)
+    tasks = [asyncio.ensure_future(commit.record(name, 1, f"t-{name}")) for name in "ABC"]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[0] is False and results[2] is False
+    assert isinstance(results[1], StartWithheld) and results[1].record == held[0]
+    assert sorted(journal.latest_attempts(run_id)) == ["A", "C"]
+    assert commit.commits == 1
+    journal.close()
