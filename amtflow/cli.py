@@ -705,8 +705,10 @@ def _operator_command(name: str, action: str, help_text: str) -> None:
     """``amtflow hold|release|skip RUN JOB...``: record the action for the run's runner."""
 
     @cli.command(name, help=help_text)
-    @click.argument("run_id", metavar="RUN")
-    @click.argument("jobs", metavar="JOB...", nargs=-1, required=True)
+    @click.argument("run_id", metavar="RUN", shell_complete=_complete_runs)
+    @click.argument(
+        "jobs", metavar="JOB...", nargs=-1, required=True, shell_complete=_complete_jobs
+    )
     @_state_dir_option
     def command(run_id: str, jobs: tuple[str, ...], state_dir: Path) -> int:
         from amtflow.operate import record_action
@@ -734,8 +736,8 @@ _operator_command(
 
 
 @cli.command("mark-ok")
-@click.argument("run_id", metavar="RUN")
-@click.argument("jobs", metavar="JOB...", nargs=-1, required=True)
+@click.argument("run_id", metavar="RUN", shell_complete=_complete_runs)
+@click.argument("jobs", metavar="JOB...", nargs=-1, required=True, shell_complete=_complete_jobs)
 @_state_dir_option
 @_json_option
 @_junit_option

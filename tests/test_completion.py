@@ -54,7 +54,8 @@ def test_the_completion_script_is_printed_for_each_shell(tmp_path: Path, shell: 
 
 def test_command_names_complete(tmp_path: Path) -> None:
     assert complete("amtflow sta", tmp_path) == ["status"]
-    assert set(complete("amtflow re", tmp_path)) == {"resume", "rerun", "report"}
+    assert set(complete("amtflow re", tmp_path)) == {"resume", "rerun", "report", "release"}
+    assert complete("amtflow mark", tmp_path) == ["mark-ok"]
     assert complete("amtflow logs pu", tmp_path) == ["purge"]
 
 
@@ -74,6 +75,9 @@ def test_run_ids_and_job_names_complete_from_the_journal(tmp_path: Path) -> None
     assert set(offered) == {nightly, weekly}
     assert complete(f"amtflow status {nightly[:-3]}", tmp_path) == [nightly]
     assert complete(f"amtflow kill {nightly} RE", tmp_path) == ["REPORT"]
+    for operator_command in ("hold", "release", "skip", "mark-ok"):
+        assert complete(f"amtflow {operator_command} {nightly[:-3]}", tmp_path) == [nightly]
+        assert complete(f"amtflow {operator_command} {nightly} EXTRACT MA", tmp_path) == ["MAIL"]
     assert set(complete(f"amtflow logs show {nightly} ", tmp_path)) == {"EXTRACT", "REPORT", "MAIL"}
     # the state dir given on the command line is the one read
     assert complete("amtflow status --state-dir elsewhere ", tmp_path) == []
