@@ -37,11 +37,15 @@ PASSWORD = "rig-Pa55word"
 MESSAGES = 3  # messages each job writes
 FAILING_EVERY = 97  # every 97th job ends 11 ERROR (its dependents are not run)
 
-# Small delays so that the tests take seconds; enough attempts that 35 % faulty calls in a row
-# do not exhaust them: 0.35 ** 12 ~ 3e-6 per call.
+# Small delays so that the tests take seconds. Enough attempts that a call survives both the
+# worst of test_faults: a 2 s outage (every call dropped) costs up to 7 attempts of this back-off
+# (ceilings 0.1, 0.2, 0.4, 0.8, 1.0, ...; each wait half to all of its ceiling), and after it
+# 35 % of calls still fail (1 - 0.8 * 0.9 * 0.95 * 0.95). With 12 attempts the ~100 calls in flight
+# during the outage each had 0.35 ** 5 ~ 5e-3 to exhaust the rest: a failed job in about one run
+# of three under load (CI, 2026-11-24). With 24: 0.35 ** 17 ~ 2e-8 per call.
 FAST_RETRIES = RetryPolicy(
-    max_attempts=12,
-    budget=30.0,
+    max_attempts=24,
+    budget=60.0,
     base_delay=0.1,
     max_delay=1.0,
     retry_after_cap=2.0,
