@@ -25,7 +25,6 @@ from amtflow.runs import Abandoned, AbandonedJob, JobRunRecord, JobState, RunRec
 from amtflow.state import Journal, RunLock
 from amtflow.wording import code_text
 
-MIN_PREFIX = 4  # characters of a run id abandon takes: it kills, so a slip must not name a run
 KILL_GRACE_S = 10.0  # how long to wait for the server to confirm each kill
 POLL_S = 0.2
 
@@ -36,10 +35,6 @@ async def abandon_run(
     environ: Mapping[str, str] | None = None,
 ) -> Abandoned:
     """Kill what may be killed of run ``run_ref``, list what goes on, record the run ABANDONED."""
-    if len(run_ref) < MIN_PREFIX:
-        raise StateError(
-            f"run '{run_ref}': give at least {MIN_PREFIX} characters of the run id to abandon it"
-        )
     with Journal.open(state_dir) as journal:
         run = journal.run(run_ref)
         date = dt.date.fromisoformat(run.date)

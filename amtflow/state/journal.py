@@ -52,6 +52,18 @@ _NEW_ATTEMPT = (
 )
 
 
+MIN_RUN_PREFIX = 4  # a slip of one to three characters must not name a run to kill or abandon
+
+
+def check_run_prefix(run_ref: str) -> None:
+    """StateError unless ``run_ref`` is long enough to name a run by the start of its id."""
+    if len(run_ref) < MIN_RUN_PREFIX:
+        raise StateError(
+            f"run '{run_ref}': give at least {MIN_RUN_PREFIX} characters of the run id "
+            "(amtflow status lists the runs)"
+        )
+
+
 def utc_now() -> str:
     """Now as ISO-8601 UTC with its zone, to the millisecond (sortable as text)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
@@ -405,10 +417,12 @@ class Journal:
         return [run_record(row) for row in rows]
 
     def run(self, run_id: str) -> RunRecord:
-        """The run with this id, or the one run whose id starts with it; StateError otherwise."""
+        """The run with this id, or the one run whose id starts with it (``MIN_RUN_PREFIX``
+        characters at least: every command that takes a RUN asks here); StateError otherwise."""
         sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?"
         rows = self._query(sql, (run_id,))
-        if not rows and run_id:
+        if not rows:
+            check_run_prefix(run_id)
             sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE substr(run_id, 1, ?) = ? LIMIT 6"
             rows = self._query(sql, (len(run_id), run_id))
         if not rows:
