@@ -19,7 +19,7 @@ from amtflow.batch import BatchClient, JobStatus
 from amtflow.client import new_session
 from amtflow.errors import AmtError, Conflict, StateError
 from amtflow.orchestration.kill import agent_client, recorded_servers
-from amtflow.orchestration.record import RecordedPlan, recorded_plan
+from amtflow.orchestration.record import RecordedPlan, recorded_plan, spec_or_damage
 from amtflow.orchestration.servers import AGENTS
 from amtflow.runs import Abandoned, AbandonedJob, JobRunRecord, JobState, RunRecord, RunState
 from amtflow.state import Journal, RunLock
@@ -41,9 +41,10 @@ async def abandon_run(
         with RunLock.acquire(state_dir, run.schedule, date, run.run_id):  # no runner is alive
             run = journal.run(run.run_id)
             _check_abandonable(run)
-            recorded = recorded_plan(run, environ or {})
             open_jobs = [a for a in journal.latest_attempts(run.run_id).values() if _open(a)]
-            jobs = await _stop_all(recorded, open_jobs)
+            jobs = (
+                await _stop_all(recorded_plan(run, environ or {}), open_jobs) if open_jobs else []
+            )
             for job, attempt in zip(jobs, open_jobs, strict=True):
                 _record(journal, attempt, job)
             journal.finish_run(run.run_id, RunState.ABANDONED)
@@ -51,6 +52,10 @@ async def abandon_run(
 
 
 def _check_abandonable(run: RunRecord) -> None:
+    """Only an unfinished run is abandoned, or a finished one whose recorded options cannot be
+    read: its selection is unknown, so it would block its schedule date for good."""
+    if run.state.finished and isinstance(spec_or_damage(run), str):
+        return
     if run.state.finished or run.state is RunState.ABANDONED:
         raise StateError(f"run {run.run_id} already ended ({run.state.value}): nothing to abandon")
 
