@@ -52,6 +52,11 @@ _NEW_ATTEMPT = (
 )
 
 
+def _companions(db_path: Path) -> tuple[Path, Path]:
+    """SQLite's write-ahead log and shared-memory index: part of the database's content."""
+    return db_path.with_name(DB_NAME + "-wal"), db_path.with_name(DB_NAME + "-shm")
+
+
 MIN_RUN_PREFIX = 4  # a slip of one to three characters must not name a run to kill or abandon
 
 
@@ -89,6 +94,11 @@ class Journal:
         StateError, in one line, if the dir cannot be created or written, the file is not a SQLite
         database or is corrupted, or its schema is newer than this amtflow. ``read_only`` (status,
         logs) writes nothing, so it works on a read-only state dir too.
+
+        The journal is trusted: resume, rerun, kill and abandon reach the servers it recorded,
+        with the batch users' passwords. So a journal file (or its ``-wal``/``-shm``) that another
+        user owns, or that group or others may write, is refused before it is read, as the state
+        dir is, rather than made private after someone else may have written to it.
         """
         if read_only:
             check_owned(state_dir, "state dir")
@@ -96,9 +106,11 @@ class Journal:
             return cls(connect_read_only(db_path), db_path)
         ensure_state_dir(state_dir)
         db_path = journal_path(state_dir)
+        for path in (db_path, *_companions(db_path)):  # before SQLite reads (or replays) them
+            check_owned(path, "journal")
         ensure_private_file(db_path)
         conn = connect(db_path)
-        make_private(db_path.with_name(DB_NAME + "-wal"), db_path.with_name(DB_NAME + "-shm"))
+        make_private(*_companions(db_path))
         return cls(conn, db_path)
 
     def close(self) -> None:
