@@ -76,3 +76,25 @@ def test_a_damaged_options_column_is_one_line_and_abandon_frees_the_date(
     assert repeated.returncode == 0, repeated.stdout + repeated.stderr
     assert "already ran" in repeated.stdout
     assert live.simulator.record.starts_by_job() == {"A": 2, "B": 2}
+
+
+def test_an_unfinished_run_with_damaged_options_is_refused_and_resume_carries_it_on(
+    tmp_path: Path, start_simulator: Callable[..., LiveSimulator]
+) -> None:
+    from tests.run.test_run_once import stale_run
+
+    live = start_simulator({"jobs": {"LONG": {"duration": 3}}})
+    schedule = write_definitions(tmp_path, live.url, [
+        {"name": "LONG", "task": "batch_job", "job_name": "LONG"}
+    ])  # fmt: skip
+    run_id = stale_run(tmp_path, schedule, live, "LONG")
+    _damage(tmp_path / ".amtflow" / "journal.db")
+    run = ("run", schedule, "--date", DATE, "--plain")
+    for extra in ((), ("--again",)):  # its jobs may still run: --again is no way round it
+        refused = amtflow(*run, *extra, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stderr.count("\n") == 1
+        assert f"amtflow resume {run_id} carries it on instead" in refused.stderr
+    resumed = amtflow("resume", run_id, "--plain", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert live.simulator.record.starts_by_job() == {"LONG": 1}  # re-attached, not started again
