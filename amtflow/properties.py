@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from amtflow.errors import DefinitionError
+from amtflow.secrets import masking
 
 RefKind = Literal["property", "env", "builtin"]
 
@@ -200,10 +201,7 @@ def secret_values(texts: Iterable[str], context: PropertyContext) -> tuple[str, 
     for text in texts:
         _env_names(text, context.properties, names, 0)
     values = {context.environ[name] for name in names if name in context.environ}
-    return tuple(sorted((v for v in values if len(v) >= MIN_SECRET_CHARS), key=len, reverse=True))
-
-
-MIN_SECRET_CHARS = 4  # masking "1" or "no" inside messages would garble them and hide nothing
+    return tuple(sorted((v for v in values if v.strip()), key=len, reverse=True))
 
 
 def _env_names(text: str, properties: Mapping[str, str], names: set[str], depth: int) -> None:
@@ -221,8 +219,6 @@ def _env_names(text: str, properties: Mapping[str, str], names: set[str], depth:
 
 
 def masked_text(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with each of ``secrets`` (longest first) written as ``MASK``."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
+    """``text`` with each of ``secrets`` (longest first) written as ``MASK``; one shorter than
+    4 characters only where it stands as a whole token (``amtflow.secrets.secret_pattern``)."""
+    return masking(secrets, MASK)(text)

@@ -33,7 +33,7 @@ from amtflow.errors import (
     ServerUnavailable,
 )
 from amtflow.model import Agent, BatchUser
-from amtflow.secrets import read_secret
+from amtflow.secrets import masking, read_secret
 
 _warned_unverified: set[str] = set()
 MAX_RELOGONS = 3  # per call: tokens that expired during its retries (never a loop)
@@ -128,7 +128,8 @@ class AmtClient:
         return wire.parse_job_status(answer, what, batch_request_id)
 
     async def _logon(self) -> tuple[str, float]:
-        body = wire.logon_body(self.batch_user.identifier, self._password())
+        password = self._password()
+        body = wire.logon_body(self.batch_user.identifier, password)
         answer = (await self._send("POST", wire.LOGON_PATH, "logon", body, False)).answer
         if answer.status in (401, 403):
             raise AuthenticationError(
@@ -136,7 +137,12 @@ class AmtClient:
                 f"refused its credentials; check the password in {self.batch_user.password}",
                 agent=self.agent.name,
             )
-        return wire.parse_logon(self._checked(answer, "logon"))
+        try:
+            return wire.parse_logon(self._checked(answer, "logon"))
+        except AmtError as exc:  # the server's message may echo what it was sent
+            masked = type(exc)(masking([password], "********")(str(exc)))  # names the agent
+            masked.agent = exc.agent
+            raise masked from None
 
     def _read_password(self) -> str:
         return read_secret(self.batch_user.password, f"batch user '{self.batch_user.name}'")

@@ -311,7 +311,11 @@ class Engine:
     ) -> AttemptResult:
         agent = self.agents[planned.job.agent]
         async with self.per_agent[agent.name], self.overall:
-            missed = missed_start(self.ctx, planned) if number == 1 and record is None else ""
+            missed = (
+                missed_start(self.ctx, planned)
+                if self._held_to_latest_start(planned, number, record)
+                else ""
+            )
             if missed:
                 return AttemptResult(JobState.NOT_RUN, None, missed)
             task_id = record.task_id if record else None
@@ -327,6 +331,13 @@ class Engine:
             if record and record.batch_request_id is not None and record.log_path:
                 return await attempt.reattach(record.batch_request_id, Path(record.log_path))
             return await attempt.run()
+
+    def _held_to_latest_start(
+        self, planned: PlannedJob, number: int, record: JobRunRecord | None
+    ) -> bool:
+        """A first Start checks the latest start, unless an operator reruns the job: starting
+        it late is then their decision (``amtflow rerun`` says the time is past)."""
+        return number == 1 and record is None and planned.name not in self.rerun
 
     def _retryable(self, planned: PlannedJob, result: AttemptResult, number: int) -> bool:
         if result.interrupted or self.interrupted or planned.name in self.desk.view.marked_ok:

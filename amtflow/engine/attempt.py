@@ -26,8 +26,9 @@ from amtflow.errors import AmtError, Conflict, NotFound, StateError
 from amtflow.joblog import JobLog, log_path
 from amtflow.model import Agent
 from amtflow.plan import PlannedJob
-from amtflow.properties import masked_text
+from amtflow.properties import MASK, masked_text
 from amtflow.runs import JobState
+from amtflow.secrets import masking
 from amtflow.timeofday import format_duration
 from amtflow.wording import code_text
 
@@ -244,7 +245,8 @@ class Attempt:
         secrets = self.planned.request.secrets
         if not secrets:
             return messages
-        return [dataclasses.replace(m, text=masked_text(m.text, secrets)) for m in messages]
+        mask = masking(secrets, MASK)
+        return [dataclasses.replace(m, text=mask(m.text)) for m in messages]
 
     async def _request_kill(self, why: str) -> float:
         assert self.batch_request_id is not None

@@ -32,6 +32,8 @@ from urllib.parse import quote, unquote
 
 import apprise
 
+from amtflow.secrets import masking
+
 from .message import Message
 
 MASK = "***"
@@ -41,17 +43,17 @@ MAX_SPACING = 1.0  # seconds between two messages to one service
 
 
 class Redactor:
-    """Masks every part of some URLs (user, password, host, path segments, query values)."""
+    """Masks every part of some URLs (user, password, host, path segments, query values); a
+    user or password of any length (a short one where it stands as a whole token)."""
 
     def __init__(self, urls: Iterable[str] = ()) -> None:
         parts: set[str] = set()
         for url in urls:
-            parts |= _secret_parts(url)
-        ordered = sorted(parts, key=len, reverse=True)  # the whole URL before its pieces
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+            parts |= _secret_parts(url) | _credentials(url)
+        self._mask = masking(parts, MASK)  # the whole URL before its pieces
 
     def __call__(self, text: str) -> str:
-        return self._pattern.sub(MASK, text) if self._pattern else text
+        return self._mask(text)
 
 
 def _secret_parts(url: str) -> set[str]:
@@ -59,6 +61,15 @@ def _secret_parts(url: str) -> set[str]:
     pieces = {url, rest, *re.split(r"[/?&=#@:,;+\s]+", rest)}
     found = {p for piece in pieces for p in (piece, unquote(piece), quote(piece, safe=""))}
     return {p for p in found if len(p) >= _MIN_SECRET_PART}
+
+
+def _credentials(url: str) -> set[str]:
+    """The URL's user and password, however short: they are secrets, not noise."""
+    userinfo = (url.partition("://")[2] or url).split("/", 1)[0].rpartition("@")[0]
+    if not userinfo:
+        return set()
+    pieces = set(userinfo.split(":", 1))
+    return {p for piece in pieces for p in (piece, unquote(piece), quote(piece, safe=""))}
 
 
 _SENDING: contextvars.ContextVar[int | None] = contextvars.ContextVar(

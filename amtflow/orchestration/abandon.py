@@ -19,13 +19,12 @@ from amtflow.batch import BatchClient, JobStatus
 from amtflow.client import new_session
 from amtflow.errors import AmtError, Conflict, StateError
 from amtflow.orchestration.kill import agent_client, recorded_servers
-from amtflow.orchestration.record import RecordedPlan, recorded_plan
+from amtflow.orchestration.record import RecordedPlan, recorded_plan, spec_or_damage
 from amtflow.orchestration.servers import AGENTS
 from amtflow.runs import Abandoned, AbandonedJob, JobRunRecord, JobState, RunRecord, RunState
 from amtflow.state import Journal, RunLock
 from amtflow.wording import code_text
 
-MIN_PREFIX = 4  # characters of a run id abandon takes: it kills, so a slip must not name a run
 KILL_GRACE_S = 10.0  # how long to wait for the server to confirm each kill
 POLL_S = 0.2
 
@@ -36,19 +35,16 @@ async def abandon_run(
     environ: Mapping[str, str] | None = None,
 ) -> Abandoned:
     """Kill what may be killed of run ``run_ref``, list what goes on, record the run ABANDONED."""
-    if len(run_ref) < MIN_PREFIX:
-        raise StateError(
-            f"run '{run_ref}': give at least {MIN_PREFIX} characters of the run id to abandon it"
-        )
     with Journal.open(state_dir) as journal:
         run = journal.run(run_ref)
         date = dt.date.fromisoformat(run.date)
         with RunLock.acquire(state_dir, run.schedule, date, run.run_id):  # no runner is alive
             run = journal.run(run.run_id)
             _check_abandonable(run)
-            recorded = recorded_plan(run, environ or {})
             open_jobs = [a for a in journal.latest_attempts(run.run_id).values() if _open(a)]
-            jobs = await _stop_all(recorded, open_jobs)
+            jobs = (
+                await _stop_all(recorded_plan(run, environ or {}), open_jobs) if open_jobs else []
+            )
             for job, attempt in zip(jobs, open_jobs, strict=True):
                 _record(journal, attempt, job)
             journal.finish_run(run.run_id, RunState.ABANDONED)
@@ -56,6 +52,10 @@ async def abandon_run(
 
 
 def _check_abandonable(run: RunRecord) -> None:
+    """Only an unfinished run is abandoned, or a finished one whose recorded options cannot be
+    read: its selection is unknown, so it would block its schedule date for good."""
+    if run.state.finished and isinstance(spec_or_damage(run), str):
+        return
     if run.state.finished or run.state is RunState.ABANDONED:
         raise StateError(f"run {run.run_id} already ended ({run.state.value}): nothing to abandon")
 

@@ -12,6 +12,8 @@ running is one whose runner is gone (crashed, SIGKILLed, its pod evicted). The r
 - a finished run (ok or failed) with this selection: start nothing, say so, and exit with that
   run's status; with ``--again``: a new run;
 - abandoned runs do not count;
+- a run whose recorded options cannot be read (a journal edited by hand) has no known selection:
+  it refuses the date's runs with one line until it is abandoned (or, finished, ``--again``);
 - a run on the embedded simulator (``--simulate``) and a real run are different units: a
   simulated run of a date never makes the real run of that date "already ran", never blocks it
   (its simulator ended with its runner), and the other way round. Simulated runs keep their own
@@ -49,6 +51,7 @@ class PastRun:
     pid: int | None = None
     counts: Mapping[str, int] = field(default_factory=dict)  # JobState value -> jobs
     simulated: bool = False  # made on the embedded simulator
+    unreadable: str = ""  # why its recorded options cannot be read (then selection is unknown)
 
     @property
     def unfinished(self) -> bool:
@@ -82,20 +85,46 @@ def decide(
     day = f"{schedule} {date}"
     unit = day + _selected(selection)
     live = [
-        run for run in past if run.state is not RunState.ABANDONED and run.simulated == simulated
+        run
+        for run in past
+        if run.state is not RunState.ABANDONED
+        and (run.simulated == simulated or bool(run.unreadable))
     ]
     for run in live:
         if run.unfinished:
             return _unfinished(day, run, selection, again)
-    finished = next((run for run in live if run.selection == selection), None)
+    finished = next((run for run in live if run.selection == selection or run.unreadable), None)
     if finished is None or again:
         return Decision(Action.NEW)
+    if finished.unreadable:
+        return Decision(
+            Action.REFUSE, finished, _unreadable(day, finished, "--again starts one now")
+        )
     return Decision(Action.ALREADY_RAN, finished, _already_ran(unit, finished))
+
+
+def _unreadable(day: str, run: PastRun, otherwise: str) -> str:
+    """Refusing the date because of ``run``, whose selection is unknown, and the way forward."""
+    return (
+        f"run {run.run_id} of {day}: {run.unreadable}: amtflow abandon {run.run_id} sets it "
+        f"aside (its jobs and logs stay recorded) and the next run of the date is a new one; "
+        f"{otherwise}"
+    )
 
 
 def _unfinished(day: str, run: PastRun, selection: tuple[str, ...], again: bool) -> Decision:
     why = _why_unfinished(run)
     unit = day + _selected(selection)
+    if run.unreadable:
+        return Decision(
+            Action.REFUSE,
+            run,
+            _unreadable(
+                day,
+                run,
+                f"it did not finish ({why}): amtflow resume {run.run_id} carries it on instead",
+            ),
+        )
     if run.selection != selection:
         return Decision(
             Action.REFUSE,

@@ -150,6 +150,15 @@ class RecordedPlan:
 
 def spec_of(run: RunRecord) -> RunSpec:
     """What ``run`` was asked for, from its journal row (either format of ``options``)."""
+    spec = spec_or_damage(run)
+    if isinstance(spec, str):
+        raise StateError(f"run {run.run_id}: its recorded options cannot be read: {spec}")
+    return spec
+
+
+def spec_or_damage(run: RunRecord) -> RunSpec | str:
+    """``spec_of``, or why the run's recorded options cannot be read (a journal edited by hand
+    or cut short): the run-once rules and ``abandon`` must still be able to set such a run aside."""
     try:
         saved = json.loads(run.options or "{}")
         if "date" in saved:
@@ -167,7 +176,7 @@ def spec_of(run: RunRecord) -> RunSpec:
             simulator_url=saved.get("simulator_url") or "",
         )
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise StateError(f"run {run.run_id}: its recorded options cannot be read: {exc}") from exc
+        return str(exc) or type(exc).__name__
 
 
 def recorded_plan(run: RunRecord, environ: Mapping[str, str]) -> RecordedPlan:

@@ -12,12 +12,15 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from amtflow import report
+from amtflow.engine.timing import MISSED_START
 from amtflow.errors import StateError, UsageError
 from amtflow.orchestration.drive import Restart, RunOptions, connect, drive
 from amtflow.orchestration.record import RecordedPlan, RunSpec, recorded_plan
 from amtflow.plan import Plan
 from amtflow.runs import Began, JobRunRecord, JobState, RunRecord, RunResult, RunState
 from amtflow.state import Journal, RunLock
+from amtflow.timeofday import shown_time
 from amtflow.wording import state_word
 
 _RERUNNABLE = (JobState.FAILED, JobState.KILLED)
@@ -55,7 +58,8 @@ async def resume_run(run_ref: str, shown: RunOptions, *, log_dir: Path | None = 
 
 async def rerun_run(run_ref: str, jobs: Sequence[str], shown: RunOptions) -> RunResult:
     """``amtflow rerun``: start the named failed or killed jobs of a finished run again (all
-    of them when none is named), inside the same run, then what was not run because of them."""
+    of them when none is named), inside the same run, then what was not run because of them.
+    A job that missed its latest start is started late when it is named (only then)."""
     with Journal.open(shown.state_dir) as journal:
         run = journal.run(run_ref)
         with RunLock.acquire(shown.state_dir, run.schedule, _date(run), run.run_id):
@@ -88,6 +92,8 @@ async def carry_on(
         restart = Restart(Began.RERUN, attempts, before=run.state)
     else:
         targets = rerun_targets(run, attempts, plan, rerun)
+        for line in late_starts(attempts, plan, targets):
+            report.warning(line)
         restart = Restart(Began.RERUN, attempts, targets, before=run.state)
     after = journal.last_batch_request_id()
     async with connect(options, recorded.definitions(), plan, after_request=after) as connection:
@@ -121,8 +127,40 @@ def rerun_targets(
         name for name, attempt in attempts.items() if attempt.state in _RERUNNABLE
     )
     if not targets:
-        raise StateError(f"run {run.run_id} has no failed or killed job: nothing to rerun")
+        raise StateError(
+            f"run {run.run_id} has no failed or killed job: nothing to rerun"
+            + _late_hint(run.run_id, attempts)
+        )
     return targets
+
+
+def late_starts(
+    attempts: Mapping[str, JobRunRecord], plan: Plan, targets: frozenset[str]
+) -> list[str]:
+    """A line for each job the rerun starts although its latest start is past (the operator
+    named it: the engine does not hold it to its latest start again)."""
+    lines = []
+    for name in sorted(targets):
+        planned, attempt = plan.job(name), attempts.get(name)
+        latest = planned.times.latest_start if planned else None
+        if attempt is not None and _missed_start(attempt) and latest is not None:
+            when = shown_time(latest, plan.date)
+            lines.append(f"{name}: its latest start {when} is past; started late, as asked")
+    return lines
+
+
+def _missed_start(attempt: JobRunRecord) -> bool:
+    return attempt.state is JobState.NOT_RUN and attempt.reason.startswith(MISSED_START)
+
+
+def _late_hint(run_id: str, attempts: Mapping[str, JobRunRecord]) -> str:
+    """How to run the jobs that missed their latest start (a rerun starts them only by name)."""
+    missed = sorted(name for name, attempt in attempts.items() if _missed_start(attempt))
+    if not missed:
+        return ""
+    names, them = ", ".join(missed), "it" if len(missed) == 1 else "them"
+    command = f"amtflow rerun {run_id} {' '.join(missed)}"
+    return f"; missed the latest start: {names} ({command} starts {them} late)"
 
 
 def _check_rerunnable(run: RunRecord) -> None:
@@ -145,7 +183,7 @@ def _check_rerun_job(
     state = attempt.state if attempt else JobState.PENDING
     if state is JobState.OK:
         raise UsageError(f"job {name} of run {run.run_id} ended OK: it is never started again")
-    if state not in _RERUNNABLE:
+    if state not in _RERUNNABLE and not (attempt and _missed_start(attempt)):
         raise UsageError(
             f"job {name} of run {run.run_id} did not fail ({state_word(state)}): "
             "rerun the jobs it waits for; it follows them"

@@ -20,11 +20,11 @@ from amtflow.errors import DefinitionError, StateError, UsageError
 from amtflow.model import Definitions
 from amtflow.orchestration.drive import RunOptions, connect, drive, purge_logs
 from amtflow.orchestration.once import Action, Decision, PastRun, decide
-from amtflow.orchestration.record import RecordedPlan, RunSpec, spec_of, to_data
+from amtflow.orchestration.record import RecordedPlan, RunSpec, spec_or_damage, to_data
 from amtflow.orchestration.recovery import carry_on
 from amtflow.plan import Plan, choose_schedule, plan_for
 from amtflow.report import runview as view
-from amtflow.runs import Began, JobOutcome, RunResult, RunState
+from amtflow.runs import Began, JobOutcome, RunRecord, RunResult, RunState
 from amtflow.state import Journal, RunLock, duration_seconds, journal_path, new_run_id
 from amtflow.state.files import is_file
 from amtflow.timeofday import DEFAULT_ZONE, schedule_date, zone
@@ -111,17 +111,21 @@ def _load(options: RunOptions) -> Definitions:
 
 def past_runs(journal: Journal, schedule: str, date: dt.date) -> list[PastRun]:
     """The recorded runs of a schedule date as the run-once decision reads them."""
-    return [
-        PastRun(
-            run.run_id,
-            run.state,
-            spec_of(run).selection,
-            run.pid,
-            dict(Counter(a.state.value for a in journal.latest_attempts(run.run_id).values())),
-            simulated=run.simulated,
-        )
-        for run in journal.runs_of(schedule, date)
-    ]
+    return [_past_run(journal, run) for run in journal.runs_of(schedule, date)]
+
+
+def _past_run(journal: Journal, run: RunRecord) -> PastRun:
+    spec = spec_or_damage(run)
+    damage = f"its recorded options in journal {journal.path} cannot be read ({spec})"
+    return PastRun(
+        run.run_id,
+        run.state,
+        () if isinstance(spec, str) else spec.selection,
+        run.pid,
+        dict(Counter(a.state.value for a in journal.latest_attempts(run.run_id).values())),
+        simulated=run.simulated,
+        unreadable=damage if isinstance(spec, str) else "",
+    )
 
 
 def _already_ran(decision: Decision, journal: Journal, options: RunOptions) -> RunResult:

@@ -52,6 +52,23 @@ _NEW_ATTEMPT = (
 )
 
 
+def _companions(db_path: Path) -> tuple[Path, Path]:
+    """SQLite's write-ahead log and shared-memory index: part of the database's content."""
+    return db_path.with_name(DB_NAME + "-wal"), db_path.with_name(DB_NAME + "-shm")
+
+
+MIN_RUN_PREFIX = 4  # a slip of one to three characters must not name a run to kill or abandon
+
+
+def check_run_prefix(run_ref: str) -> None:
+    """StateError unless ``run_ref`` is long enough to name a run by the start of its id."""
+    if len(run_ref) < MIN_RUN_PREFIX:
+        raise StateError(
+            f"run '{run_ref}': give at least {MIN_RUN_PREFIX} characters of the run id "
+            "(amtflow status lists the runs)"
+        )
+
+
 def utc_now() -> str:
     """Now as ISO-8601 UTC with its zone, to the millisecond (sortable as text)."""
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
@@ -77,6 +94,11 @@ class Journal:
         StateError, in one line, if the dir cannot be created or written, the file is not a SQLite
         database or is corrupted, or its schema is newer than this amtflow. ``read_only`` (status,
         logs) writes nothing, so it works on a read-only state dir too.
+
+        The journal is trusted: resume, rerun, kill and abandon reach the servers it recorded,
+        with the batch users' passwords. So a journal file (or its ``-wal``/``-shm``) that another
+        user owns, or that group or others may write, is refused before it is read, as the state
+        dir is, rather than made private after someone else may have written to it.
         """
         if read_only:
             check_owned(state_dir, "state dir")
@@ -84,9 +106,11 @@ class Journal:
             return cls(connect_read_only(db_path), db_path)
         ensure_state_dir(state_dir)
         db_path = journal_path(state_dir)
+        for path in (db_path, *_companions(db_path)):  # before SQLite reads (or replays) them
+            check_owned(path, "journal")
         ensure_private_file(db_path)
         conn = connect(db_path)
-        make_private(db_path.with_name(DB_NAME + "-wal"), db_path.with_name(DB_NAME + "-shm"))
+        make_private(*_companions(db_path))
         return cls(conn, db_path)
 
     def close(self) -> None:
@@ -405,10 +429,12 @@ class Journal:
         return [run_record(row) for row in rows]
 
     def run(self, run_id: str) -> RunRecord:
-        """The run with this id, or the one run whose id starts with it; StateError otherwise."""
+        """The run with this id, or the one run whose id starts with it (``MIN_RUN_PREFIX``
+        characters at least: every command that takes a RUN asks here); StateError otherwise."""
         sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?"
         rows = self._query(sql, (run_id,))
-        if not rows and run_id:
+        if not rows:
+            check_run_prefix(run_id)
             sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE substr(run_id, 1, ?) = ? LIMIT 6"
             rows = self._query(sql, (len(run_id), run_id))
         if not rows:

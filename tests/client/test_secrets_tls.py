@@ -11,7 +11,7 @@ from aioresponses import aioresponses
 
 from amtflow.client import AmtClient
 from amtflow.client.token import TokenKeeper
-from amtflow.errors import AmtError, SecretError, ServerUnavailable
+from amtflow.errors import AmtError, RequestRejected, SecretError, ServerUnavailable
 from amtflow.model import Agent, SecretRef, Tls
 from amtflow.secrets import read_secret
 from tests.client.conftest import BASE, BATCH_USER, FAST, PASSWORD, TOKEN, logon_ok, make_agent
@@ -127,3 +127,19 @@ async def test_token_is_renewed_before_it_expires() -> None:
     now[0] = 91.0  # within the last tenth of its life
     assert await keeper.get() == "t2"
     assert "t2" not in repr(keeper)
+
+
+@pytest.mark.parametrize("password", [PASSWORD, "abc"])
+async def test_a_logon_refusal_that_echoes_the_password_does_not_show_it(
+    session: aiohttp.ClientSession, mocked: aioresponses, password: str
+) -> None:
+    client = AmtClient(session, make_agent(), BATCH_USER, password=lambda: password, policy=FAST)
+    echo = {"message": f"apiUserPassword '{password}' is not valid for OPCONAPI"}
+    mocked.post(f"{BASE}/api/logon", status=400, payload=echo)
+    with pytest.raises(RequestRejected) as caught:
+        await client.logon()
+    assert str(caught.value) == (
+        "agent amt-demo: logon: rejected as malformed: apiUserPassword '********' is not valid "
+        "for OPCONAPI"
+    )
+    assert caught.value.agent == "amt-demo"

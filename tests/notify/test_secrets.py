@@ -111,3 +111,13 @@ def test_redactor_masks_every_part_of_the_url() -> None:
     masked = redact(text)
     assert TOKEN not in masked and PASSWORD not in masked and "qs-secret-42" not in masked
     assert masked.startswith("POST http://")
+
+
+def test_a_short_user_or_password_in_a_url_is_masked_as_a_whole_token() -> None:
+    redact = Redactor(["json://op:pw7@127.0.0.1:8080/hook"])
+    masked = redact("login op:pw7 refused for op; pw7. kept: pw77 opus api /hook")
+    assert masked == "login ***:*** refused for ***; ***. kept: pw77 opus api /***"
+    # other short parts (ports, path segments) are noise, as before: never masked
+    assert Redactor(["json://127.0.0.1:80/a"])("HTTP 404 from 127.0.0.1 port 80 a b") == (
+        "HTTP 404 from *** port 80 a b"
+    )

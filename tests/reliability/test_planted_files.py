@@ -9,6 +9,7 @@ import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -150,3 +151,36 @@ def test_json_and_junit_files_are_private_under_umask_000(
     assert result.exit_code == 0, result.output
     assert mode(tmp_path / "r.json") == 0o600 and mode(tmp_path / "r.xml") == 0o600
     assert (tmp_path / "r.xml").read_text().startswith("<?xml")
+
+
+@pytest.mark.parametrize("name", ["journal.db", "journal.db-wal"])
+def test_a_journal_others_can_write_is_refused_before_any_server_is_reached(
+    tmp_path: Path, start_simulator: Any, name: str
+) -> None:
+    """Resume, rerun, kill and abandon reach the servers the journal recorded, with the batch
+    user's password: a journal someone else may have written to is refused, not trusted."""
+    live = start_simulator({"default": {"duration": 0.05}, "jobs": {"ONE": {"end_code": 11}}})
+    definitions = write_definitions(tmp_path, live.url, JOBS)
+    state = tmp_path / "state"
+    ran = amtflow("run", definitions, "--date", DAY, "--state-dir", state, cwd=tmp_path)
+    assert ran.returncode == 1, ran.stdout + ran.stderr
+    run_id = next(
+        line.split()[1].strip(":") for line in ran.stdout.splitlines() if line.startswith("run ")
+    )
+    target = state / name
+    target.touch()
+    target.chmod(0o666)
+    received = len(live.simulator.record)
+    for command in (("rerun", run_id), ("run", definitions, "--date", DAY, "--again")):
+        refused = amtflow(*command, "--state-dir", state, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stderr == (
+            f"amtflow: error: journal {target} can be written by group or others (mode 666): "
+            f"make it private with: chmod go-w {target}\n"
+        )
+    assert len(live.simulator.record) == received  # not even a logon
+    assert mode(target) == 0o666  # left for the user to look at, not silently "fixed"
+    target.chmod(0o600)
+    again = amtflow("rerun", run_id, "--state-dir", state, cwd=tmp_path)
+    assert again.returncode == 1 and "ONE" in again.stdout, again.stdout + again.stderr
+    assert live.simulator.record.starts_by_job() == {"ONE": 2}

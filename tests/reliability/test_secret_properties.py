@@ -4,6 +4,7 @@ and no output; a property "bomb" is refused at validate time, with its position.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,40 @@ def test_a_value_just_under_the_cap_is_fine(tmp_path: Path) -> None:
     document["properties"] = {"BIG": fits}
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     assert amtflow("validate", path, cwd=tmp_path).returncode == 0
+
+
+def test_a_secret_shorter_than_4_characters_is_masked_as_a_whole_token_only(
+    tmp_path: Path, start_simulator: Any
+) -> None:
+    from tests.run.conftest import PASSWORD
+
+    live = start_simulator(
+        {
+            "users": {"OPCONAPI": PASSWORD},
+            "default": {
+                "duration": 0.1,
+                "messages": ["logon with password abc refused", "table abcdef loaded", "abc."],
+            },
+            "jobs": {"FAILS": {"duration": 0.1, "end_code": 11}},
+        }
+    )
+    jobs = [{"name": "LOAD", "task": "batch_job", "job_name": "LOAD",
+             "task_values": ["PW=[[ENV:SHORT_PW]]"]}]  # fmt: skip
+    path = write_definitions(tmp_path, live.url, jobs)
+    env = {"SHORT_PW": "abc"}
+    planned = amtflow("plan", path, "--date", DATE, cwd=tmp_path, env=env)
+    result = amtflow("run", path, "--date", DATE, "--plain", "--json", "r.json", cwd=tmp_path,
+                     env=env)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    run_id = json.loads((tmp_path / "r.json").read_text())["run_id"]
+    logs = amtflow("logs", run_id, cwd=tmp_path)
+    assert "PW=********" in planned.stdout and "PW=********" in logs.stdout
+    assert '"logon with password ******** refused"' in logs.stdout  # echoed by the server
+    assert '"table abcdef loaded"' in logs.stdout  # not masked inside a longer word
+    assert '"********."' in logs.stdout
+    whole_token = re.compile(r"(?<![^\W_])abc(?![^\W_])")
+    for text in (planned.stdout, result.stdout, result.stderr, logs.stdout,
+                 everything_written(tmp_path)):  # fmt: skip
+        assert not whole_token.search(text), whole_token.search(text)
+    (start,) = live.simulator.record.starts()
+    assert start.body["taskValues"] == ["PW=abc"]  # the server gets the real value

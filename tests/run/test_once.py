@@ -14,6 +14,10 @@ INTERRUPTED = PastRun("r-int", RunState.INTERRUPTED, pid=4243)
 ABANDONED = PastRun("r-abandoned", RunState.ABANDONED)
 SUBSET_OK = PastRun("r-subset", RunState.OK, selection=("A", "B"))
 SUBSET_STALE = PastRun("r-subset-stale", RunState.RUNNING, selection=("A",), pid=7)
+DAMAGED = "its recorded options in journal j.db cannot be read (Expecting value)"
+UNREADABLE_OK = PastRun("r-unreadable", RunState.OK, unreadable=DAMAGED)
+UNREADABLE_STALE = PastRun("r-unreadable-stale", RunState.RUNNING, pid=8, unreadable=DAMAGED)
+UNREADABLE_ABANDONED = PastRun("r-unreadable-gone", RunState.ABANDONED, unreadable=DAMAGED)
 
 # (past runs newest first, selection, --again) -> (action, the run it concerns)
 TABLE = [
@@ -36,6 +40,14 @@ TABLE = [
     ([OK], ("A", "B"), False, Action.NEW, None),
     ([SUBSET_STALE], (), False, Action.REFUSE, "r-subset-stale"),  # may run the same jobs
     ([SUBSET_STALE], ("A",), False, Action.RESUME, "r-subset-stale"),
+    # a run whose recorded options cannot be read: its selection is unknown
+    ([UNREADABLE_OK], (), False, Action.REFUSE, "r-unreadable"),
+    ([UNREADABLE_OK], ("A",), False, Action.REFUSE, "r-unreadable"),
+    ([UNREADABLE_OK], (), True, Action.NEW, None),  # finished: --again as for any finished run
+    ([OK, UNREADABLE_OK], (), False, Action.ALREADY_RAN, "r-ok"),  # a newer run answers
+    ([UNREADABLE_STALE], (), False, Action.REFUSE, "r-unreadable-stale"),  # never resumed blind
+    ([UNREADABLE_STALE], (), True, Action.REFUSE, "r-unreadable-stale"),
+    ([UNREADABLE_ABANDONED], (), False, Action.NEW, None),  # abandoned: set aside
 ]
 
 
@@ -92,3 +104,19 @@ def test_simulated_and_real_runs_of_a_date_are_apart(
     decision = decide("NIGHTLY", "2026-11-24", past, simulated=simulated)
     assert decision.action is action
     assert (decision.run.run_id if decision.run else None) == run_id
+
+
+def test_an_unreadable_run_is_refused_in_one_line_with_the_way_forward() -> None:
+    for simulated in (False, True):  # the damaged options no longer say which it was
+        finished = decide("NIGHTLY", "2026-11-24", [UNREADABLE_OK], simulated=simulated)
+        assert finished.message == (
+            f"run r-unreadable of NIGHTLY 2026-11-24: {DAMAGED}: amtflow abandon r-unreadable "
+            "sets it aside (its jobs and logs stay recorded) and the next run of the date is a "
+            "new one; --again starts one now"
+        )
+    stale = decide("NIGHTLY", "2026-11-24", [UNREADABLE_STALE]).message
+    assert stale.startswith(f"run r-unreadable-stale of NIGHTLY 2026-11-24: {DAMAGED}: ")
+    assert stale.endswith(
+        "it did not finish (its runner (pid 8) is gone): amtflow resume r-unreadable-stale "
+        "carries it on instead"
+    )
