@@ -36,10 +36,19 @@ def complete_runs(
 def complete_jobs(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
-    """JOB: the jobs of the RUN already on the command line."""
+    """JOB: the jobs of the RUN already on the command line that have started."""
     from amtflow.state.complete import job_names
 
     return _jobs(ctx, incomplete, job_names)
+
+
+def complete_planned_jobs(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """JOB of an operator action: the jobs of RUN, those planned that have not started too."""
+    from amtflow.state.complete import planned_job_names
+
+    return _jobs(ctx, incomplete, planned_job_names)
 
 
 def _jobs(ctx: click.Context, incomplete: str, names_of: _JobNames) -> list[CompletionItem]:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from amtflow.cli.complete import complete_jobs, complete_runs
+from amtflow.cli.complete import complete_planned_jobs, complete_runs
 from amtflow.cli.options import json_option, junit_option, live_option, state_dir_option
 from amtflow.cli.recorded import shown
 
@@ -24,7 +24,7 @@ def _run_and_jobs(command: F) -> F:
     """RUN JOB... --state-dir: what every operator action names."""
     command = state_dir_option(command)
     command = click.argument(
-        "jobs", metavar="JOB...", nargs=-1, required=True, shell_complete=complete_jobs
+        "jobs", metavar="JOB...", nargs=-1, required=True, shell_complete=complete_planned_jobs
     )(command)
     return click.argument("run_id", metavar="RUN", shell_complete=complete_runs)(command)
 
