@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -18,6 +20,7 @@ from amtflow.errors import UsageError
 from amtflow.timeofday import RelativeDate
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 
 class DateType(click.ParamType):  # type: ignore[type-arg]
@@ -119,72 +122,102 @@ def project_dir_option(setting: str, help: str | None = None) -> Callable[[F], F
 state_dir_option = project_dir_option("state_dir", "Where runs are recorded.")
 
 
-def plan_options(command: F, *, exists: bool = True) -> F:
-    """Options shared by plan and run: what to resolve, for which date."""
-    for decorator in reversed(
-        (
-            click.argument(
-                "schedule_file", type=click.Path(exists=exists, dir_okay=False, path_type=Path)
-            ),
-            click.option(
-                "--schedule",
-                "schedule",
-                metavar="NAME",
-                help="The schedule to use when the file defines several.",
-            ),
-            click.option(
-                "--date",
-                type=DateType(),
-                default="today",
-                show_default=True,
-                help="The schedule date (YYYY-MM-DD, today, yesterday, tomorrow).",
-            ),
-            click.option(
-                "--job",
-                "jobs",
-                multiple=True,
-                metavar="NAME",
-                help="Run only these jobs (repeatable); dependencies on others count as met.",
-            ),
-            click.option(
-                "--property",
-                "properties",
-                multiple=True,
-                metavar="NAME=VALUE",
-                help="Set or override a property (repeatable).",
-            ),
-        )
-    ):
-        command = decorator(command)
-    return command
+@dataclass(frozen=True)
+class ScheduleDate:
+    """What ``plan`` and ``run`` resolve: a schedule of a file, for a date, maybe only some of
+    its jobs, with properties set on the command line."""
+
+    schedule_file: Path
+    schedule: str | None  # --schedule: the file's only schedule when None
+    date: dt.date
+    jobs: tuple[str, ...]  # --job: the whole schedule when empty
+    properties: dict[str, str]  # --property
 
 
-def run_plan_options(command: F) -> F:
+def plan_options(command: Callable[..., R], *, exists: bool = True) -> Callable[..., R]:
+    """SCHEDULE_FILE --schedule --date --job --property, handed to ``command`` gathered as one
+    ``schedule_date: ScheduleDate``."""
+
+    @functools.wraps(command)
+    def gathered(
+        *,
+        schedule_file: Path,
+        schedule: str | None,
+        date: dt.date,
+        jobs: tuple[str, ...],
+        properties: tuple[str, ...],
+        **rest: Any,
+    ) -> R:
+        chosen = ScheduleDate(schedule_file, schedule, date, jobs, properties_of(properties))
+        return command(schedule_date=chosen, **rest)
+
+    for decorator in reversed(_schedule_date_parameters(exists)):
+        gathered = decorator(gathered)
+    return gathered
+
+
+def _schedule_date_parameters(exists: bool) -> tuple[Callable[[F], F], ...]:
+    return (
+        click.argument(
+            "schedule_file", type=click.Path(exists=exists, dir_okay=False, path_type=Path)
+        ),
+        click.option(
+            "--schedule",
+            "schedule",
+            metavar="NAME",
+            help="The schedule to use when the file defines several.",
+        ),
+        click.option(
+            "--date",
+            type=DateType(),
+            default="today",
+            show_default=True,
+            help="The schedule date (YYYY-MM-DD, today, yesterday, tomorrow).",
+        ),
+        click.option(
+            "--job",
+            "jobs",
+            multiple=True,
+            metavar="NAME",
+            help="Run only these jobs (repeatable); dependencies on others count as met.",
+        ),
+        click.option(
+            "--property",
+            "properties",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Set or override a property (repeatable).",
+        ),
+    )
+
+
+def run_plan_options(command: Callable[..., R]) -> Callable[..., R]:
     """Options of ``run``: as ``plan``'s, but the file may be gone (a schedule date that ran is
     then the journal's truth)."""
     return plan_options(command, exists=False)
 
 
-json_option = click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a JSON summary to this file.",
-)
-junit_option = click.option(
-    "--junit",
-    "junit_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write JUnit XML (a test case per job) to this file.",
-)
-html_option = click.option(
-    "--html",
-    "html_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the run's HTML report (timeline, logs) to this file at the end.",
+def output_file_option(name: str, help: str) -> Callable[[F], F]:
+    """``--json``, ``--junit``, ``--html``: a file a run writes at its end (``FILE_path``)."""
+    return click.option(
+        f"--{name}", f"{name}_path", type=click.Path(dir_okay=False, path_type=Path), help=help
+    )
+
+
+json_option = output_file_option("json", "Write a JSON summary to this file.")
+junit_option = output_file_option("junit", "Write JUnit XML (a test case per job) to this file.")
+html_option = output_file_option(
+    "html", "Write the run's HTML report (timeline, logs) to this file at the end."
 )
 live_option = click.option(
     "--live/--plain",
     default=None,
     help="Live view or one line per change (default: live on a terminal).",
 )
+
+
+def scenario_option(help: str) -> Callable[[F], F]:
+    """``--scenario``: a simulator scenario file (YAML of scripted job behaviours)."""
+    return click.option(
+        "--scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path), help=help
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import click
 
 from amtflow.cli.complete import complete_jobs, complete_runs
 from amtflow.cli.options import (
+    ScheduleDate,
     chosen,
     html_option,
     json_option,
@@ -19,8 +19,8 @@ from amtflow.cli.options import (
     plan_options,
     project_default,
     project_dir_option,
-    properties_of,
     run_plan_options,
+    scenario_option,
     state_dir_option,
 )
 from amtflow.cli.recorded import of_run, servers, shown
@@ -31,26 +31,18 @@ from amtflow.cli.recorded import of_run, servers, shown
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def plan(
-    schedule_file: Path,
-    schedule: str | None,
-    date: dt.date,
-    jobs: tuple[str, ...],
-    properties: tuple[str, ...],
-    fmt: str,
-) -> None:
+def plan(schedule_date: ScheduleDate, fmt: str) -> None:
     """Show what a run would do on a date, with no network: jobs, waves, resolved requests."""
     from amtflow import definitions as defs
     from amtflow.plan import plan_for
     from amtflow.report import plan as plan_report
 
-    values = properties_of(properties)
     resolved = plan_for(
-        defs.load([schedule_file], properties=values),
-        date,
-        schedule=schedule,
-        jobs=jobs,
-        properties=values,
+        defs.load([schedule_date.schedule_file], properties=schedule_date.properties),
+        schedule_date.date,
+        schedule=schedule_date.schedule,
+        jobs=schedule_date.jobs,
+        properties=schedule_date.properties,
         environ=os.environ,
     )
     plan_report.show(resolved, fmt)
@@ -76,11 +68,7 @@ def plan(
     is_flag=True,
     help="Run against the embedded AMT simulator instead of the agents' servers.",
 )
-@click.option(
-    "--scenario",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Simulator scenario (with --simulate).",
-)
+@scenario_option("Simulator scenario (with --simulate).")
 @project_dir_option("log_dir")
 @project_dir_option("state_dir")
 @json_option
@@ -88,11 +76,7 @@ def plan(
 @html_option
 @live_option
 def run(
-    schedule_file: Path,
-    schedule: str | None,
-    date: dt.date,
-    jobs: tuple[str, ...],
-    properties: tuple[str, ...],
+    schedule_date: ScheduleDate,
     again: bool,
     max_parallel: int,
     simulate: bool,
@@ -120,13 +104,13 @@ def run(
     if simulate:
         state_dir, log_dir = _simulated_dirs(state_dir, log_dir)
     options = RunOptions(
-        definitions=schedule_file,
-        date=date,
+        definitions=schedule_date.schedule_file,
+        date=schedule_date.date,
         log_dir=log_dir,
         state_dir=state_dir,
-        schedule=schedule,
-        jobs=jobs,
-        properties=properties_of(properties),
+        schedule=schedule_date.schedule,
+        jobs=schedule_date.jobs,
+        properties=schedule_date.properties,
         environ=dict(os.environ),
         max_parallel=max_parallel,
         simulate=simulate,
@@ -185,11 +169,7 @@ def resume(
 @click.argument("run_id", metavar="RUN", shell_complete=complete_runs)
 @click.argument("jobs", metavar="[JOB]...", nargs=-1, shell_complete=complete_jobs)
 @state_dir_option
-@click.option(
-    "--scenario",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Simulator scenario, for a run made with --simulate  [default: the run's own]",
-)
+@scenario_option("Simulator scenario, for a run made with --simulate  [default: the run's own]")
 @json_option
 @junit_option
 @html_option

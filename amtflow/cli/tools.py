@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from amtflow.cli.options import definitions_paths
+from amtflow.cli.options import definitions_paths, scenario_option
 
 
 @click.command()
@@ -20,11 +20,7 @@ from amtflow.cli.options import definitions_paths
     show_default=True,
     help="Port to listen on (0: a free port).",
 )
-@click.option(
-    "--scenario",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Scenario YAML: scripted job behaviours.",
-)
+@scenario_option("Scenario YAML: scripted job behaviours.")
 def simulator(host: str, port: int, scenario: Path | None) -> int:
     """Run the embedded AMT Batch Server simulator until Ctrl-C."""
     import asyncio
