@@ -14,9 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from amtflow import definitions as defs
+from amtflow.orchestration.record import RecordedPlan, RunSpec
+from amtflow.plan import choose_schedule, make_plan
 from amtflow.state import Journal
 
 AMTFLOW = shutil.which("amtflow")
+ROOT = Path(__file__).resolve().parents[1]
+DATE = dt.date(2026, 11, 24)
 pytestmark = pytest.mark.skipif(
     AMTFLOW is None, reason="the amtflow console script is not installed"
 )
@@ -89,3 +94,50 @@ def test_completion_offers_nothing_rather_than_an_error(tmp_path: Path) -> None:
     (tmp_path / ".amtflow" / "journal.db").write_bytes(b"not a database")
     assert complete("amtflow resume ", tmp_path) == []
     assert complete("amtflow kill nope ", tmp_path) == []
+
+
+def planned(state_dir: Path, plan: str, started: tuple[str, ...]) -> str:
+    """A run recorded with the plan JSON ``plan``, of which the jobs ``started`` have started."""
+    with Journal.open(state_dir) as journal:
+        run = journal.begin_run("NIGHTLY", DATE, definitions="nightly.yaml", digest="", plan=plan)
+        for job in started:
+            journal.new_attempt(run.run_id, job, 1, f"task-{job}")
+    return run.run_id
+
+
+def test_operator_actions_complete_the_planned_jobs_that_have_not_started(tmp_path: Path) -> None:
+    definitions = defs.load([ROOT / "definitions" / "nightly.yaml"])
+    plan = make_plan(definitions, choose_schedule(definitions, None), DATE)
+    spec = RunSpec("nightly.yaml", plan.schedule.name, DATE, "logs")
+    recorded_plan = RecordedPlan.of(spec, plan, definitions)
+    run_id = planned(tmp_path / ".amtflow", recorded_plan.to_json(), ("DAYSTART",))
+    everything = [job.name for job in plan.jobs]
+    assert "MONTHEND" not in everything and len(everything) > 5  # not planned that day
+    for operator_command in ("hold", "release", "skip", "mark-ok"):
+        offered = complete(f"amtflow {operator_command} {run_id} ", tmp_path)
+        assert offered == everything
+        assert complete(f"amtflow {operator_command} {run_id} REPORT", tmp_path) == [
+            "REPORTTEST01",
+            "REPORTTEST02",
+        ]
+    # commands on what ran offer only the jobs that started
+    assert complete(f"amtflow kill {run_id} ", tmp_path) == ["DAYSTART"]
+    assert complete(f"amtflow logs show {run_id} ", tmp_path) == ["DAYSTART"]
+
+
+def test_a_plan_in_an_older_form_completes_too(tmp_path: Path) -> None:
+    older = (ROOT / "tests" / "data" / "journal" / "plan-before-one-task-type.json").read_text()
+    run_id = planned(tmp_path / ".amtflow", older, ())
+    assert complete(f"amtflow hold {run_id} ", tmp_path) == ["EXTRACT", "PUSH"]
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    ["{not json", "[]", '{"jobs": 5}', '{"jobs": [7, {"job": 3}, {"job": {"name": 9}}]}', "null"],
+)
+def test_a_damaged_plan_completes_the_started_jobs_and_no_error(
+    tmp_path: Path, damaged: str
+) -> None:
+    run_id = planned(tmp_path / ".amtflow", damaged, ("EXTRACT", "REPORT"))
+    assert complete(f"amtflow hold {run_id} ", tmp_path) == ["EXTRACT", "REPORT"]
+    assert complete(f"amtflow skip {run_id} R", tmp_path) == ["REPORT"]

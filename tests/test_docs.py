@@ -199,3 +199,10 @@ def test_every_link_inside_the_reference_has_its_anchor() -> None:
     anchors = set(re.findall(r'<a id="([^"]+)"></a>', text))
     links = set(re.findall(r"\]\(#([^)]+)\)", text))
     assert links and links <= anchors, links - anchors
+
+
+def test_the_architecture_page_names_each_module_of_the_cli_and_no_other() -> None:
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    paragraph = text.split("**`cli/`**", 1)[1].split("\n\n", 1)[0]
+    named = set(re.findall(r"`(\w+)\.py`", paragraph))  # not `state/complete.py`
+    assert named == {path.stem for path in (ROOT / "amtflow" / "cli").glob("*.py")}

@@ -1,7 +1,7 @@
 """Where a run's AMT Batch Servers are and how to log on to them: the one seam between a run and
 the servers it talks to.
 
-A ``Servers`` is chosen at the edge (``cli.py``, the Python API): ``AGENTS`` reaches each agent at
+A ``Servers`` is chosen at the edge (``cli/``, the Python API): ``AGENTS`` reaches each agent at
 its own ``batch_server_url`` with its batch user's password; the embedded simulator
 (``amtflow.simulator.seam.AGENTS_OR_SIMULATOR``) stands in for all of them when a run is
 simulated. The core (run, resume, rerun, kill, abandon) only asks it for a ``Reach`` and never

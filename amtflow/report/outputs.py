@@ -1,5 +1,5 @@
 """What a run leaves for machines at its end, and how the command exits: the ``--json``,
-``--junit`` and ``--html`` files, written by the edge (``cli.py``, the Python API) from the
+``--junit`` and ``--html`` files, written by the edge (``cli/``, the Python API) from the
 ``RunResult`` the core returns."""
 
 from __future__ import annotations

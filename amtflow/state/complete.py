@@ -6,7 +6,9 @@ cannot be read offers nothing rather than an error in the middle of the user's c
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from amtflow.errors import StateError
 from amtflow.runs import RunRecord
@@ -33,15 +35,45 @@ def run_ids(state_dir: Path, incomplete: str) -> list[tuple[str, str]]:
 
 def job_names(state_dir: Path, run_ref: str, incomplete: str) -> list[str]:
     """The jobs of run ``run_ref`` recorded so far whose names start with ``incomplete``."""
+    started, _ = _jobs_of(state_dir, run_ref)
+    return [name for name in started if name.startswith(incomplete)]
+
+
+def planned_job_names(state_dir: Path, run_ref: str, incomplete: str) -> list[str]:
+    """As ``job_names``, then the jobs of the run's recorded plan that have not started yet
+    (what hold and skip act on); a plan that cannot be read adds none."""
+    started, plan = _jobs_of(state_dir, run_ref)
+    names = dict.fromkeys([*started, *_planned(plan)])
+    return [name for name in names if name.startswith(incomplete)]
+
+
+def _jobs_of(state_dir: Path, run_ref: str) -> tuple[list[str], str]:
+    """The jobs of the run recorded so far, and its recorded plan's JSON ("" when unknown)."""
     if not has_runs(state_dir):
-        return []
+        return [], ""
     try:
         with Journal.open(state_dir, read_only=True) as journal:
             run = journal.run(run_ref)
-            names = journal.latest_attempts(run.run_id)
+            return list(journal.latest_attempts(run.run_id)), run.plan
     except StateError:
+        return [], ""
+
+
+def _planned(plan: str) -> list[str]:
+    """The job names of a recorded plan's JSON (``orchestration.record.RecordedPlan``:
+    ``{"jobs": [{"job": {"name": ...}, ...}, ...]}``), read without decoding the rest: a Tab
+    press must not pay for the whole plan, nor fail on a damaged one."""
+    try:
+        jobs = json.loads(plan)["jobs"] if plan else []
+        return [_name(job) for job in jobs if _name(job)] if isinstance(jobs, list) else []
+    except (ValueError, TypeError, KeyError, RecursionError):
         return []
-    return [name for name in names if name.startswith(incomplete)]
+
+
+def _name(planned: Any) -> str:
+    master = planned.get("job") if isinstance(planned, dict) else None
+    name = master.get("name") if isinstance(master, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 def _runs(state_dir: Path) -> list[RunRecord]:

@@ -19,6 +19,7 @@ from amtflow.simulator import Scenario, Simulator
 
 PASSWORD = "s3cr3t-Pa55word-for-tests"
 ROOT = Path(__file__).resolve().parents[2]
+DATE = "2026-11-24"  # the schedule date of the runs started in the background
 
 
 @dataclass
@@ -110,4 +111,22 @@ def amtflow(
         capture_output=True,
         text=True,
         timeout=timeout,
+    )
+
+
+def background_run(
+    folder: Path, schedule: Path, *extra: str | Path, stdout: int = subprocess.PIPE
+) -> subprocess.Popen[str]:
+    """``amtflow run SCHEDULE --date DATE --plain`` started in the background, as a user's other
+    terminal would: its job logs in ``folder/logs``, its journal in ``folder/state``, ``extra``
+    arguments after; stderr is piped, stdout goes to ``stdout``."""
+    dirs = ("--log-dir", folder / "logs", "--state-dir", folder / "state")
+    arguments = ("run", schedule, "--date", DATE, "--plain", *dirs, *extra)
+    return subprocess.Popen(
+        [sys.executable, "-m", "amtflow", *map(str, arguments)],
+        cwd=folder,
+        env={**os.environ, "AMT_TEST_PASSWORD": PASSWORD},
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
     )

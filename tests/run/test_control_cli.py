@@ -3,46 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.run.conftest import PASSWORD, amtflow, write_definitions
+from tests.run.conftest import DATE, amtflow, background_run, write_definitions
 
-DATE = "2026-11-24"
 LONG = [
     {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
     {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LONG"]},
 ]
-
-
-def background_run(folder: Path, schedule: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "amtflow",
-            "run",
-            str(schedule),
-            "--date",
-            DATE,
-            "--plain",
-            "--log-dir",
-            str(folder / "logs"),
-            "--state-dir",
-            str(folder / "state"),
-        ],
-        cwd=folder,
-        env={**os.environ, "AMT_TEST_PASSWORD": PASSWORD},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def wait_until_running(folder: Path, job: str = "LONG") -> str:

@@ -4,11 +4,9 @@ undisturbed run gives, with no AMT job started twice and every message logged ex
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,9 +14,15 @@ from typing import Any
 
 import pytest
 
-from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, write_definitions
+from tests.run.conftest import (
+    PASSWORD,
+    LiveSimulator,
+    amtflow,
+    background_run,
+    write_definitions,
+)
 
-DATE = "2026-11-24"
+PARALLEL = ("--max-parallel", "8")
 FAILING = {"J07", "J19"}
 
 
@@ -58,30 +62,8 @@ def expected_states() -> dict[str, str]:
 
 
 def start_run(folder: Path, schedule: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "AMT_TEST_PASSWORD": PASSWORD}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "amtflow",
-            "run",
-            str(schedule),
-            "--date",
-            DATE,
-            "--plain",
-            "--max-parallel",
-            "8",
-            "--log-dir",
-            str(folder / "logs"),
-            "--state-dir",
-            str(folder / "state"),
-        ],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """The run the trials kill: eight jobs at once, its stdout not read."""
+    return background_run(folder, schedule, *PARALLEL, stdout=subprocess.DEVNULL)
 
 
 def wait_for(condition: Any, timeout: float = 30) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from tests.run.conftest import PASSWORD, LiveSimulator, amtflow
+from tests.run.conftest import DATE, PASSWORD, LiveSimulator, amtflow
 from tests.run.conftest import write_definitions as write_schedule
 from tests.run.test_crash_resume import (
-    DATE,
+    PARALLEL,
     check_logs,
     expected_states,
     final_jobs,
@@ -39,8 +39,7 @@ def same_command(folder: Path, schedule: Path) -> subprocess.CompletedProcess[st
         "--date",
         DATE,
         "--plain",
-        "--max-parallel",
-        "8",
+        *PARALLEL,
         "--log-dir",
         folder / "logs",
         "--state-dir",

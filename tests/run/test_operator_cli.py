@@ -8,49 +8,23 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from tests.run.conftest import PASSWORD, amtflow, write_definitions
+from tests.run.conftest import amtflow, background_run, write_definitions
 
-DATE = "2026-11-24"
 USER = getpass.getuser()
 
 
 def start_run(folder: Path, schedule: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "amtflow",
-            "run",
-            str(schedule),
-            "--date",
-            DATE,
-            "--plain",
-            "--log-dir",
-            str(folder / "logs"),
-            "--state-dir",
-            str(folder / "state"),
-            "--json",
-            str(folder / "run.json"),
-            "--junit",
-            str(folder / "junit.xml"),
-            *extra,
-        ],
-        cwd=folder,
-        env={**os.environ, "AMT_TEST_PASSWORD": PASSWORD},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """A run in the background that writes its JSON and JUnit summaries into ``folder``."""
+    outputs = ("--json", folder / "run.json", "--junit", folder / "junit.xml")
+    return background_run(folder, schedule, *outputs, *extra)
 
 
 def cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from tests.run.conftest import PASSWORD, amtflow, write_definitions
+from tests.run.conftest import PASSWORD, amtflow, background_run, write_definitions
 
 DATE = "2026-11-24"
 
@@ -265,28 +263,7 @@ def test_sigterm_kills_running_jobs_writes_logs_and_exits_143(
         {"name": "NEXT", "task": "batch_job", "job_name": "NEXT", "depends_on": ["LONG"]},
     ]
     schedule = write_definitions(tmp_path, live.url, jobs, allow_kill_job=True)
-    env = {**os.environ, "AMT_TEST_PASSWORD": PASSWORD}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "amtflow",
-            "run",
-            str(schedule),
-            "--date",
-            DATE,
-            "--plain",
-            "--log-dir",
-            str(tmp_path / "logs"),
-            "--state-dir",
-            str(tmp_path / "state"),
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = background_run(tmp_path, schedule)
     deadline = time.monotonic() + 30
     while not live.simulator.record.starts_by_job() and time.monotonic() < deadline:
         time.sleep(0.05)
