@@ -15,7 +15,7 @@ import click
 
 from amtflow.cli.complete import complete_planned_jobs, complete_runs
 from amtflow.cli.options import json_option, junit_option, live_option, state_dir_option
-from amtflow.cli.recorded import shown
+from amtflow.cli.recorded import of_run, shown
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,7 +39,11 @@ def _operator_command(action: str, help_text: str) -> click.Command:
         from amtflow.report.operator import acted
         from amtflow.runs import OperatorAction
 
-        acted(record_action(state_dir, run_id, jobs, OperatorAction(action), dict(os.environ)))
+        acted(
+            record_action(
+                of_run(state_dir, run_id), run_id, jobs, OperatorAction(action), dict(os.environ)
+            )
+        )
         return 0
 
     return command
@@ -82,6 +86,7 @@ def mark_ok(
 
     outputs = RunOutputs(json_path, junit_path)
     outputs.check()
+    state_dir = of_run(state_dir, run_id)
     answer = asyncio.run(mark(run_id, jobs, shown(state_dir, live), dict(os.environ)))
     status = 0 if answer.result is None else conclude(answer.result, outputs, state_dir)
     acted(answer)

@@ -156,3 +156,26 @@ def test_simulated_options_recorded_before_this_change_still_mark_the_run(tmp_pa
         conn.execute("UPDATE runs SET options = ?", (json.dumps({"simulate": True, "jobs": []}),))
     listing = amtflow("status", "--state-dir", state, "--format", "json", cwd=tmp_path)
     assert json.loads(listing.stdout)["runs"][0]["simulated"] is True
+
+
+def test_operator_actions_find_a_simulated_run_kept_apart(tmp_path: Path) -> None:
+    """hold, release, skip and mark-ok look for RUN where status does: an operator trying a
+    schedule out on the simulator needs no --state-dir to mark a failed job OK."""
+    schedule = write_definitions(tmp_path, "http://127.0.0.1:9", JOBS)
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"jobs": {"EXTRACT": {"duration": 0.05, "end_code": 11}}}))
+    failed = simulated(tmp_path, schedule, "--scenario", scenario)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    run_id = run_id_of(failed.stdout)
+
+    skipped = amtflow("skip", run_id, "EXTRACT", cwd=tmp_path)
+    assert skipped.returncode == 2 and "already ended (failed)" in skipped.stderr, skipped.stderr
+    marked = amtflow("mark-ok", run_id, "EXTRACT", "--plain", cwd=tmp_path)
+    assert marked.returncode == 0, marked.stdout + marked.stderr
+    assert not (tmp_path / ".amtflow" / "journal.db").exists()  # the real journal: untouched
+    apart = tmp_path / ".amtflow" / "simulated"
+    with sqlite3.connect(apart / "journal.db") as conn:
+        actions = conn.execute("SELECT job, action FROM operator_actions").fetchall()
+    assert actions == [("EXTRACT", "mark_ok")]
+    shown = amtflow("status", run_id, cwd=tmp_path).stdout
+    assert re.search(r"REPORT\s.*\bok\b", shown), shown
