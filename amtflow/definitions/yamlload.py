@@ -76,16 +76,18 @@ class YamlDocument:
     path: Path
     raw: bytes
     data: Any
-    positions: dict[Path_, Position] = field(default_factory=dict)
-    key_positions: dict[Path_, Position] = field(default_factory=dict)
+    # each position packed into one int (``_mark``): a tuple of two ints costs three objects,
+    # and a 100,000-job file has over a million positions (issue 16)
+    positions: dict[Path_, int] = field(default_factory=dict)
+    key_positions: dict[Path_, int] = field(default_factory=dict)
 
     def position(self, path: Path_, *, key: bool = False) -> Position:
         """Where the node at ``path`` is (its key's position with ``key``); else its parent's."""
         if key and path in self.key_positions:
-            return self.key_positions[path]
+            return _unpacked(self.key_positions[path])
         while path and path not in self.positions:
             path = path[:-1]
-        return self.positions.get(path, (1, 1))
+        return _unpacked(self.positions.get(path, _FIRST))
 
 
 KeepText = Callable[[Path_], bool]
@@ -270,7 +272,7 @@ class _Builder:
     ) -> Any:
         if depth > MAX_DEPTH:
             raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event), "limit")
-        self.document.positions[path] = _mark(event)
+        self.document.positions[path] = _packed(event)
         if isinstance(event, yaml.AliasEvent):
             return self._alias(event)
         start = self.nodes
@@ -342,11 +344,11 @@ class _Builder:
             key = self._key(event)
             child = path + (key,)
             if key in mapping:
-                first = key_positions[child][0]
+                first = _unpacked(key_positions[child])[0]
                 raise YamlProblem(
                     f"duplicate key '{key}' (first at line {first})", *_mark(event), "duplicate-key"
                 )
-            key_positions[child] = _mark(event)
+            key_positions[child] = _packed(event)
             mapping[key] = self._node(events, next(events), child, depth + 1)
         raise YamlProblem("unexpected end of file")  # pragma: no cover
 
@@ -371,6 +373,20 @@ class _Builder:
 def _mark(event: yaml.Event) -> Position:
     mark = event.start_mark
     return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+
+
+_COLUMNS = 1 << 32  # a packed position: line * _COLUMNS + column
+_FIRST = _COLUMNS + 1  # line 1, column 1
+
+
+def _packed(event: yaml.Event) -> int:
+    mark = event.start_mark
+    return (mark.line + 1) * _COLUMNS + mark.column + 1 if mark is not None else 0
+
+
+def _unpacked(packed: int) -> Position:
+    line, column = divmod(packed, _COLUMNS)
+    return line, column
 
 
 def _short(tag: str | None) -> str:
