@@ -116,7 +116,10 @@ class Plan:
     @property
     def waves(self) -> tuple[tuple[PlannedJob, ...], ...]:
         count = max((job.wave for job in self.jobs), default=-1) + 1
-        return tuple(tuple(j for j in self.jobs if j.wave == wave) for wave in range(count))
+        waves: list[list[PlannedJob]] = [[] for _ in range(count)]
+        for job in self.jobs:  # one pass: a chain of n jobs is n waves
+            waves[job.wave].append(job)
+        return tuple(map(tuple, waves))
 
     def job(self, name: str) -> PlannedJob | None:
         return self._by_name.get(name)
@@ -223,7 +226,7 @@ def make_plan(
     )
     try:
         requests = _resolve_all(running, context)
-        planned = _timed(_order(running, requests, skipped), date, schedule.timezone)
+        planned = _order(running, requests, skipped, _Times(date, zone(schedule.timezone)))
         start = (
             instant(date, schedule.start_time, zone(schedule.timezone))
             if schedule.start_time
@@ -237,15 +240,20 @@ def make_plan(
     return Plan(schedule, date, planned, tuple(skipped), selected=tuple(jobs), start=start)
 
 
-def _timed(planned: tuple[PlannedJob, ...], date: dt.date, timezone: str) -> tuple[PlannedJob, ...]:
-    """The planned jobs with their times of day as instants of ``date`` in ``timezone``."""
-    tz = zone(timezone)
-    return tuple(
-        dataclasses.replace(
-            p, times=job_times(date, tz, p.job.start_time, p.job.latest_start, p.job.deadline)
-        )
-        for p in planned
-    )
+@dataclass(frozen=True)
+class _Times:
+    """Turns a job's times of day into instants of the plan's date in the schedule's zone."""
+
+    date: dt.date
+    tz: dt.tzinfo
+
+    def of(self, job: MasterJob) -> JobTimes:
+        if job.start_time is None and job.latest_start is None and job.deadline is None:
+            return _NO_TIMES  # most jobs: no instant to work out
+        return job_times(self.date, self.tz, job.start_time, job.latest_start, job.deadline)
+
+
+_NO_TIMES = JobTimes()
 
 
 def _check_selection(schedule: Schedule, jobs: Collection[str]) -> None:
@@ -293,12 +301,15 @@ def resolve_request(job: MasterJob, context: PropertyContext) -> AmtRequest:
 
     Resolved twice when it holds environment values: once as sent, once masked (``shown``).
     """
+    texts = job.task.texts()
+    if not any("[[" in text for text in texts):  # no reference: nothing to resolve or mask
+        return AmtRequest(job.task)
     ctx = dataclasses.replace(context, job_name=job.name, masked=False)
     task = _resolved(job.task, ctx)
     masked = _resolved(job.task, dataclasses.replace(ctx, masked=True))
     if masked == task:
         return AmtRequest(task)
-    secrets = secret_values(job.task.texts(), ctx)
+    secrets = secret_values(texts, ctx)
     kept = _resolved(job.task, dataclasses.replace(ctx, kept_env=True))
     return AmtRequest(task, masked, secrets, kept)
 
@@ -308,7 +319,10 @@ def _resolved(task: AmtTask, ctx: PropertyContext) -> AmtTask:
 
 
 def _order(
-    running: Sequence[MasterJob], requests: Mapping[str, AmtRequest], skipped: Sequence[SkippedJob]
+    running: Sequence[MasterJob],
+    requests: Mapping[str, AmtRequest],
+    skipped: Sequence[SkippedJob],
+    times: _Times,
 ) -> tuple[PlannedJob, ...]:
     names = {job.name for job in running}
     outside = {s.name: s.reason for s in skipped}
@@ -335,6 +349,7 @@ def _order(
                     for d in job.depends_on
                     if d.job not in names
                 ),
+                times=times.of(job),
             )
         )
     position = {name: index for index, name in enumerate(order)}

@@ -91,7 +91,9 @@ class RunRecord:
     digest: str = ""  # sha256 of the definition files
     pid: int | None = None
     options: str = "{}"  # JSON: what the run was asked for (``runspec.RunSpec``)
-    plan: str = ""  # JSON: its resolved plan (``runspec.RecordedPlan``); "" before schema 2
+    # its resolved plan (``record.RecordedPlan``): JSON, packed (``orchestration.packing``) since
+    # issue 16; "" before schema 2
+    plan: str | bytes = ""
 
     @property
     def simulated(self) -> bool:

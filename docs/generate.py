@@ -78,9 +78,15 @@ def _children(path: str, node: Schema) -> Iterator[tuple[str, Schema]]:
         yield f"{path}[]", node["items"]
     if isinstance(node.get("additionalProperties"), Mapping):
         yield f"{path}.NAME", node["additionalProperties"]
+    for index, option in enumerate(_options(node)):
+        yield _option_path(path, _options(node), index), option
+
+
+def _options(node: Schema) -> list[Schema]:
+    """The alternative forms of a value (``anyOf``/``oneOf``); not a rule that only asks for
+    one of some keys (``anyOf: [{required: [...]}]``, said by ``_conditions``)."""
     options = node.get("anyOf") or node.get("oneOf") or ()
-    for index, option in enumerate(options):
-        yield _option_path(path, options, index), option
+    return [] if all(option.keys() == {"required"} for option in options) else list(options)
 
 
 def _option_path(path: str, options: Any, index: int) -> str:
@@ -107,6 +113,10 @@ def _section(path: str, node: Schema, *, level: str, anchor: str = "") -> list[s
     if "properties" not in node:
         lines += [f"Type: {_kind(path, node)}. {' '.join(_rules(node))}".strip(), ""]
         return lines + _forms(path, node)
+    if isinstance(node.get("type"), list):  # a mapping or another form (a dependency's name)
+        kinds = " or ".join(_word(str(kind)) for kind in node["type"])
+        rules = " ".join(_rules(node))
+        lines += [f"Type: {kinds}. {f'As text: {rules} ' if rules else ''}As a mapping:", ""]
     required = set(node.get("required", ()))
     lines += ["| key | type | required | description |", "|---|---|---|---|"]
     for child_path, sub in _children(path, {"properties": node["properties"]}):
@@ -124,7 +134,7 @@ def _about(node: Schema) -> str:
 
 def _plain_forms(node: Schema) -> list[str]:
     """The alternatives of a value that are not mappings (those have sections), in words."""
-    options = node.get("anyOf") or node.get("oneOf") or ()
+    options = _options(node)
     return [
         f"As {_kind('', option)}: {_about(option)}" for option in options if not _inline(option)
     ]
@@ -139,7 +149,7 @@ def _kind(path: str, node: Schema) -> str:
         return f"[mapping](#{_anchor(path)})"
     if "const" in node:
         return f"`{node['const']}`"
-    options = node.get("anyOf") or node.get("oneOf")
+    options = _options(node)
     if options:
         return " or ".join(
             _kind(_option_path(path, options, i), option) for i, option in enumerate(options)
@@ -200,6 +210,27 @@ _RULES: dict[str, Callable[[Any], str]] = {
 
 
 def _conditions(node: Schema) -> list[str]:
+    """A discriminator's rules as sentences: ``dependentSchemas: {K: {properties: {D: {const:
+    V}}}}`` (K belongs to ``D: V``) with ``anyOf: [{required: [K]}, ...]`` (one of them needed)."""
+    owners: dict[tuple[str, Any], list[str]] = {}
+    for key, rule in node.get("dependentSchemas", {}).items():
+        condition = rule.get("properties", {}) if isinstance(rule, Mapping) else {}
+        if len(condition) == 1:
+            [(field, value)] = condition.items()
+            owners.setdefault((field, value.get("const")), []).append(key)
+    needed = {name for option in node.get("anyOf", ()) for name in option.get("required", ())}
+    lines = []
+    for (field, value), keys in owners.items():
+        needs = [f"`{key}`" for key in keys if key in needed]
+        refused = [f"`{k}`" for other, ks in owners.items() if other != (field, value) for k in ks]
+        parts = [f"requires {', '.join(needs)}"] if needs else []
+        parts += [f"refuses {', '.join(refused)}"] if refused else []
+        lines.append(f"- With `{field}: {value}`: {'; '.join(parts) or 'see the schema'}.")
+    lines += _if_then_conditions(node)
+    return [*lines, ""] if lines else []
+
+
+def _if_then_conditions(node: Schema) -> list[str]:
     """``allOf: [{if: {properties: {K: {const: V}}}, then: ...}]`` as sentences."""
     lines = []
     for rule in node.get("allOf", ()):
@@ -219,12 +250,12 @@ def _conditions(node: Schema) -> list[str]:
         lines.append(
             f"- With `{key}: {value.get('const')}`: {'; '.join(parts) or 'see the schema'}."
         )
-    return [*lines, ""] if lines else []
+    return lines
 
 
 def _forms(path: str, node: Schema) -> list[str]:
     """The forms of an ``anyOf``/``oneOf`` value, each linked to its section if a mapping."""
-    options = node.get("anyOf") or node.get("oneOf") or ()
+    options = _options(node)
     lines = [
         f"- {_kind(_option_path(path, options, i), option)}: {_about(option)}".rstrip(": ")
         for i, option in enumerate(options)

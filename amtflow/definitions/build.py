@@ -155,7 +155,7 @@ class ModelBuilder:
 
     def retry(self, data: Mapping[str, Any] | None) -> model.Retry:
         if not data:
-            return model.Retry()
+            return _NO_RETRY  # frozen: one for every job without a retry
         delay = seconds(data["delay"]) if "delay" in data else 0.0
         return model.Retry(data.get("attempts", 0), delay, frozenset(data.get("on_codes", ())))
 
@@ -228,3 +228,6 @@ def _task(data: Mapping[str, Any]) -> AmtTask:
         station=as_text(data.get("station", "OPCON")),
         queue=_optional_text(data.get("queue")),
     )
+
+
+_NO_RETRY = model.Retry()

@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 
 from amtflow.errors import DefinitionError
 
+from .inline import inline_refs
 from .yamlload import Path_
 
 Problem = tuple[Path_, bool, str, str]  # node path, point at the key?, message, rule
@@ -95,7 +96,7 @@ def schema(name: str = DEFINITIONS_SCHEMA) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=2)
 def _validator(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema(name))
+    return jsonschema.Draft202012Validator(inline_refs(schema(name)))
 
 
 def schema_problems(data: Any, name: str = DEFINITIONS_SCHEMA) -> Iterator[Problem]:
@@ -136,32 +137,53 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 def _required(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
     for key in error.validator_value:
         if key not in error.instance:
-            yield (  # at the missing key's path: shown at its mapping, and pruned as refused
-                path + (key,),
-                False,
-                f"missing required key '{key}'{_owner(data, path)}{_task_note(error)}",
-                "schema",
-            )
+            yield _missing(key, path, data)
 
 
-def _task_note(error: ValidationError) -> str:
-    if "then" in error.absolute_schema_path and isinstance(error.instance, dict):
-        return f" (task: {error.instance.get('task')})"
-    return ""
+def _missing(key: str, path: Path_, data: Any, task: str = "") -> Problem:
+    note = f" (task: {task})" if task else ""
+    return (  # at the missing key's path: shown at its mapping, and pruned as refused
+        path + (key,),
+        False,
+        f"missing required key '{key}'{_owner(data, path)}{note}",
+        "schema",
+    )
 
 
-def _forbidden(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
-    if "then" not in error.absolute_schema_path:
+# A job's task decides which keys it needs and which it must not have. The schema says so with
+# rules that cost a valid job nothing (issue 16): ``dependentSchemas`` (a key present asks for
+# its task) and ``anyOf`` (one of the two task names present). Their raw errors are turned back
+# into what the user wrote wrong, in the words of the task form.
+_TASK_NAME_KEYS = {"batch_job": "job_name", "script": "script_name"}
+
+
+def _needs_task_name(error: ValidationError) -> bool:
+    branches = error.validator_value
+    return all(isinstance(b, dict) and "required" in b for b in branches)
+
+
+def _task_name_missing(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    task = error.instance.get("task") if isinstance(error.instance, dict) else None
+    if isinstance(task, str) and task in _TASK_NAME_KEYS:  # else its own error says what is wrong
+        yield _missing(_TASK_NAME_KEYS[task], path, data, task)
+
+
+def _wrong_task(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
+    schema_path = list(error.absolute_schema_path)
+    if "dependentSchemas" not in schema_path:
         yield from _generic(error, path, data)
         return
-    if not isinstance(error.instance, dict):  # a job that is not a mapping: its type error says so
+    task = error.instance
+    if not isinstance(task, str) or task not in _TASK_NAME_KEYS:  # its enum error names it
         return
-    task = error.instance.get("task")
-    for branch in error.validator_value["anyOf"]:
-        key = branch["required"][0]
-        if key in error.instance:
-            message = f"'{key}' is not allowed with task: {task}{_owner(data, path)}"
-            yield path + (key,), True, message, "schema"
+    key = schema_path[schema_path.index("dependentSchemas") + 1]
+    job_path = path[:-1]  # the error is at the job's ``task``
+    message = f"'{key}' is not allowed with task: {task}{_owner(data, job_path)}"
+    yield job_path + (key,), True, message, "schema"
+    job, needed = _node(data, job_path), _TASK_NAME_KEYS[task]
+    if key in _TASK_NAME_KEYS.values() and isinstance(job, dict) and needed not in job:
+        # the other task's name stood in for this one's in the ``anyOf``: say it is missing
+        yield _missing(needed, job_path, data, task)
 
 
 def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
@@ -179,6 +201,9 @@ def _type(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
         yield path, False, f"'{value}' is not a boolean (YAML 1.2: write true or false)", "yaml-1.2"
     elif _is_number(value) and _field(path) in _DURATIONS:
         yield path, False, _no_unit(value, path, data), "schema"
+    elif _field(path) == "depends_on" and isinstance(path[-1], int):
+        wanted = "a job name or {job: NAME, on: ok|failed|finished}"
+        yield path, False, f"a dependency must be {wanted}, not {_show(value)}", "schema"
     else:
         wanted = " or ".join(
             _TYPE_NAMES[t] for t in ([expected] if isinstance(expected, str) else expected)
@@ -259,14 +284,10 @@ def _minimum(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem
 
 
 def _any_of(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
-    branch = 1 if isinstance(error.instance, dict) else 0
-    chosen = [e for e in error.context or () if e.schema_path and e.schema_path[0] == branch]
-    if isinstance(error.instance, (dict, str)) and chosen:
-        for sub in chosen:
-            yield from _explain(sub, data)
+    if _needs_task_name(error):
+        yield from _task_name_missing(error, path, data)
     else:
-        wanted = "a job name or {job: NAME, on: ok|failed|finished}"
-        yield path, False, f"a dependency must be {wanted}, not {_show(error.instance)}", "schema"
+        yield from _generic(error, path, data)
 
 
 def _generic(error: ValidationError, path: Path_, data: Any) -> Iterator[Problem]:
@@ -307,6 +328,12 @@ def _owner(data: Any, path: Path_) -> str:
     return label
 
 
+def _node(data: Any, path: Path_) -> Any:
+    for part in path:
+        data = _child(data, part)
+    return data
+
+
 def _child(node: Any, part: Any) -> Any:
     try:
         return node[part]
@@ -317,7 +344,7 @@ def _child(node: Any, part: Any) -> Any:
 _HANDLERS = {
     "additionalProperties": _unknown_keys,
     "required": _required,
-    "not": _forbidden,
+    "const": _wrong_task,
     "type": _type,
     "maxItems": _too_many,
     "maxProperties": _too_many,

@@ -20,6 +20,7 @@ which the builder stops at ``MAX_DEPTH`` with the position of the first node too
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from amtflow.errors import UsageError
 
 from .yamlsyntax import syntax_problem
 
@@ -39,6 +42,14 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_NODES = 100_000
 MAX_NODES = 250_000  # ~18,000 jobs in one file; a hostile file is refused in about a second
+# A trusted file past those (a schedule of 100,000 jobs is ~400,000 nodes) is let in by raising
+# the node limit in the environment: the byte limit grows with it. The defaults stay what an
+# untrusted file (a pull request in pre-commit) gets: each node costs the loader ~400 bytes, so
+# 250,000 nodes is ~150 MB and ~2 s of CPU before the refusal; the ceiling keeps a typo from
+# turning the limits off.
+NODES_ENV = "AMTFLOW_MAX_YAML_NODES"
+CEILING_NODES = 10_000_000
+BYTES_PER_NODE = 64
 _BOMS = {
     b"\xff\xfe\0\0": "UTF-32",
     b"\0\0\xfe\xff": "UTF-32",
@@ -65,16 +76,18 @@ class YamlDocument:
     path: Path
     raw: bytes
     data: Any
-    positions: dict[Path_, Position] = field(default_factory=dict)
-    key_positions: dict[Path_, Position] = field(default_factory=dict)
+    # each position packed into one int (``_mark``): a tuple of two ints costs three objects,
+    # and a 100,000-job file has over a million positions (issue 16)
+    positions: dict[Path_, int] = field(default_factory=dict)
+    key_positions: dict[Path_, int] = field(default_factory=dict)
 
     def position(self, path: Path_, *, key: bool = False) -> Position:
         """Where the node at ``path`` is (its key's position with ``key``); else its parent's."""
         if key and path in self.key_positions:
-            return self.key_positions[path]
+            return _unpacked(self.key_positions[path])
         while path and path not in self.positions:
             path = path[:-1]
-        return self.positions.get(path, (1, 1))
+        return _unpacked(self.positions.get(path, _FIRST))
 
 
 KeepText = Callable[[Path_], bool]
@@ -85,23 +98,42 @@ def read_document(path: Path, keep_text: KeepText | None = None) -> YamlDocument
 
     A plain scalar at a node for which ``keep_text(path)`` is true keeps its text as written.
     """
-    raw = _read_bytes(path)
+    max_bytes, max_nodes = file_limits()
+    raw = _read_bytes(path, max_bytes)
     text = _decode(raw)
     document = YamlDocument(path, raw, None)
     try:
-        document.data = _Builder(document, keep_text).build(text)
+        document.data = _Builder(document, keep_text, max_nodes=max_nodes).build(text)
     except _ParserDepthLimit:
         document = YamlDocument(path, raw, None)
-        document.data = _Builder(document, keep_text, yaml.SafeLoader).build(text)
+        builder = _Builder(document, keep_text, yaml.SafeLoader, max_nodes=max_nodes)
+        document.data = builder.build(text)
     return document
 
 
-def _read_bytes(path: Path) -> bytes:
+def file_limits() -> tuple[int, int]:
+    """The bytes and YAML nodes one definitions file may have: the defaults, or the node limit
+    ``AMTFLOW_MAX_YAML_NODES`` sets (with ``BYTES_PER_NODE`` bytes a node); ``UsageError`` for
+    a value that is not a whole number up to ``CEILING_NODES``."""
+    given = os.environ.get(NODES_ENV, "").strip()
+    if not given:
+        return MAX_BYTES, MAX_NODES
+    if not re.fullmatch(r"[0-9]{1,9}", given) or not 1 <= int(given) <= CEILING_NODES:
+        raise UsageError(
+            f"{NODES_ENV} must be a whole number of YAML nodes up to {CEILING_NODES}, "
+            f"not '{given[:40]}'"
+        )
+    return max(MAX_BYTES, int(given) * BYTES_PER_NODE), int(given)
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
+        if size > max_bytes:
             raise YamlProblem(
-                f"file too large ({size} bytes; the limit is {MAX_BYTES})", rule="limit"
+                f"file too large ({size} bytes; the limit is {max_bytes}; for a trusted file "
+                f"raise {NODES_ENV})",
+                rule="limit",
             )
         raw = path.read_bytes()
     except OSError as exc:
@@ -187,9 +219,15 @@ class _Builder:
     """Consumes the event stream once, building values and positions, enforcing the limits."""
 
     def __init__(
-        self, document: YamlDocument, keep_text: KeepText | None = None, loader: type | None = None
+        self,
+        document: YamlDocument,
+        keep_text: KeepText | None = None,
+        loader: type | None = None,
+        *,
+        max_nodes: int = MAX_NODES,
     ) -> None:
         self.document = document
+        self.max_nodes = max_nodes
         self.keep_text = keep_text
         self.loader = loader or _Loader
         self.anchors: dict[str, tuple[Any, int]] = {}
@@ -234,16 +272,16 @@ class _Builder:
     ) -> Any:
         if depth > MAX_DEPTH:
             raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event), "limit")
-        self.document.positions[path] = _mark(event)
+        self.document.positions[path] = _packed(event)
         if isinstance(event, yaml.AliasEvent):
             return self._alias(event)
         start = self.nodes
         self.nodes += 1  # with aliases expanded: an anchor's size
         self.parsed += 1  # as written: the parser's work
-        if self.parsed > MAX_NODES:
+        if self.parsed > self.max_nodes:
             raise YamlProblem(
-                f"more than {MAX_NODES} YAML nodes in one file (refused): split it into "
-                "files joined by include",
+                f"more than {self.max_nodes} YAML nodes in one file (refused): split it into "
+                f"files joined by include, or for a trusted file raise {NODES_ENV}",
                 *_mark(event),
                 "limit",
             )
@@ -306,11 +344,11 @@ class _Builder:
             key = self._key(event)
             child = path + (key,)
             if key in mapping:
-                first = key_positions[child][0]
+                first = _unpacked(key_positions[child])[0]
                 raise YamlProblem(
                     f"duplicate key '{key}' (first at line {first})", *_mark(event), "duplicate-key"
                 )
-            key_positions[child] = _mark(event)
+            key_positions[child] = _packed(event)
             mapping[key] = self._node(events, next(events), child, depth + 1)
         raise YamlProblem("unexpected end of file")  # pragma: no cover
 
@@ -335,6 +373,20 @@ class _Builder:
 def _mark(event: yaml.Event) -> Position:
     mark = event.start_mark
     return (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+
+
+_COLUMNS = 1 << 32  # a packed position: line * _COLUMNS + column
+_FIRST = _COLUMNS + 1  # line 1, column 1
+
+
+def _packed(event: yaml.Event) -> int:
+    mark = event.start_mark
+    return (mark.line + 1) * _COLUMNS + mark.column + 1 if mark is not None else 0
+
+
+def _unpacked(packed: int) -> Position:
+    line, column = divmod(packed, _COLUMNS)
+    return line, column
 
 
 def _short(tag: str | None) -> str:

@@ -60,6 +60,7 @@ class Engine:
         }
         self.outcomes: dict[str, JobOutcome] = {}
         self.tasks: dict[asyncio.Task[JobOutcome], str] = {}
+        self.running: set[str] = set()  # the names in ``tasks``: asked per ready job, O(1)
         # Ended tasks queue themselves: waiting on thousands of tasks at once with asyncio.wait
         # would register a callback on each of them every time one ends.
         self.ended: asyncio.Queue[asyncio.Task[JobOutcome]] = asyncio.Queue()
@@ -106,7 +107,7 @@ class Engine:
         }
 
     def _state_of(self, name: str) -> JobState:
-        return JobState.RUNNING if name in self.tasks.values() else JobState.PENDING
+        return JobState.RUNNING if name in self.running else JobState.PENDING
 
     def interrupt(self) -> None:
         """Stop launching jobs and cancel the running ones (they kill their AMT job if allowed)."""
@@ -117,7 +118,7 @@ class Engine:
     def _ready(self, name: str) -> None:
         if name in self.outcomes:  # settled before this sorter was made
             self.sorter.done(name)
-        elif name not in self.tasks.values():  # a running one is done when it ends
+        elif name not in self.running:  # a running one is done when it ends
             self._launch(self.plan.job(name))  # type: ignore[arg-type]
 
     def _launch(self, planned: PlannedJob) -> None:
@@ -136,6 +137,7 @@ class Engine:
         task = asyncio.ensure_future(self._run_job(planned))
         task.add_done_callback(self.ended.put_nowait)
         self.tasks[task] = planned.name
+        self.running.add(planned.name)
 
     def _not_run(
         self,
@@ -169,6 +171,7 @@ class Engine:
             name = self.tasks.pop(task, None)
             if name is None:
                 continue  # already collected by _abandon
+            self.running.discard(name)
             if task.cancelled():  # interrupted before its first step: it never started
                 self._settle(self._not_run(name, "run interrupted before it started"))
                 continue
@@ -225,6 +228,7 @@ class Engine:
         self.interrupt()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
+        self.running.clear()
 
     def _why_not_run(self, planned: PlannedJob) -> tuple[JobState, str]:
         """NOT_RUN or SKIPPED with the reason, or a reason of "" when the job may start."""

@@ -23,7 +23,7 @@ import graphlib
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from amtflow import definitions as defs
 from amtflow import report
 from amtflow.errors import StateError
 from amtflow.model import Agent, BatchUser, Definitions, MasterJob, Notification, Schedule
+from amtflow.orchestration.packing import unpack
 from amtflow.plan import AmtRequest, Plan, PlannedJob, SkippedJob, make_plan
 from amtflow.runs import RunRecord
 
@@ -114,13 +115,27 @@ class RecordedPlan:
         )
 
     def to_json(self) -> str:
-        return json.dumps(to_data(self), sort_keys=True)
+        return "".join(self.json_chunks())
+
+    def json_chunks(self) -> Iterator[str]:
+        """``json.dumps(to_data(self), sort_keys=True)`` in pieces, one job at a time: a
+        100,000-job plan is never one tree of dicts (``packing.pack`` compresses the pieces)."""
+        for index, name in enumerate(sorted(_field_names(RecordedPlan) or ())):
+            yield ("{" if index == 0 else ", ") + json.dumps(name) + ": "
+            if name == "jobs":
+                yield "["
+                for number, job in enumerate(self.jobs):
+                    yield (", " if number else "") + json.dumps(to_data(job), sort_keys=True)
+                yield "]"
+            else:
+                yield json.dumps(to_data(getattr(self, name)), sort_keys=True)
+        yield "}"
 
     @classmethod
-    def from_json(cls, text: str, run_id: str) -> RecordedPlan:
-        """The plan a journal row holds; StateError if it cannot be read."""
+    def from_json(cls, text: str | bytes, run_id: str) -> RecordedPlan:
+        """The plan a journal row holds (as text, or packed); StateError if it cannot be read."""
         try:
-            recorded = from_data(cls, json.loads(text))
+            recorded = from_data(cls, json.loads(unpack(text)))
             recorded.check()
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             raise StateError(f"run {run_id}: its recorded plan cannot be read: {exc}") from exc

@@ -20,6 +20,7 @@ from amtflow.errors import DefinitionError, StateError, UsageError
 from amtflow.model import Definitions
 from amtflow.orchestration.drive import RunOptions, connect, drive, purge_logs
 from amtflow.orchestration.once import Action, Decision, PastRun, decide
+from amtflow.orchestration.packing import pack
 from amtflow.orchestration.record import RecordedPlan, RunSpec, spec_or_damage, to_data
 from amtflow.orchestration.recovery import carry_on
 from amtflow.plan import Plan, choose_schedule, plan_for
@@ -176,7 +177,7 @@ async def _new_run(
             digest=definitions.digest,
             run_id=run_id,
             options=json.dumps(to_data(spec), sort_keys=True),
-            plan=RecordedPlan.of(spec, plan, definitions).to_json(),
+            plan=pack(RecordedPlan.of(spec, plan, definitions).json_chunks()),
         )
         return await drive(options, plan, connection, journal, run_id)
 

@@ -142,7 +142,7 @@ class Journal:
         digest: str,
         run_id: str | None = None,
         options: str = "{}",
-        plan: str = "",
+        plan: str | bytes = "",
     ) -> RunRecord:
         """Record a new run (state RUNNING, this process's pid) under a fresh readable run id.
 

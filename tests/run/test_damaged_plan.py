@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from amtflow.orchestration.packing import unpack
 from tests.run.conftest import LiveSimulator, amtflow, write_definitions
 
 DATE = "2026-11-24"
@@ -77,7 +78,7 @@ def test_rerun_of_a_damaged_recorded_plan_is_refused_before_anything_starts(
     assert amtflow("run", schedule, "--date", DATE, "--plain", cwd=tmp_path).returncode == 1
     with sqlite3.connect(tmp_path / ".amtflow" / "journal.db") as db:
         run_id, text = db.execute("SELECT run_id, plan FROM runs").fetchone()
-        plan = json.loads(text)
+        plan = json.loads(unpack(text))  # packed by the run, written back as text
         damage(plan)
         db.execute("UPDATE runs SET plan = ?", (json.dumps(plan),))
     db.close()
@@ -117,7 +118,7 @@ def test_a_recorded_max_parallel_of_zero_is_refused_not_waited_on_forever(
         run_id, plan_text, options_text = db.execute(
             "SELECT run_id, plan, options FROM runs"
         ).fetchone()
-        plan, options = json.loads(plan_text), json.loads(options_text)
+        plan, options = json.loads(unpack(plan_text)), json.loads(options_text)
         plan["spec"]["max_parallel"] = options["max_parallel"] = 0
         db.execute("UPDATE runs SET plan = ?, options = ?", (json.dumps(plan), json.dumps(options)))
     db.close()

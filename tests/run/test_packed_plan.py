@@ -1,0 +1,82 @@
+"""The recorded plan is written to the journal compressed, a job at a time (issue 16: a
+100,000-job plan was a ~300 MB spike as one tree of dicts and one string), reads back as the
+same plan, and a plan kept as text by an earlier amtflow still reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from amtflow import definitions as defs
+from amtflow.errors import StateError
+from amtflow.orchestration.packing import pack, unpack
+from amtflow.orchestration.record import RecordedPlan, RunSpec, to_data
+from amtflow.plan import choose_schedule, make_plan
+from tests.run.conftest import LiveSimulator, amtflow, write_definitions
+
+ROOT = Path(__file__).resolve().parents[2]
+DATE = dt.date(2026, 11, 24)
+
+
+def recorded(environ: dict[str, str]) -> RecordedPlan:
+    definitions = defs.load([ROOT / "definitions" / "nightly.yaml"])
+    schedule = choose_schedule(definitions, None)
+    plan = make_plan(definitions, schedule, DATE, environ=environ)
+    spec = RunSpec("/defs/nightly.yaml", plan.schedule.name, DATE, "/logs", jobs=("A",))
+    return RecordedPlan.of(spec, plan, definitions)
+
+
+def test_the_text_written_a_job_at_a_time_is_the_whole_plan_as_json() -> None:
+    """Byte for byte what ``json.dumps(to_data(plan), sort_keys=True)`` wrote before."""
+    plan = recorded({})
+    assert plan.skipped and plan.agents and plan.batch_users  # every part is in the example
+    assert plan.to_json() == json.dumps(to_data(plan), sort_keys=True)
+    assert RecordedPlan.from_json(pack(plan.json_chunks()), "run-1") == plan
+
+
+def test_packed_and_text_plans_read_the_same() -> None:
+    plan = recorded({})
+    packed = pack(plan.json_chunks())
+    assert isinstance(packed, bytes) and len(packed) < len(plan.to_json()) / 3
+    assert unpack(packed) == plan.to_json() == unpack(plan.to_json())
+    assert RecordedPlan.from_json(plan.to_json(), "run-1") == plan
+
+
+def test_a_damaged_packed_plan_is_one_clear_error() -> None:
+    packed = pack(recorded({}).json_chunks())
+    with pytest.raises(StateError, match="run run-1: its recorded plan cannot be read: damaged"):
+        RecordedPlan.from_json(packed[:-20], "run-1")
+
+
+def test_a_run_keeps_its_plan_packed_and_status_reads_it(
+    tmp_path: Path, start_simulator: Callable[..., LiveSimulator]
+) -> None:
+    live = start_simulator({"default": {"duration": 0}, "jobs": {"J7": {"end_code": 11}}})
+    jobs = [
+        {"name": f"J{i}", "task": "batch_job", "job_name": f"J{i}", "task_values": ["P=[[ENV:PW]]"]}
+        for i in range(30)
+    ]
+    schedule = write_definitions(tmp_path, live.url, jobs)
+    env = {"PW": "pw-never-stored"}
+    run = amtflow("run", schedule, "--date", str(DATE), "--plain", cwd=tmp_path, env=env)
+    assert run.returncode == 1, run.stderr  # J7 failed
+    with sqlite3.connect(tmp_path / ".amtflow" / "journal.db") as db:
+        run_id, stored, kind = db.execute("SELECT run_id, plan, typeof(plan) FROM runs").fetchone()
+    db.close()
+    assert kind == "blob"
+    text = unpack(stored)
+    assert len(stored) < len(text) / 5
+    assert "pw-never-stored" not in text and "[[ENV:PW]]" in text
+    status = amtflow("status", run_id, "--format", "json", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    shown = json.loads(status.stdout)
+    assert sorted(job["job"] for job in shown["jobs"]) == sorted(f"J{i}" for i in range(30))
+    rerun = amtflow("rerun", run_id, "--plain", cwd=tmp_path, env=env)  # from the packed plan
+    assert rerun.returncode == 1 and "Traceback" not in rerun.stderr, rerun.stderr
+    again = [r.body for r in live.simulator.record.starts() if r.body["jobName"] == "J7"]
+    assert len(again) == 2 and again[1]["taskValues"] == ["P=pw-never-stored"]
