@@ -91,7 +91,7 @@ class RunRecord:
     digest: str = ""  # sha256 of the definition files
     pid: int | None = None
     options: str = "{}"  # JSON: what the run was asked for (``runspec.RunSpec``)
-    # its resolved plan (``record.RecordedPlan``): JSON, packed (``orchestration.packing``) since
+    # its resolved plan (``record.RecordedPlan``): JSON, packed (``amtflow.packing``) since
     # issue 16; "" before schema 2
     plan: str | bytes = ""
 

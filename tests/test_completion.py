@@ -16,6 +16,7 @@ import pytest
 
 from amtflow import definitions as defs
 from amtflow.orchestration.record import RecordedPlan, RunSpec
+from amtflow.packing import pack
 from amtflow.plan import choose_schedule, make_plan
 from amtflow.state import Journal
 
@@ -96,8 +97,8 @@ def test_completion_offers_nothing_rather_than_an_error(tmp_path: Path) -> None:
     assert complete("amtflow kill nope ", tmp_path) == []
 
 
-def planned(state_dir: Path, plan: str, started: tuple[str, ...]) -> str:
-    """A run recorded with the plan JSON ``plan``, of which the jobs ``started`` have started."""
+def planned(state_dir: Path, plan: str | bytes, started: tuple[str, ...]) -> str:
+    """A run recorded with the plan ``plan`` (JSON text, or packed as runs record it), of which the jobs ``started`` have started."""
     with Journal.open(state_dir) as journal:
         run = journal.begin_run("NIGHTLY", DATE, definitions="nightly.yaml", digest="", plan=plan)
         for job in started:
@@ -110,7 +111,7 @@ def test_operator_actions_complete_the_planned_jobs_that_have_not_started(tmp_pa
     plan = make_plan(definitions, choose_schedule(definitions, None), DATE)
     spec = RunSpec("nightly.yaml", plan.schedule.name, DATE, "logs")
     recorded_plan = RecordedPlan.of(spec, plan, definitions)
-    run_id = planned(tmp_path / ".amtflow", recorded_plan.to_json(), ("DAYSTART",))
+    run_id = planned(tmp_path / ".amtflow", pack(recorded_plan.json_chunks()), ("DAYSTART",))
     everything = [job.name for job in plan.jobs]
     assert "MONTHEND" not in everything and len(everything) > 5  # not planned that day
     for operator_command in ("hold", "release", "skip", "mark-ok"):

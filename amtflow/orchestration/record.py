@@ -31,7 +31,7 @@ from amtflow import definitions as defs
 from amtflow import report
 from amtflow.errors import StateError
 from amtflow.model import Agent, BatchUser, Definitions, MasterJob, Notification, Schedule
-from amtflow.orchestration.packing import unpack
+from amtflow.packing import unpack
 from amtflow.plan import AmtRequest, Plan, PlannedJob, SkippedJob, make_plan
 from amtflow.runs import RunRecord
 

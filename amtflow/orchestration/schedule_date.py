@@ -20,9 +20,9 @@ from amtflow.errors import DefinitionError, StateError, UsageError
 from amtflow.model import Definitions
 from amtflow.orchestration.drive import RunOptions, connect, drive, purge_logs
 from amtflow.orchestration.once import Action, Decision, PastRun, decide
-from amtflow.orchestration.packing import pack
 from amtflow.orchestration.record import RecordedPlan, RunSpec, spec_or_damage, to_data
 from amtflow.orchestration.recovery import carry_on
+from amtflow.packing import pack
 from amtflow.plan import Plan, choose_schedule, plan_for
 from amtflow.report import runview as view
 from amtflow.runs import Began, JobOutcome, RunRecord, RunResult, RunState

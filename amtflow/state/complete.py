@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from amtflow.errors import StateError
+from amtflow.packing import unpack
 from amtflow.runs import RunRecord
 from amtflow.state.apart import has_runs, simulated_state_dir
 from amtflow.state.journal import Journal
@@ -54,8 +55,8 @@ def _jobs_of(state_dir: Path, run_ref: str) -> tuple[list[str], str]:
     try:
         with Journal.open(state_dir, read_only=True) as journal:
             run = journal.run(run_ref)
-            return list(journal.latest_attempts(run.run_id)), run.plan
-    except StateError:
+            return list(journal.latest_attempts(run.run_id)), unpack(run.plan)
+    except (StateError, ValueError):
         return [], ""
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from amtflow.orchestration.packing import unpack
+from amtflow.packing import unpack
 from tests.run.conftest import LiveSimulator, amtflow, write_definitions
 
 DATE = "2026-11-24"

@@ -14,8 +14,8 @@ import pytest
 
 from amtflow import definitions as defs
 from amtflow.errors import StateError
-from amtflow.orchestration.packing import pack, unpack
 from amtflow.orchestration.record import RecordedPlan, RunSpec, to_data
+from amtflow.packing import pack, unpack
 from amtflow.plan import choose_schedule, make_plan
 from tests.run.conftest import LiveSimulator, amtflow, write_definitions
 
