@@ -32,6 +32,7 @@ from amtflow.runs import (
     JobState,
     OperatorAction,
     OperatorRecord,
+    OperatorView,
     RunRecord,
     RunState,
     StartWithheld,
@@ -260,8 +261,11 @@ class Journal:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             withheld: dict[tuple[str, int], OperatorRecord] = {}
+            views: dict[str, OperatorView] = {}  # each run's operator actions, read once
             for run_id, job, attempt, task_id in rows:
-                blocked = actions.withheld(self._conn, run_id, job, attempt)
+                if run_id not in views:
+                    views[run_id] = actions.standing(self._conn, run_id)
+                blocked = actions.withheld_in(views[run_id], job, attempt)
                 if blocked is not None:
                     withheld[(job, attempt)] = blocked
                     continue
