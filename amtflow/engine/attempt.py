@@ -201,7 +201,7 @@ class Attempt:
                 self._seen_running()
             now = time.monotonic()
             self._warn_unknown(status)
-            if now >= next_read and not status.terminal:  # an ended job's are read at its end
+            if now >= next_read:
                 await self._read_messages()
                 next_read = now + self._read_interval(now - started)
             overrun = self._overrun(now - started)
