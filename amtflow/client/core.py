@@ -196,7 +196,7 @@ class AmtClient:
         url, tls = self._base + path, self._tls()
         attempt = 0
         while True:
-            token = (self._tokens.current() or await self._tokens.get()) if auth else None
+            token = await self._tokens.get() if auth else None
             self.requests += 1
             began, lag = time.monotonic(), self._lag.seconds()
             try:

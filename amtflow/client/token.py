@@ -31,12 +31,6 @@ class TokenKeeper:
     def valid(self) -> bool:
         return self._token is not None and self._clock() < self._renew_at
 
-    def current(self) -> str | None:
-        """The token if it is still valid, without waiting (None: ``get`` it)."""
-        if self._token is not None and self._clock() < self._renew_at:
-            return self._token
-        return None
-
     async def get(self) -> str:
         """A valid token, logging on first when there is none (single flight)."""
         if self._token is not None and self._clock() < self._renew_at:
