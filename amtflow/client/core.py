@@ -73,6 +73,7 @@ class AmtClient:
         self._ssl: ssl.SSLContext | bool | None = None
         self._tokens = TokenKeeper(self._logon)
         self._lag = LoopLag()
+        self._token_headers: tuple[str, dict[str, str]] | None = None
         self.requests = 0  # HTTP requests sent, retries and logons included
 
     def __repr__(self) -> str:
@@ -191,36 +192,44 @@ class AmtClient:
         The budget is charged what the server cost (see ``RetryPolicy``), not time this process
         spent waiting for a busy CPU.
         """
-        policy, spent = self.policy, Spent(self.policy)
+        policy, spent = self.policy, None  # a call's cost is kept from its first fault on
         url, tls = self._base + path, self._tls()
         attempt = 0
         while True:
             token = await self._tokens.get() if auth else None
-            headers = {wire.TOKEN_HEADER: token} if token is not None else None
             self.requests += 1
             began, lag = time.monotonic(), self._lag.seconds()
             try:
-                with self._lag.watching():
+                with self._lag:
                     answer = await exchange(
                         self._session,
                         method,
                         url,
                         body=body,
-                        headers=headers,
+                        headers=self._headers(token),
                         ssl=tls,
                         timeout=self._timeout,
                         max_body=policy.max_body,
                     )
-                return _Sent(answer, token, spent.tries + 1)
+                return _Sent(answer, token, spent.tries + 1 if spent else 1)
             except ProtocolError as exc:
                 raise self._named(exc, what) from None
             except Transient as fault:
                 elapsed, lag = time.monotonic() - began, self._lag.seconds() - lag
+                spent = spent or Spent(policy)
                 attempt += spent.failed(elapsed, lag, timed_out=fault.timed_out)
                 wait = policy.delay(max(1, attempt), fault.retry_after, self._rng)
                 if attempt >= policy.max_attempts or not spent.allows(wait):
                     raise self._unavailable(what, spent.tries, fault) from None
                 await asyncio.sleep(wait)
+
+    def _headers(self, token: str | None) -> dict[str, str] | None:
+        """The token's header, built once per token (every call of every job sends it)."""
+        if token is None:
+            return None
+        if self._token_headers is None or self._token_headers[0] != token:
+            self._token_headers = (token, {wire.TOKEN_HEADER: token})
+        return self._token_headers[1]
 
     def _named(self, exc: ProtocolError, what: str) -> ProtocolError:
         """``exc`` saying which call of which agent it broke (it came without either)."""

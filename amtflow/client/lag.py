@@ -13,8 +13,6 @@ after the last one, so no task outlives a run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 TICK = 0.05  # seconds between wake-ups of the probe
 TOLERANCE = 0.005  # lateness below this is the loop's ordinary jitter
@@ -29,18 +27,16 @@ class LoopLag:
         self._in_flight = 0
         self._probe: asyncio.Task[None] | None = None
 
-    @contextmanager
-    def watching(self) -> Iterator[None]:
+    def __enter__(self) -> None:
         """Keep the probe running while the block (one call's attempt) is in flight."""
         self._in_flight += 1
         if self._probe is None or self._probe.done():
             loop = asyncio.get_running_loop()
             self._since = loop.time()
             self._probe = loop.create_task(self._watch())
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._in_flight -= 1
 
     def seconds(self) -> float:
         """The lag so far, the current tick's lateness included (it grows continuously)."""

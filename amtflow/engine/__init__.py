@@ -87,14 +87,11 @@ class Engine:
         self.desk.take_new()  # what operators did before this runner (a resumed run honours it)
         deadlines = Deadlines(self.ctx, ended=self.outcomes.__contains__)
         deadlines.watch(self.plan.jobs, self._state_of)
+        # the state changes of one loop tick share a commit (state/group.py)
+        grouped = self.ctx.recorder.grouped(asyncio.get_running_loop().call_soon)
         try:
-            while self.sorter.is_active():
-                for name in self.sorter.get_ready():
-                    self._ready(name)
-                if self.tasks:
-                    await self._collect()
-                elif not self.sorter.is_active():
-                    self._follow_operator()  # a mark-ok that came as the last job ended
+            with grouped:
+                await self._run_ready()
         finally:
             deadlines.stop()
         if deadlines.error is not None:
@@ -105,6 +102,15 @@ class Engine:
             )
             for job in self.plan.jobs
         }
+
+    async def _run_ready(self) -> None:
+        while self.sorter.is_active():
+            for name in self.sorter.get_ready():
+                self._ready(name)
+            if self.tasks:
+                await self._collect()
+            elif not self.sorter.is_active():
+                self._follow_operator()  # a mark-ok that came as the last job ended
 
     def _state_of(self, name: str) -> JobState:
         return JobState.RUNNING if name in self.running else JobState.PENDING

@@ -1,7 +1,9 @@
 """One attempt of one job: Start, watch, stream its messages into its log, end or kill it.
 
 The order of writes is what makes a run recoverable: the task id is recorded before the Start is
-sent, the batch request id as soon as it comes back, every message in the log as it is read.
+sent, the batch request id as soon as it comes back, every message in the log as it is read once
+the job is seen running. A job that has ended by the first look at it gets its log written once,
+finished (``JobLog.held``): until then nothing was read from the server that a crash could lose.
 """
 
 from __future__ import annotations
@@ -69,8 +71,10 @@ class Attempt:
         self.batch_request_id: int | None = None
         self.log: JobLog | None = None  # None too once writing it failed
         self.log_file: Path | None = None
+        self.recorded_log = ""  # the log path the journal has for this attempt
         self.log_error = ""  # why the log could not be written: the job then fails
         self.last_seq = 0
+        self.seq_held = False  # messages read into a log not yet on disk
         self.skip = 0  # messages already in the log when re-attaching
         self.warned_codes: set[int] = set()
 
@@ -114,8 +118,17 @@ class Attempt:
         messages are read again from the start, so none is written twice and none is lost.
         """
         self.batch_request_id = batch_request_id
-        self.log = JobLog.reopen(log, max_bytes=self.ctx.max_log_bytes)
-        self.log_file = log
+        self.log_file, self.recorded_log = log, str(log)
+        if log.exists():
+            self.log = JobLog.reopen(log, max_bytes=self.ctx.max_log_bytes)
+        else:  # the runner died before the job was seen running: its log was never begun
+            self.log = JobLog.create(
+                log,
+                log_header(self.ctx, self.planned, self.agent, self.number),
+                batch_request_id=batch_request_id,
+                started_at=_now(),
+                max_bytes=self.ctx.max_log_bytes,
+            )
         self.skip = self.log.messages_written
         self._emit(JobState.RUNNING)
         try:
@@ -139,25 +152,41 @@ class Attempt:
                 # have begun holds at most part of a header (messages are read only once the
                 # answer is recorded), so it is begun again rather than continued.
                 path.unlink(missing_ok=True)
-            self.log = JobLog.create(
+            # held: begun on disk once the job is seen running (``_seen_running``)
+            self.log = JobLog.held(
                 path,
                 log_header(self.ctx, self.planned, self.agent, self.number),
                 batch_request_id=batch_request_id or 0,
                 started_at=_now(),
                 max_bytes=self.ctx.max_log_bytes,
             )
-            self.log_file = self.log.path
         except (StateError, OSError) as exc:  # a full disk fails this job at its end, not the run
             self.log_error = str(exc) if isinstance(exc, StateError) else exc.strerror or str(exc)
         if self.batch_request_id is not None:
+            self.recorded_log = str(self.log_file or "")
             self.ctx.recorder.set_batch_request_id(
                 self.ctx.run_id,
                 self.job,
                 self.number,
                 self.batch_request_id,
-                str(self.log_file or ""),
+                self.recorded_log,
             )
             self._emit(JobState.RUNNING)
+
+    def _seen_running(self) -> None:
+        """The job goes on: its log is begun on disk now, and written as messages arrive."""
+        if self.log is not None and not self.log.on_disk:
+            self._write_log(JobLog.begin)
+            if self.log is not None and str(self.log.path) != self.recorded_log:
+                self._record_log_path()  # the name was taken (``~2``)
+
+    def _record_log_path(self) -> None:
+        assert self.log is not None and self.batch_request_id is not None
+        self.log_file = self.log.path
+        self.recorded_log = str(self.log.path)
+        self.ctx.recorder.set_batch_request_id(
+            self.ctx.run_id, self.job, self.number, self.batch_request_id, self.recorded_log
+        )
 
     async def _watch(self, status: JobStatus) -> AttemptResult:
         assert self.batch_request_id is not None
@@ -168,6 +197,8 @@ class Attempt:
         while not status.terminal:
             await asyncio.sleep(next(waits))
             status = await self._monitor()
+            if not status.terminal:
+                self._seen_running()
             now = time.monotonic()
             self._warn_unknown(status)
             if now >= next_read:
@@ -224,12 +255,16 @@ class Attempt:
             self.skip -= len(skipped)
             if fresh:
                 self._write_log(functools.partial(JobLog.append, messages=self._masked(fresh)))
-                self.ctx.recorder.set_last_seq(
-                    self.ctx.run_id, self.job, self.number, self.last_seq
-                )
+                self._record_seq()
             if not page.more or self._unwritable():
                 return
         self._note("stopped reading messages: the server kept saying there were more")
+
+    def _record_seq(self) -> None:
+        """The journal's last seq is of messages on disk: a held log's, once it is written."""
+        self.seq_held = self.log is not None and not self.log.on_disk
+        if self.log is not None and not self.seq_held:
+            self.ctx.recorder.set_last_seq(self.ctx.run_id, self.job, self.number, self.last_seq)
 
     def _unwritable(self) -> bool:
         """Nowhere to write messages (a full disk, or the log's cap): the job is still watched."""
@@ -274,13 +309,20 @@ class Attempt:
             if reason:
                 self._note(reason)
             self._write_log(lambda log: log.finish(code, ended_at=_now()))
+            if self.seq_held:
+                self._record_seq()
+        else:
+            self._seen_running()  # it may go on on the server: its log stays, running
         if self.log_error:
             state = JobState.FAILED if state is JobState.OK else state
             reason = f"{reason}; " if reason else ""
             reason += f"its job log could not be written ({self.log_error})"
         if state.finished:
-            # a refused Start's log has no batch request id: this is where the journal learns it
-            unrecorded = self.log is not None and self.batch_request_id is None
+            # a refused Start's log has no batch request id: this is where the journal learns
+            # it, as it does a log that had to take another name (``~2``) when it was written
+            unrecorded = self.log is not None and str(self.log.path) != self.recorded_log
+            if self.log is not None:
+                self.log_file = self.log.path
             self.ctx.recorder.finish_attempt(
                 self.ctx.run_id,
                 self.job,
@@ -315,6 +357,7 @@ class Attempt:
         if not self.agent.allow_kill_job:
             reason = "run interrupted" + self._no_kill()
             self._note(reason)
+            self._seen_running()
             self._emit(JobState.RUNNING, None, reason)
             return AttemptResult(
                 JobState.RUNNING,

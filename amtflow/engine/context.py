@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -43,6 +45,12 @@ class JobEvent:
 class Recorder(Protocol):
     """The journal's writing side, as the engine uses it (``amtflow.state.Journal`` fits)."""
 
+    def grouped(
+        self, schedule: Callable[[Callable[[], None]], object]
+    ) -> AbstractContextManager[None]:
+        """Within: state writes of one loop tick share a commit (``state/group.py``)."""
+        ...
+
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None: ...
 
     def new_attempts(
@@ -78,6 +86,11 @@ class Recorder(Protocol):
 
 class NullRecorder:
     """Records nothing: for runs without a journal (tests, benchmarks)."""
+
+    def grouped(
+        self, schedule: Callable[[Callable[[], None]], object]
+    ) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
     def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
         pass

@@ -1,7 +1,8 @@
 """The job logs of a recorded run, found through the journal: ``amtflow logs RUN [JOB]``.
 
 The journal records each attempt's log path; the files are read as they are now (one purged
-since is reported as gone, not as an error).
+since is reported as gone, not as an error; a running job's log is written once the job is seen
+running, a moment after its Start was answered: until then it is reported as not begun).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ class JobLogFile:
     job: str
     attempt: int
     path: Path
-    text: str | None  # None when the file is gone (purged)
+    text: str | None  # None when the file is gone (purged), or not begun yet
+    running: bool = False  # the attempt had not ended when the journal was read
 
 
 def job_logs(state_dir: Path, run_ref: str, job: str | None = None) -> list[JobLogFile]:
@@ -42,4 +44,4 @@ def _read(record: JobRunRecord) -> JobLogFile:
         text = None
     except OSError as exc:
         raise StateError(f"cannot read job log {path}: {exc.strerror}") from exc
-    return JobLogFile(record.job, record.attempt, path, text)
+    return JobLogFile(record.job, record.attempt, path, text, not record.state.finished)

@@ -5,6 +5,14 @@ once, so a crash of amtflow loses nothing already read. ``finish`` streams the f
 private temporary file beside the log and ``os.replace``-s it, so a reader (or a crash) sees the
 running log or the finished one, never half of either, and memory stays flat whatever its size.
 
+A log can also be begun ``held`` (``JobLog.held``): nothing is on disk yet and its lines wait in
+memory, for a job that may end before it is first seen running. ``begin`` then writes it as a
+running log (the engine does so when the job is seen running, or when the held lines pass
+``HOLD_BYTES``); a held log that is finished is written once, in its final layout, to a private
+temporary file that is then linked under its name: it appears whole or not at all, and one file
+is created instead of two. A crash while it is held leaves no file: nothing read from the
+server is lost with it (``resume`` reads the job's messages again and begins the log then).
+
 A log holds at most ``max_bytes`` (``$AMTFLOW_MAX_LOG_BYTES``, default 64 MiB): a server that
 floods a job with messages gets a line saying where the log was cut, not a full disk.
 """
@@ -14,21 +22,28 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
 
 from amtflow.batch import Message
 from amtflow.errors import StateError, UsageError
 from amtflow.joblog import layout
+from amtflow.joblog.files import (
+    AppendOnly,
+    make_private_dirs,
+    open_append,
+    open_new,
+    publish,
+    read_text,
+    rewrite,
+)
 from amtflow.joblog.layout import Ending, JobLogHeader
 from amtflow.wording import code_text
 
-FILE_MODE = 0o600
-DIR_MODE = 0o700
 MAX_BYTES_ENV = "AMTFLOW_MAX_LOG_BYTES"
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 LEAST_MAX_BYTES = 4096  # room for the header and the note that says where the log was cut
+HOLD_BYTES = 64 * 1024  # a held log past this is begun on disk: memory stays small
 CUT_NOTE = "amtflow: the log is cut here"
 
 
@@ -50,7 +65,7 @@ class JobLog:
     def __init__(
         self,
         path: Path,
-        stream: _AppendOnly | None,
+        stream: AppendOnly | None,
         batch_request_id: int,
         started_at: dt.datetime,
         max_bytes: int = DEFAULT_MAX_BYTES,
@@ -64,6 +79,7 @@ class JobLog:
         self.size = 0  # bytes in the file
         self.cut = False  # the cap was reached: later messages are counted, not written
         self.dropped = 0
+        self._held: list[str] | None = None  # a held log's lines, not on disk yet
 
     @classmethod
     def create(
@@ -80,11 +96,42 @@ class JobLog:
         If ``path`` exists already (an earlier run of the same day), the new log goes beside it
         as ``<name>~2.log``, ``~3``...: a log already written is never overwritten.
         """
-        _make_private_dirs(path.parent)
-        path, stream = _open_new(path)
+        make_private_dirs(path.parent)
+        path, stream = open_new(path)
         log = cls(path, stream, batch_request_id, started_at, max_bytes)
         log._write(layout.header_lines(header, batch_request_id, started_at))
         return log
+
+    @classmethod
+    def held(
+        cls,
+        path: Path,
+        header: JobLogHeader,
+        *,
+        batch_request_id: int,
+        started_at: dt.datetime,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> JobLog:
+        """A log whose running header and lines wait in memory until ``begin`` or ``finish``
+        (see the module's docstring); its ``path`` may still become ``<name>~2.log``."""
+        log = cls(path, None, batch_request_id, started_at, max_bytes)
+        log._held = []
+        log._hold(layout.header_lines(header, batch_request_id, started_at))
+        return log
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether the log has been written to its file (False while it is held)."""
+        return self._held is None
+
+    def begin(self) -> None:
+        """Write a held log to disk as a running log (nothing to do for any other log)."""
+        if self._held is None:
+            return
+        make_private_dirs(self.path.parent)
+        self.path, self._stream = open_new(self.path)
+        lines, self._held, self.size = self._held, None, 0
+        self._write(lines)
 
     @classmethod
     def reopen(cls, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> JobLog:
@@ -93,7 +140,7 @@ class JobLog:
         A finished log can be reopened too: what is appended then, and a new ``finish``, rewrite
         it atomically.
         """
-        text = _read_text(path)
+        text = read_text(path)
         lines = _lines(text)
         if not layout.is_amtflow_log(lines):
             raise StateError(f"{path} is not a job log written by amtflow")
@@ -102,7 +149,7 @@ class JobLog:
         if _finished(lines):
             log = cls(path, None, request_id, started_at, max_bytes)
         else:
-            log = cls(path, _open_append(path), request_id, started_at, max_bytes)
+            log = cls(path, open_append(path), request_id, started_at, max_bytes)
         log.size = len(text.encode("utf-8"))
         if log._stream is not None and not complete:
             log._write([""])  # a crash cut the last line: it is not counted, and is closed off
@@ -114,7 +161,7 @@ class JobLog:
     @property
     def finished(self) -> bool:
         """Whether the log has its final layout (closing rule, completion code, end)."""
-        return self._stream is None
+        return self._stream is None and self._held is None
 
     def append(self, messages: Iterable[Message]) -> None:
         """Write the messages, quoted, one per line, then flush once; past the cap, count them."""
@@ -159,7 +206,13 @@ class JobLog:
             extra.append(layout.note_line(f"{self.dropped} message(s) after the cut not written"))
             self.dropped = 0
         header = functools.partial(_final_header, started_at=self._started_at, ending=ending)
-        _rewrite(self.path, header, extra, source)
+        if self._held is not None:
+            head = self._held.index(layout.JOB_LOG) + 1
+            finished = [*header(self._held[:head]), *self._held[head:], *extra, layout.RULE]
+            self.path = publish(self.path, finished)
+            self._held = None
+        else:
+            rewrite(self.path, header, extra, source)
 
     def close(self) -> None:
         """Close the file handle without finishing the log (it stays a running log)."""
@@ -169,10 +222,19 @@ class JobLog:
     def _add(self, lines: list[str]) -> None:
         if not lines:
             return
-        if self._stream is None:  # finished: insert above the closing rule, atomically
-            _rewrite(self.path, lambda head: head, lines)
+        if self._held is not None:
+            self._hold(lines)
+            if self.size > HOLD_BYTES:
+                self.begin()
+        elif self._stream is None:  # finished: insert above the closing rule, atomically
+            rewrite(self.path, lambda head: head, lines)
         else:
             self._write(lines)
+
+    def _hold(self, lines: list[str]) -> None:
+        assert self._held is not None
+        self._held += lines
+        self.size += sum(len(line.encode("utf-8")) + 1 for line in lines)
 
     def _write(self, lines: list[str]) -> None:
         assert self._stream is not None
@@ -183,82 +245,6 @@ class JobLog:
             self.size += len(text.encode("utf-8"))
         except OSError as exc:
             raise StateError(f"cannot write job log {self.path}: {exc.strerror}") from exc
-
-
-def _make_private_dirs(directory: Path) -> None:
-    if directory.is_dir():  # every job but the first of a day: one stat, not one per parent
-        return
-    missing = [d for d in (directory, *directory.parents) if not d.exists()]
-    for folder in reversed(missing):
-        try:
-            os.mkdir(folder, DIR_MODE)
-            os.chmod(folder, DIR_MODE)  # the umask may have taken bits away
-        except FileExistsError:
-            continue  # another job created it meanwhile
-        except OSError as exc:
-            raise StateError(f"cannot create log folder {folder}: {exc.strerror}") from exc
-
-
-def _open_new(path: Path) -> tuple[Path, _AppendOnly]:
-    for number in range(1, 1000):
-        candidate = path if number == 1 else path.with_name(f"{path.stem}~{number}{path.suffix}")
-        try:
-            return candidate, _open_private(candidate, os.O_CREAT | os.O_EXCL)
-        except FileExistsError:
-            continue
-    raise StateError(f"cannot create job log {path}: too many logs of that name")
-
-
-def _open_append(path: Path) -> _AppendOnly:
-    return _open_private(path, os.O_APPEND)
-
-
-class _AppendOnly:
-    """A log's descriptor, written with ``os.write``: each ``write`` reaches the file at once
-    (as a flushed text stream would) without the buffer, the terminal check and the seeks a
-    text stream costs at each open, once per job."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-
-    def write(self, text: str) -> None:
-        data = memoryview(text.encode("utf-8"))
-        while data:
-            data = data[os.write(self._fd, data) :]
-
-    def flush(self) -> None:
-        pass  # unbuffered
-
-    def close(self) -> None:
-        fd = self.detach()
-        if fd is not None:
-            os.close(fd)
-
-    def detach(self) -> int | None:
-        """The descriptor, now the caller's to read (it is open for reading too) and close;
-        None once closed."""
-        fd, self._fd = self._fd, -1
-        return fd if fd >= 0 else None
-
-
-def _open_private(path: Path, flags: int) -> _AppendOnly:
-    try:
-        fd = os.open(
-            path, flags | os.O_RDWR | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), FILE_MODE
-        )
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        raise StateError(f"cannot open job log {path}: {exc.strerror}") from exc
-    os.fchmod(fd, FILE_MODE)
-    return _AppendOnly(fd)
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise StateError(f"cannot read job log {path}: {exc.strerror}") from exc
 
 
 def _lines(text: str) -> list[str]:
@@ -302,64 +288,3 @@ def _replaced(line: str, replacements: dict[str, str]) -> str:
     if line[16:18] == ": " and key in replacements:
         return replacements.pop(key)  # pop: only the first line of each key
     return line
-
-
-def _rewrite(
-    path: Path,
-    header: Callable[[list[str]], list[str]],
-    extra: list[str],
-    source_fd: int | None = None,
-) -> None:
-    """Copy the log to a private temporary file, line by line, with ``header`` applied to its
-    header, ``extra`` lines added below its messages and the closing rule; then replace it.
-
-    ``source_fd``: the running log's own descriptor (closed here), read instead of opening the
-    file again."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-        with _open_source(path, source_fd) as source:
-            head = header(_read_header(path, source))
-            fd = os.open(temporary, flags, FILE_MODE)
-            os.fchmod(fd, FILE_MODE)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as target:
-                target.writelines(f"{line}\n" for line in head)
-                _copy_messages(source, target)
-                target.writelines(f"{line}\n" for line in [*extra, layout.RULE])
-        # No fsync: os.replace is atomic against a crash of amtflow, the failure that matters
-        # here; an fsync per finished log cost 0.5 ms a job on ext4 (bench/run.py).
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise StateError(f"cannot finish job log {path}: {exc.strerror}") from exc
-
-
-def _open_source(path: Path, fd: int | None = None) -> IO[str]:
-    if fd is None:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        return os.fdopen(fd, encoding="utf-8", errors="replace", newline="\n")
-    except OSError:
-        os.close(fd)
-        raise
-
-
-def _read_header(path: Path, source: IO[str]) -> list[str]:
-    head = []
-    for line in source:
-        head.append(line.removesuffix("\n"))
-        if head[-1] == layout.JOB_LOG:
-            return head
-    raise StateError(f"{path}: its amtflow header is damaged")
-
-
-def _copy_messages(source: IO[str], target: IO[str]) -> None:
-    """The lines below ``Job Log``, without the closing rule of an earlier finish."""
-    previous: str | None = None
-    for line in source:
-        if previous is not None:
-            target.write(f"{previous}\n")
-        previous = line.removesuffix("\n")
-    if previous is not None and previous != layout.RULE:
-        target.write(f"{previous}\n")

@@ -55,7 +55,9 @@ def show_job_logs(files: Sequence[JobLogFile]) -> None:
     """Each log file as it is, under a line naming job, attempt and path."""
     for log in files:
         stdout.print(f"[bold]== {shown(log.job)}[/] attempt {log.attempt}: {shown(str(log.path))}")
-        if log.text is None:
+        if log.text is None and log.running:
+            stdout.print("[yellow](not begun yet: the job was started a moment ago)[/]")
+        elif log.text is None:
             stdout.print("[yellow](the file is gone: purged or moved)[/]")
         else:
             plain(safe_lines(log.text.rstrip("\n")))

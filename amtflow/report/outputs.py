@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amtflow.errors import AmtflowError, Interrupted, UsageError
-from amtflow.report import html as html_report
 from amtflow.report import runview as view
 from amtflow.report import warning
 from amtflow.runs import RunResult
@@ -77,6 +76,8 @@ def _write_html(html_path: Path | None, state_dir: Path, result: RunResult) -> N
     facts come from the plan the run carried out, else (a date that already ran) the journal."""
     if html_path is None:
         return
+    from amtflow.report import html as html_report  # only for --html: not every run's import
+
     facts = {name: html_report.JobFacts(*job) for name, job in result.jobs.items()}
     try:
         html_report.write_run_report(

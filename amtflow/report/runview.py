@@ -3,6 +3,8 @@ a summary table; and the machine formats (JSON summary, JUnit XML)."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import time
 from collections import Counter
@@ -39,16 +41,32 @@ _STYLE = {
 
 
 class PlainView:
-    """One line per state change, for CI logs and cron mails."""
+    """One line per state change, for CI logs and cron mails.
 
-    def __init__(self) -> None:
+    Lines are written at most ``every`` seconds apart, each batch in one write: a run of
+    thousands of short jobs would otherwise make a system call per line. All are written by the
+    end of the view (an interrupted run included)."""
+
+    def __init__(self, every: float = 0.1) -> None:
         self.started = time.monotonic()
+        self.every = every
+        self._lines: list[str] = []
+        self._timer: asyncio.TimerHandle | None = None
 
     def __enter__(self) -> PlainView:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        pass
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the lines gathered so far."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._lines:
+            lines, self._lines = self._lines, []
+            plain("\n".join(lines))
 
     def __call__(self, event: JobEvent) -> None:
         if event.state is JobState.STARTING:
@@ -63,7 +81,12 @@ class PlainView:
             parts.append(code_text(event.completion_code))
         if event.reason:
             parts.append(f"- {event.reason}")
-        plain(terminal_safe(" ".join(parts)))
+        self._lines.append(terminal_safe(" ".join(parts)))
+        if self._timer is None:
+            try:
+                self._timer = asyncio.get_running_loop().call_later(self.every, self.flush)
+            except RuntimeError:  # no event loop: nothing would come back to write it
+                self.flush()
 
 
 class LiveView:
@@ -76,6 +99,11 @@ class LiveView:
         self.since: dict[str, float] = {}
         self.late: set[str] = set()
         self.max_rows = max_rows
+        # Kept as events come, so that a refresh costs the rows it shows, not the run's size:
+        # the counts by state, the jobs in flight or waiting, the last ones to end.
+        self.counts = Counter(self.states.values())
+        self.shown_now: dict[str, None] = {}  # in flight or waiting, in the order they came
+        self.ended: dict[str, None] = {}  # the last ``max_rows`` to end, the latest last
         # The view renders itself on each refresh, so elapsed times move between events; it is
         # transient: the summary table replaces it at the end.
         self.live = Live(self, console=stdout, refresh_per_second=4, transient=True)
@@ -94,13 +122,28 @@ class LiveView:
         if event.flag is JobFlag.LATE:
             self.late.add(event.job)
             return  # the job goes on in the state it was in
-        if self.states.get(event.job) is not event.state:
+        before = self.states.get(event.job)
+        if before is not event.state:
             self.since[event.job] = time.monotonic()
+            self.counts[event.state] += 1
+            if before is not None:
+                self.counts[before] -= 1
         self.states[event.job] = event.state
         self.events[event.job] = event
+        self._place(event.job, event.state)
+
+    def _place(self, name: str, state: JobState) -> None:
+        self.shown_now.pop(name, None)
+        self.ended.pop(name, None)
+        if state.finished:
+            self.ended[name] = None
+            if len(self.ended) > self.max_rows:
+                del self.ended[next(iter(self.ended))]
+        elif state in (JobState.STARTING, JobState.RUNNING) or self._waiting(name):
+            self.shown_now[name] = None
 
     def _render(self) -> Table:
-        counts = Counter(self.states.values())
+        counts = self.counts
         title = "  ".join(
             f"[{_STYLE[s]}]{counts[s]} {state_word(s)}[/]" for s in JobState if counts.get(s)
         )
@@ -112,14 +155,8 @@ class LiveView:
         return table
 
     def _rows(self) -> list[str]:
-        active = [n for n, s in self.states.items() if s in (JobState.STARTING, JobState.RUNNING)]
-        active += [n for n in self.states if self._waiting(n)]
-        ended = sorted(
-            (n for n, s in self.states.items() if s.finished),
-            key=lambda n: self.since.get(n, 0.0),
-            reverse=True,
-        )
-        return (active + ended)[: self.max_rows]
+        rows = list(itertools.islice(self.shown_now, self.max_rows))
+        return rows + list(reversed(self.ended))[: self.max_rows - len(rows)]
 
     def _waiting(self, name: str) -> bool:
         """Waiting with a reason to show: its start time, an operator's hold, its retry."""

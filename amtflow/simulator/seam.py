@@ -9,13 +9,11 @@ from collections.abc import AsyncIterator, Mapping
 
 from amtflow.model import Agent
 from amtflow.orchestration.servers import AGENTS, Reach, Servers, Simulated
-from amtflow.simulator.app import FIRST_BATCH_REQUEST_ID, Simulator
-from amtflow.simulator.scenario import JobScript, Scenario
 
 SIMULATED_PASSWORD = "simulated"
 """What amtflow logs on with to its own simulator, which takes any password: no secret is read."""
 
-DEMO_SCENARIO = Scenario(default=JobScript(duration=0.5, queued=0.2))
+DEMO_DURATION, DEMO_QUEUED = 0.5, 0.2  # each job of the demo scenario (no --scenario given)
 
 
 @contextlib.asynccontextmanager
@@ -28,7 +26,12 @@ async def _agents_or_simulator(
     elif simulated.url:
         yield _pointed(agents, simulated.url)
     else:
-        scenario = Scenario.load(simulated.scenario) if simulated.scenario else DEMO_SCENARIO
+        # imported here: the simulator's server (aiohttp.web) costs every other run its import
+        from amtflow.simulator.app import FIRST_BATCH_REQUEST_ID, Simulator
+        from amtflow.simulator.scenario import JobScript, Scenario
+
+        demo = Scenario(default=JobScript(duration=DEMO_DURATION, queued=DEMO_QUEUED))
+        scenario = Scenario.load(simulated.scenario) if simulated.scenario else demo
         first = max(FIRST_BATCH_REQUEST_ID, simulated.after_request + 1)
         async with Simulator(scenario=scenario, first_request_id=first).running() as url:
             yield _pointed(agents, url)

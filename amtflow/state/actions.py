@@ -50,16 +50,15 @@ def read_actions(conn: sqlite3.Connection, run_id: str, after: int = 0) -> list[
     return [_record(row) for row in rows]
 
 
-def withheld(
-    conn: sqlite3.Connection, run_id: str, job: str, attempt: int
-) -> OperatorRecord | None:
+def standing(conn: sqlite3.Connection, run_id: str) -> OperatorView:
+    """Where the operator's actions on ``run_id`` leave its jobs, read once for a group of new
+    attempts (inside the transaction that records them)."""
+    return OperatorView.of(read_actions(conn, run_id))
+
+
+def withheld_in(view: OperatorView, job: str, attempt: int) -> OperatorRecord | None:
     """The hold or skip that keeps ``job`` from starting its first attempt, or the mark-ok
-    that makes a retry needless, if any (call inside the transaction that records it)."""
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM operator_actions WHERE run_id = ? AND job = ? ORDER BY seq",
-        (run_id, job),
-    ).fetchall()
-    view = OperatorView.of(_record(row) for row in rows)
+    that makes a retry needless, if any."""
     if attempt > 1:
         return view.marked_ok.get(job)
     return view.skipped.get(job) or view.held.get(job)

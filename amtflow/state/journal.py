@@ -1,11 +1,13 @@
 """The durable run journal: every run, every job attempt, written the moment it happens.
 
 Write order is the point (docs/architecture.md, "The journal's promise"): ``new_attempts``
-commits the taskIds of the Starts ready together (group commit) before any of them is sent, ``set_batch_request_id`` commits the batchRequestId
-as soon as it comes back, and each state change is committed as it happens, each in its own
-transaction. A run killed at any instant leaves the journal saying exactly how far it got, so
-``resume`` can re-attach (repeating a Start with the same taskId never starts a second job)
-instead of starting anything twice.
+commits the taskIds of the Starts ready together (group commit) before any of them is sent,
+``set_batch_request_id`` records the batchRequestId as soon as it comes back, and each state
+change is recorded as it happens: in its own transaction, or, while a run's engine groups them
+(``grouped``, see ``state/group.py``), in one transaction per loop tick, committed before any
+other write. A run killed at any instant leaves the journal saying how far it got, so ``resume``
+can re-attach (repeating a Start with the same taskId never starts a second job) instead of
+starting anything twice.
 
 The journal stores no secret by design: there is no column for a password, token or header.
 A ``Journal`` is used from one thread (the run's event loop); each write takes microseconds to a
@@ -19,7 +21,7 @@ import datetime as dt
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +32,7 @@ from amtflow.runs import (
     JobState,
     OperatorAction,
     OperatorRecord,
+    OperatorView,
     RunRecord,
     RunState,
     StartWithheld,
@@ -42,6 +45,7 @@ from amtflow.state.files import (
     make_private,
     safe_name,
 )
+from amtflow.state.group import CommitGroup, Schedule
 from amtflow.state.rows import JOB_COLUMNS, RUN_COLUMNS, job_run_record, run_record
 from amtflow.state.schema import connect, connect_read_only
 
@@ -86,6 +90,7 @@ class Journal:
         self._conn = conn
         self.path = db_path
         self._full_sync = True  # schema.connect opens at synchronous=FULL
+        self._group = CommitGroup(conn, self._error)
 
     @classmethod
     def open(cls, state_dir: Path, *, read_only: bool = False) -> Journal:
@@ -114,8 +119,21 @@ class Journal:
         return cls(conn, db_path)
 
     def close(self) -> None:
-        """Close the database; every write was committed already."""
+        """Close the database; every write was committed already (an open group now)."""
+        self._group.commit()
         self._conn.close()
+
+    @contextlib.contextmanager
+    def grouped(self, schedule: Schedule) -> Iterator[None]:
+        """Within: the per-job state writes (batch request id, last seq, an attempt's end, not
+        run, a job's mark) share one transaction, committed by the callback ``schedule``
+        (``loop.call_soon``) is given, or by any other write first; committed on the way out.
+        A commit that failed raises its StateError from every later write, and here."""
+        self._group.start(schedule)
+        try:
+            yield
+        finally:
+            self._group.stop()
 
     def __enter__(self) -> Journal:
         return self
@@ -170,6 +188,7 @@ class Journal:
         raise StateError(f"state db {self.path}: cannot find a free run id for {schedule}")
 
     def _insert_run(self, r: RunRecord) -> bool:
+        self._group.settle()
         try:
             self._conn.execute(
                 f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -195,6 +214,7 @@ class Journal:
 
     def finish_run(self, run_id: str, state: RunState) -> None:
         """Record the run's end state and end time."""
+        self._group.settle()
         self._update(
             "UPDATE runs SET state = ?, ended_at = ? WHERE run_id = ?",
             (state.value, utc_now(), run_id),
@@ -203,6 +223,7 @@ class Journal:
 
     def reopen_run(self, run_id: str) -> RunRecord:
         """Mark a run RUNNING again under this process (for ``resume``); returns it updated."""
+        self._group.settle()
         self._update(
             "UPDATE runs SET state = ?, ended_at = NULL, pid = ? WHERE run_id = ?",
             (RunState.RUNNING.value, os.getpid(), run_id),
@@ -233,14 +254,18 @@ class Journal:
         comes first or is refused. Answers the attempts so withheld, (job, attempt) -> action;
         they are not recorded and their Starts must not be sent.
         """
+        self._group.settle()  # state changes made before these Starts are committed first
         self._sync(full=True)
         now = utc_now()
         starting = JobState.STARTING.value
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             withheld: dict[tuple[str, int], OperatorRecord] = {}
+            views: dict[str, OperatorView] = {}  # each run's operator actions, read once
             for run_id, job, attempt, task_id in rows:
-                blocked = actions.withheld(self._conn, run_id, job, attempt)
+                if run_id not in views:
+                    views[run_id] = actions.standing(self._conn, run_id)
+                blocked = actions.withheld_in(views[run_id], job, attempt)
                 if blocked is not None:
                     withheld[(job, attempt)] = blocked
                     continue
@@ -260,8 +285,8 @@ class Journal:
     def set_batch_request_id(
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
     ) -> None:
-        """Commit the batchRequestId the Start answered (the attempt is now RUNNING)."""
-        self._sync(full=False)  # lost to a power cut: resume repeats the Start, same taskId
+        """Record the batchRequestId the Start answered (the attempt is now RUNNING)."""
+        self._grouped()  # lost to a power cut: resume repeats the Start, same taskId
         self._update_attempt(
             run_id,
             job,
@@ -272,7 +297,7 @@ class Journal:
 
     def set_last_seq(self, run_id: str, job: str, attempt: int, seq: int) -> None:
         """Remember the last message seq written to the job's log (cheap: no fsync)."""
-        self._sync(full=False)
+        self._grouped()
         self._update_attempt(run_id, job, attempt, "last_seq = max(last_seq, ?)", (seq,))
 
     def finish_attempt(
@@ -292,7 +317,7 @@ class Journal:
         """
         if not state.finished:
             raise ValueError(f"finish_attempt needs a finished state, not {state.value}")
-        self._sync(full=False)  # lost to a power cut: resume re-monitors the job
+        self._grouped()  # lost to a power cut: resume re-monitors the job
         self._update_attempt(
             run_id,
             job,
@@ -310,6 +335,7 @@ class Journal:
         ``state`` is NOT_RUN, or SKIPPED for a job that was not needed. Recording it again (a
         resumed run that still cannot start it) updates the reason.
         """
+        self._grouped()
         try:
             self._conn.execute(
                 "INSERT INTO job_runs (run_id, job, attempt, state, ended_at, reason)"
@@ -323,6 +349,7 @@ class Journal:
 
     def flag_job(self, run_id: str, job: str, flag: str, detail: str = "") -> None:
         """Record a moment of the job's time window (``JobFlag`` value), e.g. it became late."""
+        self._grouped()
         try:
             self._conn.execute(
                 "INSERT INTO job_marks (run_id, job, mark, at, detail) VALUES (?, ?, ?, ?, ?)",
@@ -351,6 +378,12 @@ class Journal:
             f"attempt {attempt} of job '{job}' in run '{run_id}'",
         )
 
+    def _grouped(self) -> None:
+        """Before a per-job state write: at NORMAL, in the open group if the engine groups."""
+        self._group.check()
+        self._sync(full=False)  # never changed inside the group: FULL writers settle it first
+        self._group.join()
+
     def _sync(self, *, full: bool) -> None:
         """FULL (fsync each commit) only where a lost commit could start a job twice."""
         if self._full_sync is not full:
@@ -377,6 +410,7 @@ class Journal:
         self, run_id: str, jobs: Sequence[str], action: OperatorAction, user: str
     ) -> list[OperatorRecord]:
         """Check and record an operator's ``action`` on ``jobs`` (all or none; see ``actions``)."""
+        self._group.settle()
         self._sync(full=True)  # an acknowledged hold must survive a power cut
         try:
             return actions.record_actions(self._conn, run_id, jobs, action, user=user, at=utc_now)
@@ -403,6 +437,7 @@ class Journal:
         reason: str,
     ) -> None:
         """Record one notification delivery, made or not (never a URL; ``reason`` masked)."""
+        self._group.settle()
         self._sync(full=False)
         row = (run_id, notification, url_index, event, int(delivered), tries, reason, utc_now())
         try:

@@ -159,3 +159,30 @@ async def test_an_attempt_an_operator_withheld_in_the_commit_is_told_so_and_the_
     assert sorted(journal.latest_attempts(run_id)) == ["A", "C"]
     assert commit.commits == 1
     journal.close()
+
+
+async def test_a_dependent_start_is_sent_only_once_the_end_it_waited_for_is_committed(
+    tmp_path: Path,
+) -> None:
+    """The state changes of a tick share one commit (Journal.grouped), made before the taskIds
+    of the next Starts: whoever reads the journal when B's Start arrives sees A ended OK."""
+    journal = Journal.open(tmp_path / "state")
+    run_id = journal.begin_run("NIGHTLY", DATE, definitions="d.yaml", digest="x").run_id
+    read_at_start: dict[str, dict[str, str]] = {}
+
+    class Reading(FakeServer):
+        def start(self, request: StartRequest) -> JobStatus:
+            with Journal.open(tmp_path / "state", read_only=True) as other:  # another process
+                states = {j: a.state.value for j, a in other.latest_attempts(run_id).items()}
+            read_at_start[request.task.name] = states
+            return super().start(request)
+
+    server = Reading()
+    defs = definitions(job("A"), job("B", "A"), job("C", "B"))
+    ctx = RunContext(run_id, "NIGHTLY", DATE, tmp_path / "logs", recorder=journal, poll=FAST)
+    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
+    outcomes = await Engine(ctx, plan, defs.agents, {"amt": server.client()}).run()
+    assert all(o.ok for o in outcomes.values())
+    assert read_at_start["B"] == {"A": "ok", "B": "starting"}
+    assert read_at_start["C"] == {"A": "ok", "B": "ok", "C": "starting"}
+    journal.close()

@@ -1,0 +1,209 @@
+"""A job log's file operations: private folders and files, the running log's append-only
+descriptor, and the two ways a finished log reaches its name whole (``publish`` a held log,
+``rewrite`` a running one), so that a reader or a crash never sees half of a log."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from amtflow.errors import StateError
+from amtflow.joblog import layout
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, 0700 whatever the umask."""
+    if directory.is_dir():  # every job but the first of a day: one stat, not one per parent
+        return
+    missing = [d for d in (directory, *directory.parents) if not d.exists()]
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, DIR_MODE)
+            os.chmod(folder, DIR_MODE)  # the umask may have taken bits away
+        except FileExistsError:
+            continue  # another job created it meanwhile
+        except OSError as exc:
+            raise StateError(f"cannot create log folder {folder}: {exc.strerror}") from exc
+
+
+def open_new(path: Path) -> tuple[Path, AppendOnly]:
+    """Create a new private log file at the first free name (``_names``), open to append."""
+    for candidate in _names(path):
+        try:
+            return candidate, _open_private(candidate, os.O_CREAT | os.O_EXCL)
+        except FileExistsError:
+            continue
+    raise StateError(f"cannot create job log {path}: too many logs of that name")
+
+
+def _names(path: Path) -> Iterator[Path]:
+    """``path``, then ``<name>~2.log`` ... for a log of a name already taken."""
+    yield path
+    for number in range(2, 1000):
+        yield path.with_name(f"{path.stem}~{number}{path.suffix}")
+
+
+def publish(path: Path, lines: list[str]) -> Path:
+    """Write a whole log to a private temporary file beside ``path``, then link it under the
+    first free name (never over a log already written); where it landed."""
+    make_private_dirs(path.parent)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(temporary, flags, FILE_MODE)
+        try:
+            os.fchmod(fd, FILE_MODE)
+            AppendOnly(fd).write("".join(f"{line}\n" for line in lines))
+        finally:
+            os.close(fd)
+        for candidate in _names(path):
+            try:
+                _link(temporary, candidate)
+                return candidate
+            except FileExistsError:
+                continue
+        raise StateError(f"cannot create job log {path}: too many logs of that name")
+    except OSError as exc:
+        raise StateError(f"cannot write job log {path}: {exc.strerror}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+def _link(temporary: Path, path: Path) -> None:
+    """Give the finished file its name, or raise FileExistsError: never over another log."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        if os.path.lexists(path):  # a file system without hard links (FAT, some shares)
+            raise FileExistsError(path) from None
+        os.replace(temporary, path)
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
+
+
+def open_append(path: Path) -> AppendOnly:
+    """Open an existing log to append to it (never through a symlink)."""
+    return _open_private(path, os.O_APPEND)
+
+
+class AppendOnly:
+    """A log's descriptor, written with ``os.write``: each ``write`` reaches the file at once
+    (as a flushed text stream would) without the buffer, the terminal check and the seeks a
+    text stream costs at each open, once per job."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def write(self, text: str) -> None:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(self._fd, data) :]
+
+    def flush(self) -> None:
+        pass  # unbuffered
+
+    def close(self) -> None:
+        fd = self.detach()
+        if fd is not None:
+            os.close(fd)
+
+    def detach(self) -> int | None:
+        """The descriptor, now the caller's to read (it is open for reading too) and close;
+        None once closed."""
+        fd, self._fd = self._fd, -1
+        return fd if fd >= 0 else None
+
+
+def _open_private(path: Path, flags: int) -> AppendOnly:
+    try:
+        fd = os.open(
+            path, flags | os.O_RDWR | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), FILE_MODE
+        )
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise StateError(f"cannot open job log {path}: {exc.strerror}") from exc
+    os.fchmod(fd, FILE_MODE)
+    return AppendOnly(fd)
+
+
+def read_text(path: Path) -> str:
+    """A log's text; StateError in one line if it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise StateError(f"cannot read job log {path}: {exc.strerror}") from exc
+
+
+def rewrite(
+    path: Path,
+    header: Callable[[list[str]], list[str]],
+    extra: list[str],
+    source_fd: int | None = None,
+) -> None:
+    """Copy the log to a private temporary file, line by line, with ``header`` applied to its
+    header, ``extra`` lines added below its messages and the closing rule; then replace it.
+
+    ``source_fd``: the running log's own descriptor (closed here), read instead of opening the
+    file again."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        with _open_source(path, source_fd) as source:
+            head = header(_read_header(path, source))
+            fd = os.open(temporary, flags, FILE_MODE)
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as target:
+                target.writelines(f"{line}\n" for line in head)
+                _copy_messages(source, target)
+                target.writelines(f"{line}\n" for line in [*extra, layout.RULE])
+        # No fsync: os.replace is atomic against a crash of amtflow, the failure that matters
+        # here; an fsync per finished log cost 0.5 ms a job on ext4 (bench/run.py).
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StateError(f"cannot finish job log {path}: {exc.strerror}") from exc
+
+
+def _open_source(path: Path, fd: int | None = None) -> IO[str]:
+    if fd is None:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.fdopen(fd, encoding="utf-8", errors="replace", newline="\n")
+    except OSError:
+        os.close(fd)
+        raise
+
+
+def _read_header(path: Path, source: IO[str]) -> list[str]:
+    head = []
+    for line in source:
+        head.append(line.removesuffix("\n"))
+        if head[-1] == layout.JOB_LOG:
+            return head
+    raise StateError(f"{path}: its amtflow header is damaged")
+
+
+def _copy_messages(source: IO[str], target: IO[str]) -> None:
+    """The lines below ``Job Log``, without the closing rule of an earlier finish."""
+    previous: str | None = None
+    for line in source:
+        if previous is not None:
+            target.write(f"{previous}\n")
+        previous = line.removesuffix("\n")
+    if previous is not None and previous != layout.RULE:
+        target.write(f"{previous}\n")

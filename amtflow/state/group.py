@@ -1,0 +1,82 @@
+"""Group commit of a run's per-job state writes: the writes of one loop tick, one transaction.
+
+A run of many short jobs makes three or four journal writes per job (its batch request id, its
+last message seq, its end, a job not run). Each in its own transaction is one WAL commit each;
+while a run's engine drives it, these writes instead join one open transaction that is
+committed when the event loop gets to the callback scheduled by the first of them: the writes of
+one tick (and of what ran before that callback in the next), one commit for them all.
+
+What this changes of the journal's promise: a state change is committed within a loop tick of
+being made, not before its call returns. Everything that must come after it still does: any
+other write of the journal (the taskIds of new Starts, the run's end, an operator action) and
+the end of the run commit the open group first, so a dependent job's Start is never sent before
+the end of the job it waited for is committed. A crash in between loses at most the changes of
+that tick, which ``resume`` rebuilds as it does a power cut's (these writes were never fsynced):
+it re-monitors a job whose end is not recorded, and repeats a Start with its recorded taskId.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable
+
+from amtflow.errors import StateError
+
+Schedule = Callable[[Callable[[], None]], object]  # e.g. ``loop.call_soon``
+
+
+class CommitGroup:
+    """The open transaction of grouped writes on one connection, and when to commit it."""
+
+    def __init__(self, conn: sqlite3.Connection, error: Callable[[str, sqlite3.Error], StateError]):
+        self._conn = conn
+        self._error = error
+        self._schedule: Schedule | None = None
+        self._open = False
+        self.failed: StateError | None = None  # a commit that failed: every later write says so
+        self.commits = 0
+
+    def start(self, schedule: Schedule) -> None:
+        """From now on, grouped writes share a transaction that ``schedule`` commits."""
+        self._schedule = schedule
+
+    def stop(self) -> None:
+        """Commit what is open and go back to one transaction per write."""
+        self._schedule = None
+        self.settle()
+
+    def join(self) -> None:
+        """Before a grouped write: open the group's transaction if none is open."""
+        self.check()
+        if self._open or self._schedule is None:
+            return
+        try:
+            self._conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise self._error("cannot begin a transaction", exc) from exc
+        self._open = True
+        self._schedule(self.commit)
+
+    def settle(self) -> None:
+        """Before any other write: commit the open group now; raise if a commit failed."""
+        self.commit()
+        self.check()
+
+    def check(self) -> None:
+        if self.failed is not None:
+            raise self.failed
+
+    def commit(self) -> None:
+        """Commit the open group (a scheduled callback: it never raises; a failure is kept)."""
+        if not self._open:
+            return
+        self._open = False
+        try:
+            if self._conn.in_transaction:  # a failed statement may have rolled it back already
+                self._conn.execute("COMMIT")
+            self.commits += 1
+        except sqlite3.Error as exc:
+            self.failed = self._error("cannot commit the run's state changes", exc)
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
