@@ -17,6 +17,7 @@ from aiohttp import web
 
 from amtflow.simulator import Scenario, Simulator
 from tests.run.conftest import LiveSimulator, amtflow, serve_in_thread, write_definitions
+from tests.waits import wait_for_batch_request_id
 
 PASSWORD = "Zq9-DISTINCT-pw-7781"
 WRONG = "Wr0ng-DISTINCT-pw-4413"
@@ -115,7 +116,7 @@ def kill_a_running_job(tmp: Path, schedule: Path, live: LiveSimulator, outputs: 
             if runner.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"LONG never started: {runner.communicate()[1]}")
             time.sleep(0.1)
-        time.sleep(0.5)  # its batch request id is recorded
+        wait_for_batch_request_id(tmp / "state", "LONG")
         assert command(tmp, outputs, "kill", run_id_of(tmp, outputs), "LONG").returncode == 0
         stdout, stderr = runner.communicate(timeout=60)
         assert runner.returncode == 1, stderr  # LONG ended KILLED

@@ -10,6 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from tests.run.conftest import PASSWORD, amtflow, background_run, write_definitions
+from tests.waits import wait_for_batch_request_id
 
 DATE = "2026-11-24"
 
@@ -264,10 +265,7 @@ def test_sigterm_kills_running_jobs_writes_logs_and_exits_143(
     ]
     schedule = write_definitions(tmp_path, live.url, jobs, allow_kill_job=True)
     process = background_run(tmp_path, schedule)
-    deadline = time.monotonic() + 30
-    while not live.simulator.record.starts_by_job() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
+    wait_for_batch_request_id(tmp_path / "state", "LONG")  # LONG is running
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 143, stderr

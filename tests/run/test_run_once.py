@@ -17,6 +17,7 @@ from typing import Any
 
 from amtflow.simulator import Scenario
 from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, write_definitions
+from tests.waits import wait_for_batch_request_id
 
 DATE = "2026-11-24"
 
@@ -52,7 +53,7 @@ def stale_run(folder: Path, schedule: Path, live: LiveSimulator, job: str) -> st
     while not any(r.action == "Start" and r.answer for r in live.simulator.record.requests):
         assert time.monotonic() < deadline and runner.poll() is None
         time.sleep(0.01)
-    time.sleep(0.3)  # the answer is recorded in the journal
+    wait_for_batch_request_id(folder / ".amtflow", job)  # the answer is in the journal
     runner.send_signal(signal.SIGKILL)
     runner.wait(10)
     (only,) = runs(folder)
