@@ -18,7 +18,7 @@ from tests.run.conftest import PASSWORD, amtflow, write_definitions
 from tests.waits import UNTIL_TOLD_S, MovableClock
 
 
-def wait_for(condition: Any, timeout: float = 30) -> None:
+def wait_for(condition: Any, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"

@@ -19,7 +19,7 @@ LONG = [
 
 
 def wait_until_running(folder: Path, job: str = "LONG") -> str:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a deadline, not a wait: slow only when broken
     while time.monotonic() < deadline:
         result = amtflow("status", "--state-dir", folder / "state", "--format", "json", cwd=folder)
         runs = json.loads(result.stdout).get("runs", []) if result.returncode == 0 else []
@@ -44,7 +44,7 @@ def wait_until_running(folder: Path, job: str = "LONG") -> str:
 def test_kill_from_another_terminal_ends_the_job_killed(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}})
     schedule = write_definitions(tmp_path, live.url, LONG, allow_kill_job=True)
     runner = background_run(tmp_path, schedule)
     run_id = wait_until_running(tmp_path)
@@ -66,7 +66,7 @@ def test_kill_from_another_terminal_ends_the_job_killed(
 def test_kill_is_refused_locally_when_the_agent_forbids_it(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}})
     schedule = write_definitions(tmp_path, live.url, LONG)
     runner = background_run(tmp_path, schedule)
     try:
@@ -83,7 +83,7 @@ def test_kill_is_refused_locally_when_the_agent_forbids_it(
 def test_a_second_run_of_the_same_schedule_date_is_refused(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}})
     schedule = write_definitions(tmp_path, live.url, LONG, allow_kill_job=True)
     runner = background_run(tmp_path, schedule)
     try:

@@ -43,7 +43,7 @@ def jobs_of(folder: Path, run_id: str) -> dict[str, dict[str, Any]]:
 
 
 def the_run_id(folder: Path) -> str:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a deadline, not a wait: slow only when broken
     while time.monotonic() < deadline:
         listed = cli(folder, "status", "--format", "json")
         runs = json.loads(listed.stdout).get("runs", []) if listed.returncode == 0 else []
@@ -56,7 +56,7 @@ def the_run_id(folder: Path) -> str:
 def wait_for(
     folder: Path, run_id: str, check: Callable[[dict[str, dict[str, Any]]], bool]
 ) -> dict[str, dict[str, Any]]:
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         jobs = jobs_of(folder, run_id)
         if check(jobs):
@@ -112,7 +112,7 @@ def test_hold_keeps_a_job_from_starting_until_it_is_released(
 def test_a_hold_on_a_started_job_is_refused_and_changes_nothing(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"FIRST": {"duration": 60}}})
+    live = start_simulator({"jobs": {"FIRST": {"duration": UNTIL_TOLD_S}}})  # 60 s ran out
     jobs = [{"name": "FIRST", "task": "batch_job", "job_name": "FIRST"}]
     schedule = write_definitions(tmp_path, live.url, jobs, allow_kill_job=True)
     runner = start_run(tmp_path, schedule)
@@ -172,7 +172,7 @@ def test_mark_ok_in_a_live_run_starts_what_was_not_run_because_of_the_job(
     tmp_path: Path, start_simulator: Any
 ) -> None:
     live = start_simulator(
-        {"jobs": {"BAD": {"duration": 0.2, "end_code": 11}, "LONG": {"duration": 30}}}
+        {"jobs": {"BAD": {"duration": 0.2, "end_code": 11}, "LONG": {"duration": UNTIL_TOLD_S}}}
     )
     jobs = [
         {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
