@@ -19,8 +19,13 @@ PATIENCE_S = 120.0  # far past any wait seen under load; reached only when somet
 
 
 def latest_attempts(state_dir: Path) -> tuple[str, dict[str, JobRunRecord]]:
-    """The newest run's id and the latest attempt of each of its jobs, or ("", {}) if none yet."""
-    if not journal_path(state_dir).exists():
+    """The newest run's id and the latest attempt of each of its jobs, or ("", {}) if none yet.
+
+    Read only once the runner's journal is in WAL mode (its ``-wal`` file is there): a reader
+    polling a journal still being created (rollback mode, where readers block the writer) starved
+    the runner's first write, and the run never began.
+    """
+    if not journal_path(state_dir).with_name(journal_path(state_dir).name + "-wal").exists():
         return "", {}
     try:
         with Journal.open(state_dir, read_only=True) as journal:
@@ -38,7 +43,7 @@ def wait_for_batch_request_id(state_dir: Path, job: str, timeout: float = PATIEN
         run_id, attempts = latest_attempts(state_dir)
         if job in attempts and attempts[job].batch_request_id is not None:
             return run_id
-        time.sleep(0.05)
+        time.sleep(0.2)
     raise AssertionError(f"{job}'s batch request id not recorded within {timeout:.0f} s")
 
 
