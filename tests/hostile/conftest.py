@@ -61,7 +61,7 @@ class Harness:
     def close(self) -> None:
         assert self.process.stdin
         self.process.stdin.close()
-        self.process.wait(timeout=10)
+        self.process.wait(timeout=60)  # it ends at once; a loaded machine may take seconds
 
 
 Tree = dict[str, tuple[int, int]]

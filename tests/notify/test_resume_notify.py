@@ -15,9 +15,10 @@ import yaml
 
 from tests.notify.conftest import DATE, Webhook
 from tests.run.conftest import PASSWORD, amtflow, write_definitions
+from tests.waits import UNTIL_TOLD_S, MovableClock
 
 
-def wait_for(condition: Any, timeout: float = 30) -> None:
+def wait_for(condition: Any, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
@@ -27,7 +28,10 @@ def wait_for(condition: Any, timeout: float = 30) -> None:
 def test_resume_after_a_crash_sends_run_resumed_then_how_it_ended(
     tmp_path: Path, start_simulator: Any, webhook: Webhook
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 2.0}}}, users={"OPCONAPI": PASSWORD})
+    clock = MovableClock()  # LONG runs until the runner was killed: however late its notice came
+    live = start_simulator(
+        {"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}, users={"OPCONAPI": PASSWORD}, clock=clock
+    )
     jobs = [{"name": "LONG", "task": "batch_job", "job_name": "LONG"}]
     schedule = write_definitions(tmp_path, live.url, jobs)
     document = yaml.safe_load(schedule.read_text())
@@ -54,6 +58,7 @@ def test_resume_after_a_crash_sends_run_resumed_then_how_it_ended(
         ).stdout
     )
     run_id = runs["runs"][0]["run_id"]
+    clock.end_long_jobs()
     resumed = amtflow(
         "resume",
         run_id,

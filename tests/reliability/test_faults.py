@@ -23,6 +23,11 @@ from tests.run.conftest import amtflow, write_definitions
 # polls, GetMessages), and never more than MAX_PER_JOB. Measured: about 9 per job.
 STORM_RATIO = 3.0
 MAX_PER_JOB = 15
+# Tokens die after this, though expiresIn says 3600: or after a quarter of the healthy run, if
+# longer. On a loaded machine (load 16, CI's two workers) the rig's one event loop, shared by the
+# engine and the simulator, lagged seconds: a call's relogon and its next attempt took over 3 s,
+# four times running, and the job failed "token refused 4 times" (24). Scaled, a run still sees
+# several expiries, on an idle machine as on a busy one.
 TOKEN_LIFETIME = 3.0
 OUTAGE = 2.0
 
@@ -65,7 +70,7 @@ async def restart_midway(simulator: Simulator) -> None:
     simulator.restart(down_for=OUTAGE)
 
 
-def faulty_simulator(rig: LoadRig) -> Simulator:
+def faulty_simulator(rig: LoadRig, token_lifetime: float) -> Simulator:
     simulator = Simulator(rig.scenario(), seed=11)
     faults = simulator.faults
     faults.error_rate, faults.error_statuses = 0.20, (500, 502, 503)
@@ -73,7 +78,7 @@ def faulty_simulator(rig: LoadRig) -> Simulator:
     faults.retry_after = 1.0
     faults.drop_rate = 0.05  # connection closed mid-request
     faults.drop_after_start_rate = 0.05  # Start accepted, its answer lost
-    faults.token_lifetime = TOKEN_LIFETIME  # though expiresIn says 3600
+    faults.token_lifetime = token_lifetime  # though expiresIn says 3600
     return simulator
 
 
@@ -82,8 +87,9 @@ async def test_500_jobs_end_as_without_faults_each_started_once(tmp_path: Path) 
     healthy = await rig.run(tmp_path / "healthy")
     assert states(healthy) == expected_states(rig)
 
+    lifetime = max(TOKEN_LIFETIME, healthy.elapsed / 4)
     faulty = await rig.run(
-        tmp_path / "faulty", simulator=faulty_simulator(rig), during=restart_midway
+        tmp_path / "faulty", simulator=faulty_simulator(rig, lifetime), during=restart_midway
     )
 
     bad = {
@@ -104,7 +110,7 @@ async def test_500_jobs_end_as_without_faults_each_started_once(tmp_path: Path) 
         assert injected[fault] > 0, injected
     unauthorised = sum(1 for r in faulty.simulator.record.requests if r.answer == 401)
     assert unauthorised > 0
-    assert faulty.client.logons <= faulty.elapsed / TOKEN_LIFETIME + 5  # single flight
+    assert faulty.client.logons <= faulty.elapsed / lifetime + 5  # single flight
 
     healthy_rate, faulty_rate = per_job(healthy, len(started)), per_job(faulty, len(started))
     print(
@@ -112,7 +118,7 @@ async def test_500_jobs_end_as_without_faults_each_started_once(tmp_path: Path) 
         f"{healthy_rate:.2f}, under faults {faulty_rate:.2f} (ratio "
         f"{faulty_rate / healthy_rate:.2f}; bound {STORM_RATIO} and {MAX_PER_JOB}); "
         f"faults injected {dict(injected)}; 401s {unauthorised}; logons "
-        f"{faulty.client.logons}; run took {healthy.elapsed:.1f}s healthy, "
+        f"{faulty.client.logons} (tokens lived {lifetime:.1f}s); run took {healthy.elapsed:.1f}s healthy, "
         f"{faulty.elapsed:.1f}s under faults"
     )
     assert faulty_rate <= min(STORM_RATIO * healthy_rate, MAX_PER_JOB)
@@ -169,7 +175,10 @@ async def test_server_down_after_start_fails_every_job_23_in_bounded_time(
     }
     # 3 rounds of 10 jobs, each round given up within the budget of a call or two.
     assert result.elapsed < 3 * 2 * policy.budget + 5
-    attempts = re.compile(r"unavailable after [1-4] attempt\(s\)")
+    # At most max_attempts (4) counted attempts; a timeout while this process was starved of CPU
+    # is retried uncounted, up to max_attempts times (policy.Spent): under load a call said
+    # "unavailable after 5 attempt(s)", and the message counts every attempt sent.
+    attempts = re.compile(r"unavailable after [1-8] attempt\(s\)")
     for outcome in result.outcomes.values():
         assert "\n" not in outcome.reason and "Traceback" not in outcome.reason
         assert attempts.search(outcome.reason), outcome.reason

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from amtflow.simulator import Scenario, Simulator
 from tests.run.conftest import LiveSimulator, amtflow, serve_in_thread, write_definitions
+from tests.waits import UNTIL_TOLD_S, wait_for_batch_request_id
 
 PASSWORD = "Zq9-DISTINCT-pw-7781"
 WRONG = "Wr0ng-DISTINCT-pw-4413"
@@ -26,7 +27,7 @@ SCENARIO = {
     "default": {"duration": 0.2, "messages": ["working"]},
     "jobs": {
         "FAILS": {"duration": 0.1, "end_code": 11, "messages": ["no data"]},
-        "LONG": {"duration": 30},
+        "LONG": {"duration": UNTIL_TOLD_S},  # killed by the test
     },
 }
 JOBS: list[dict[str, Any]] = [
@@ -110,12 +111,12 @@ def kill_a_running_job(tmp: Path, schedule: Path, live: LiveSimulator, outputs: 
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a deadline, not a wait: slow only when broken
         while not any(j.launch.name == "LONG" for j in list(live.simulator.jobs.values())):
             if runner.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"LONG never started: {runner.communicate()[1]}")
             time.sleep(0.1)
-        time.sleep(0.5)  # its batch request id is recorded
+        wait_for_batch_request_id(tmp / "state", "LONG")
         assert command(tmp, outputs, "kill", run_id_of(tmp, outputs), "LONG").returncode == 0
         stdout, stderr = runner.communicate(timeout=60)
         assert runner.returncode == 1, stderr  # LONG ended KILLED

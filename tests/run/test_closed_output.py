@@ -79,7 +79,7 @@ def _journal_state(tmp_path: Path) -> tuple[str, str]:
 
 
 def _wait_for_start(live: LiveSimulator) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a deadline, not a wait: slow only when broken
     while not live.simulator.record.starts_by_job() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert live.simulator.record.starts_by_job(), "the run never started a job"

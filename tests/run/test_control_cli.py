@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.run.conftest import DATE, amtflow, background_run, write_definitions
+from tests.waits import UNTIL_TOLD_S, MovableClock
 
 LONG = [
     {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
@@ -18,7 +19,7 @@ LONG = [
 
 
 def wait_until_running(folder: Path, job: str = "LONG") -> str:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a deadline, not a wait: slow only when broken
     while time.monotonic() < deadline:
         result = amtflow("status", "--state-dir", folder / "state", "--format", "json", cwd=folder)
         runs = json.loads(result.stdout).get("runs", []) if result.returncode == 0 else []
@@ -43,7 +44,7 @@ def wait_until_running(folder: Path, job: str = "LONG") -> str:
 def test_kill_from_another_terminal_ends_the_job_killed(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}})
     schedule = write_definitions(tmp_path, live.url, LONG, allow_kill_job=True)
     runner = background_run(tmp_path, schedule)
     run_id = wait_until_running(tmp_path)
@@ -65,7 +66,7 @@ def test_kill_from_another_terminal_ends_the_job_killed(
 def test_kill_is_refused_locally_when_the_agent_forbids_it(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}})
     schedule = write_definitions(tmp_path, live.url, LONG)
     runner = background_run(tmp_path, schedule)
     try:
@@ -82,7 +83,7 @@ def test_kill_is_refused_locally_when_the_agent_forbids_it(
 def test_a_second_run_of_the_same_schedule_date_is_refused(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}})
     schedule = write_definitions(tmp_path, live.url, LONG, allow_kill_job=True)
     runner = background_run(tmp_path, schedule)
     try:
@@ -101,9 +102,10 @@ def test_a_second_run_of_the_same_schedule_date_is_refused(
 def test_a_sigkilled_run_leaves_no_lock_and_can_be_resumed(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    # long enough that the run is still going when it is killed, however slowly a loaded machine
-    # answers the status polls before (1.5 s was over before then under parallel load)
-    live = start_simulator({"jobs": {"LONG": {"duration": 10}}})
+    # LONG runs until the test ends it: the run is still going when it is killed, however slowly
+    # a loaded machine answers the status polls before (1.5 s, then 10 s, were over before then)
+    clock = MovableClock()
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}, clock=clock)
     schedule = write_definitions(tmp_path, live.url, LONG)
     runner = background_run(tmp_path, schedule)
     run_id = wait_until_running(tmp_path)
@@ -111,6 +113,7 @@ def test_a_sigkilled_run_leaves_no_lock_and_can_be_resumed(
     runner.communicate(timeout=10)
     status = amtflow("status", "--state-dir", tmp_path / "state", cwd=tmp_path)
     assert "stale" in status.stdout
+    clock.end_long_jobs()
     resumed = amtflow("resume", run_id, "--state-dir", tmp_path / "state", "--plain", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert live.simulator.record.starts_by_job() == {"LONG": 1, "AFTER": 1}

@@ -66,7 +66,7 @@ def start_run(folder: Path, schedule: Path) -> subprocess.Popen[str]:
     return background_run(folder, schedule, *PARALLEL, stdout=subprocess.DEVNULL)
 
 
-def wait_for(condition: Any, timeout: float = 30) -> None:
+def wait_for(condition: Any, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.run.conftest import LiveSimulator, amtflow, write_definitions
+from tests.waits import UNTIL_TOLD_S, MovableClock
 
 DATE = "2026-11-24"
 JOBS = [
@@ -83,7 +84,8 @@ def test_an_unfinished_run_with_damaged_options_is_refused_and_resume_carries_it
 ) -> None:
     from tests.run.test_run_once import stale_run
 
-    live = start_simulator({"jobs": {"LONG": {"duration": 3}}})
+    clock = MovableClock()  # LONG runs until the refusals are seen (3 s could end it first)
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}, clock=clock)
     schedule = write_definitions(tmp_path, live.url, [
         {"name": "LONG", "task": "batch_job", "job_name": "LONG"}
     ])  # fmt: skip
@@ -95,6 +97,7 @@ def test_an_unfinished_run_with_damaged_options_is_refused_and_resume_carries_it
         assert refused.returncode == 2, refused.stdout + refused.stderr
         assert refused.stderr.count("\n") == 1
         assert f"amtflow resume {run_id} carries it on instead" in refused.stderr
+    clock.end_long_jobs()
     resumed = amtflow("resume", run_id, "--plain", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert live.simulator.record.starts_by_job() == {"LONG": 1}  # re-attached, not started again

@@ -17,6 +17,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from tests.run.conftest import amtflow, background_run, write_definitions
+from tests.waits import UNTIL_TOLD_S, MovableClock
 
 USER = getpass.getuser()
 
@@ -42,7 +43,7 @@ def jobs_of(folder: Path, run_id: str) -> dict[str, dict[str, Any]]:
 
 
 def the_run_id(folder: Path) -> str:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a deadline, not a wait: slow only when broken
     while time.monotonic() < deadline:
         listed = cli(folder, "status", "--format", "json")
         runs = json.loads(listed.stdout).get("runs", []) if listed.returncode == 0 else []
@@ -55,7 +56,7 @@ def the_run_id(folder: Path) -> str:
 def wait_for(
     folder: Path, run_id: str, check: Callable[[dict[str, dict[str, Any]]], bool]
 ) -> dict[str, dict[str, Any]]:
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         jobs = jobs_of(folder, run_id)
         if check(jobs):
@@ -78,7 +79,8 @@ def outputs(folder: Path) -> tuple[dict[str, dict[str, Any]], dict[str, ET.Eleme
 def test_hold_keeps_a_job_from_starting_until_it_is_released(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"FIRST": {"duration": 12.0}}})
+    clock = MovableClock()  # FIRST ends once AFTER is held
+    live = start_simulator({"jobs": {"FIRST": {"duration": UNTIL_TOLD_S}}}, clock=clock)
     jobs = [
         {"name": "FIRST", "task": "batch_job", "job_name": "FIRST"},
         {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["FIRST"]},
@@ -88,6 +90,7 @@ def test_hold_keeps_a_job_from_starting_until_it_is_released(
     held = cli(tmp_path, "hold", run_id, "AFTER")
     assert held.returncode == 0, held.stderr
     assert f"held AFTER of run {run_id} (by {USER} at" in held.stdout
+    clock.end_long_jobs()
     listed = wait_for(tmp_path, run_id, lambda j: j.get("FIRST", {}).get("state") == "ok")
     assert listed["AFTER"]["state"] == "held"
     assert listed["AFTER"]["operator"]["user"] == USER
@@ -109,7 +112,7 @@ def test_hold_keeps_a_job_from_starting_until_it_is_released(
 def test_a_hold_on_a_started_job_is_refused_and_changes_nothing(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"FIRST": {"duration": 60}}})
+    live = start_simulator({"jobs": {"FIRST": {"duration": UNTIL_TOLD_S}}})  # 60 s ran out
     jobs = [{"name": "FIRST", "task": "batch_job", "job_name": "FIRST"}]
     schedule = write_definitions(tmp_path, live.url, jobs, allow_kill_job=True)
     runner = start_run(tmp_path, schedule)
@@ -136,7 +139,8 @@ def test_a_hold_on_a_started_job_is_refused_and_changes_nothing(
 def test_skip_never_starts_the_job_and_its_dependents_run(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"FIRST": {"duration": 12.0}}})
+    clock = MovableClock()  # FIRST ends once SKIPME is skipped
+    live = start_simulator({"jobs": {"FIRST": {"duration": UNTIL_TOLD_S}}}, clock=clock)
     jobs = [
         {"name": "FIRST", "task": "batch_job", "job_name": "FIRST"},
         {"name": "SKIPME", "task": "batch_job", "job_name": "SKIPME", "depends_on": ["FIRST"]},
@@ -147,6 +151,7 @@ def test_skip_never_starts_the_job_and_its_dependents_run(
     skipped = cli(tmp_path, "skip", run_id, "SKIPME")
     assert skipped.returncode == 0, skipped.stderr
     assert "their dependents" not in skipped.stdout and "its dependents" in skipped.stdout
+    clock.end_long_jobs()
     status, stdout, stderr = ended(runner)
     assert status == 0, stderr
     assert live.simulator.record.starts_by_job() == {"FIRST": 1, "LAST": 1}
@@ -167,7 +172,7 @@ def test_mark_ok_in_a_live_run_starts_what_was_not_run_because_of_the_job(
     tmp_path: Path, start_simulator: Any
 ) -> None:
     live = start_simulator(
-        {"jobs": {"BAD": {"duration": 0.2, "end_code": 11}, "LONG": {"duration": 30}}}
+        {"jobs": {"BAD": {"duration": 0.2, "end_code": 11}, "LONG": {"duration": UNTIL_TOLD_S}}}
     )
     jobs = [
         {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
@@ -283,7 +288,8 @@ def test_mark_ok_cuts_a_retry_wait_short_and_status_shows_the_wait(
 def test_an_action_on_a_stale_run_is_honoured_by_its_resume(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    live = start_simulator({"jobs": {"FIRST": {"duration": 12.0}}})
+    clock = MovableClock()  # FIRST ends once SKIPME is skipped
+    live = start_simulator({"jobs": {"FIRST": {"duration": UNTIL_TOLD_S}}}, clock=clock)
     jobs = [
         {"name": "FIRST", "task": "batch_job", "job_name": "FIRST"},
         {"name": "SKIPME", "task": "batch_job", "job_name": "SKIPME", "depends_on": ["FIRST"]},
@@ -299,6 +305,7 @@ def test_an_action_on_a_stale_run_is_honoured_by_its_resume(
     skipped = cli(tmp_path, "skip", run_id, "SKIPME")
     assert skipped.returncode == 0, skipped.stderr
     assert f"runner is gone: amtflow resume {run_id} carries it on" in skipped.stdout
+    clock.end_long_jobs()
     resumed = cli(tmp_path, "resume", run_id, "--plain")
     assert resumed.returncode == 0, resumed.stderr
     assert live.simulator.record.starts_by_job() == {"FIRST": 1, "LAST": 1}

@@ -76,11 +76,10 @@ def test_state_dir_comes_from_option_then_env_then_project_then_default(tmp_path
         return result.stdout.strip()
 
     assert shown() == "no runs yet (state dir ../var/state)"
+    from_env = str(tmp_path / "from-env")  # absolute, and not whatever /tmp holds
+    assert shown(env={"AMTFLOW_STATE_DIR": from_env}) == f"no runs yet (state dir {from_env})"
     assert (
-        shown(env={"AMTFLOW_STATE_DIR": "/tmp/from-env"}) == "no runs yet (state dir /tmp/from-env)"
-    )
-    assert (
-        shown("--state-dir", "opt", env={"AMTFLOW_STATE_DIR": "/tmp/from-env"})
+        shown("--state-dir", "opt", env={"AMTFLOW_STATE_DIR": from_env})
         == "no runs yet (state dir opt)"
     )
     (repo / "amtflow.yaml").write_text("definitions: [defs]\n")

@@ -10,6 +10,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from tests.run.conftest import PASSWORD, amtflow, background_run, write_definitions
+from tests.waits import UNTIL_TOLD_S, wait_for_batch_request_id
 
 DATE = "2026-11-24"
 
@@ -257,17 +258,14 @@ def test_max_run_time_kills_the_job(tmp_path: Path, start_simulator) -> None:  #
 def test_sigterm_kills_running_jobs_writes_logs_and_exits_143(
     tmp_path: Path, start_simulator
 ) -> None:  # type: ignore[no-untyped-def]
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}})
     jobs = [
         {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
         {"name": "NEXT", "task": "batch_job", "job_name": "NEXT", "depends_on": ["LONG"]},
     ]
     schedule = write_definitions(tmp_path, live.url, jobs, allow_kill_job=True)
     process = background_run(tmp_path, schedule)
-    deadline = time.monotonic() + 30
-    while not live.simulator.record.starts_by_job() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)
+    wait_for_batch_request_id(tmp_path / "state", "LONG")  # LONG is running
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 143, stderr

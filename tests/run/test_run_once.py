@@ -17,6 +17,7 @@ from typing import Any
 
 from amtflow.simulator import Scenario
 from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, write_definitions
+from tests.waits import UNTIL_TOLD_S, wait_for_batch_request_id
 
 DATE = "2026-11-24"
 
@@ -48,11 +49,11 @@ def stale_run(folder: Path, schedule: Path, live: LiveSimulator, job: str) -> st
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while not any(r.action == "Start" and r.answer for r in live.simulator.record.requests):
         assert time.monotonic() < deadline and runner.poll() is None
         time.sleep(0.01)
-    time.sleep(0.3)  # the answer is recorded in the journal
+    wait_for_batch_request_id(folder / ".amtflow", job)  # the answer is in the journal
     runner.send_signal(signal.SIGKILL)
     runner.wait(10)
     (only,) = runs(folder)
@@ -201,7 +202,7 @@ def test_rerun_starts_the_fixed_job_and_what_waited_for_it_and_nothing_else(
 def test_abandon_kills_where_allowed_then_run_starts_a_new_run(
     tmp_path: Path, start_simulator: Callable[..., LiveSimulator]
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}})
     jobs = [{"name": "LONG", "task": "batch_job", "job_name": "LONG"}]
     schedule = write_definitions(tmp_path, live.url, jobs, allow_kill_job=True)
     run_id = stale_run(tmp_path, schedule, live, "LONG")
@@ -230,7 +231,7 @@ def test_abandon_kills_where_allowed_then_run_starts_a_new_run(
 def test_abandon_lists_the_jobs_that_go_on_where_kill_is_forbidden(
     tmp_path: Path, start_simulator: Callable[..., LiveSimulator]
 ) -> None:
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}})
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}})
     jobs = [{"name": "LONG", "task": "batch_job", "job_name": "LONG"}]
     schedule = write_definitions(tmp_path, live.url, jobs, allow_kill_job=False)
     run_id = stale_run(tmp_path, schedule, live, "LONG")

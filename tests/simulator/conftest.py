@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -86,3 +87,15 @@ async def until_ended(client: AmtClient, batch_request_id: int) -> JobStatus:
             return status
         await asyncio.sleep(0.01)
     raise AssertionError("job did not end")
+
+
+async def until_recorded(condition: Callable[[], bool], timeout: float = 60) -> None:
+    """Wait until ``condition`` holds (the simulator's record shows it): a loaded machine may take
+    long to get there, and a test waits for the event rather than a fixed time."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not recorded within {timeout} s")
+        await asyncio.sleep(0.005)

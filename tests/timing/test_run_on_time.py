@@ -38,9 +38,12 @@ def _run(tmp_path: Path, url: str, jobs: list[dict[str, object]], date: dt.date,
 
 
 def _next_whole_second(ahead: float) -> dt.datetime:
-    """An instant ``ahead`` seconds or a little more from now, on a whole second (as HH:MM:SS)."""
-    when = dt.datetime.now(UTC) + dt.timedelta(seconds=ahead + 1)
-    return when.replace(microsecond=0)
+    """An instant ``ahead`` seconds or a little more from now, on a whole second (as HH:MM:SS).
+
+    Never on second 0: amtflow shows a time on a whole minute as HH:MM, not as ``_clock`` does.
+    """
+    when = (dt.datetime.now(UTC) + dt.timedelta(seconds=ahead + 1)).replace(microsecond=0)
+    return when + dt.timedelta(seconds=1) if when.second == 0 else when
 
 
 def test_a_job_is_not_started_before_its_start_time(tmp_path: Path, start_simulator) -> None:  # type: ignore[no-untyped-def]
@@ -81,7 +84,8 @@ def test_a_job_past_its_latest_start_is_not_run_and_the_run_fails(
     live = start_simulator({"default": {"duration": 0.05}})
     now = dt.datetime.now(UTC)
     date = (now - dt.timedelta(hours=2)).date()  # 2 h ago: its latest start 1 h later is past
-    passed = (now - dt.timedelta(hours=1)).replace(microsecond=0)
+    # on second 30, whenever the test runs: amtflow shows a time on a whole minute as HH:MM
+    passed = (now - dt.timedelta(hours=1)).replace(second=30, microsecond=0)
     days = (passed.date() - date).days
     latest = f"+{days} {_clock(passed)}" if days else _clock(passed)
     jobs = [
@@ -120,7 +124,8 @@ def test_a_job_past_its_deadline_is_late_and_still_ok(tmp_path: Path, start_simu
         {"name": "SLOW", "task": "batch_job", "job_name": "SLOW", "deadline": _clock(deadline)},
         {"name": "QUICK", "task": "batch_job", "job_name": "QUICK", "deadline": "23:59:59"},
     ]
-    if deadline.date() != dt.datetime.now(UTC).date():  # a second before midnight: QUICK's is past
+    # QUICK (due 23:59:59) must end before its deadline: near midnight a slow run could not
+    if (deadline + dt.timedelta(minutes=5)).date() != dt.datetime.now(UTC).date():
         jobs.pop()
     result = _run(tmp_path, live.url, jobs, deadline.date())
     assert result.returncode == 0, result.stdout + result.stderr
