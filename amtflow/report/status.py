@@ -66,7 +66,7 @@ def status_json(status: StatusReport) -> dict[str, Any]:
         "run": _run_json(status.detail.summary),
         "jobs": [_job_json(job, status.detail) for job in status.detail.jobs]
         + [
-            {"job": job, "state": "waiting", "waiting_until": until}
+            _not_started_json(job, "waiting", waiting_until=until)
             for job, until in status.detail.waiting().items()
         ]
         + [_unstarted_json(status.detail, job) for job in _unstarted(status.detail)],
@@ -97,7 +97,15 @@ def _unstarted_json(detail: RunDetail, job: str) -> dict[str, Any]:
     view = detail.operator
     record = view.skipped.get(job) or view.held.get(job)
     state = "pending" if record is None else record.action.past
-    return {"job": job, "state": state, "operator": _action_json(record) if record else None}
+    return _not_started_json(job, state, operator=_maybe_action_json(record))
+
+
+def _not_started_json(job: str, state: str, **known: Any) -> dict[str, Any]:
+    """A job with nothing recorded yet, with the same keys as a started one (all unknown)."""
+    entry: dict[str, Any] = dict.fromkeys(_JOB_KEYS)
+    entry.update(job=job, state=state, attempt=0, late=False, missed_latest_start=False)
+    entry.update(known)
+    return entry
 
 
 def _maybe_action_json(record: OperatorRecord | None) -> dict[str, Any] | None:
@@ -154,7 +162,17 @@ def _job_json(job: JobRunRecord, detail: RunDetail) -> dict[str, Any]:
         "next_attempt": None
         if retry is None
         else {"at": retry[0], "attempt": retry[1], "of": retry[2]},
+        "waiting_until": None,
     }
+
+
+# Every entry of "jobs" has these keys, started or not (docs/operations.md).
+_JOB_KEYS = (
+    "job", "state", "attempt", "completion_code", "completion_name", "task_id",
+    "batch_request_id", "started_at", "ended_at", "duration_seconds", "log_path", "last_seq",
+    "reason", "late", "late_reason", "missed_latest_start", "operator", "next_attempt",
+    "waiting_until",
+)  # fmt: skip
 
 
 def _runs_table(runs: tuple[RunSummary, ...]) -> Table:

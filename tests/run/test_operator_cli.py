@@ -275,6 +275,9 @@ def test_mark_ok_cuts_a_retry_wait_short_and_status_shows_the_wait(
     assert listed["FLAKY"]["next_attempt"]["attempt"] == 2
     assert listed["FLAKY"]["next_attempt"]["of"] == 3
     assert listed["AFTER"]["state"] == "pending"  # listed though nothing is recorded for it
+    # started or not, every entry has the same keys: a script reads any of them the same way
+    assert listed["AFTER"].keys() == listed["FLAKY"].keys()
+    assert listed["AFTER"]["batch_request_id"] is None and listed["AFTER"]["attempt"] == 0
     table = cli(tmp_path, "status", run_id).stdout
     assert "attempt 2 of 3" in table and "retry in" in table and "waiting" in table
     marked = cli(tmp_path, "mark-ok", run_id, "FLAKY")
