@@ -7,8 +7,9 @@ and may change. The names are imported on first use, so ``import amtflow`` (and 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from amtflow.lazy import lazy_names
 
 __version__ = "0.1.0"
 
@@ -70,15 +71,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use (PEP 562); submodules are left to the import system."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'amtflow' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__ = lazy_names(__name__, _HOMES, globals())

@@ -72,7 +72,7 @@ def test_import_amtflow_imports_nothing_else() -> None:
     """`amtflow validate` starts through `import amtflow`: the API must not make it heavier."""
     code = "import sys, amtflow; print(sorted(m for m in sys.modules if m.startswith('amtflow')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['amtflow']"
+    assert out.stdout.strip() == "['amtflow', 'amtflow.lazy']"  # lazy: the PEP 562 hook
 
 
 def test_the_cli_does_not_import_the_api() -> None:

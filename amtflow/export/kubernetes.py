@@ -13,6 +13,7 @@ killed is retried, and the new pod's ``amtflow run`` of the same date resumes th
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -35,20 +36,26 @@ CONTAINER = "amtflow"
 FINAL_EXIT_CODES = [1, 2]  # failed jobs or invalid definitions: a retry would end the same
 
 
+@dataclass(frozen=True)
+class _Sources:
+    """What every CronJob of one export is made from."""
+
+    definitions: Definitions
+    files: dict[str, tuple[str, str]]  # ConfigMap key -> (path under DEFINITIONS, text)
+    passwords: list[str]  # the Secret keys the batch users' passwords come from
+    properties: list[str]  # the Secret keys of [[ENV:...]] properties (optional)
+    options: ExportOptions
+
+
 def render(
     definitions: Definitions, triggers: list[Trigger], options: ExportOptions
 ) -> list[ExportedFile]:
     """``amtflow.yaml``: every object, as one multi-document file for ``kubectl apply -f``."""
     files = _definition_files(definitions, options.root)
-    passwords, properties = env_names(definitions)
+    sources = _Sources(definitions, files, *env_names(definitions), options)
     taken: set[str] = set()
     objects = [_configmap(files, options), _claim(options)]
-    objects += [
-        _cronjob(
-            definitions, t, unit_name(t.schedule, taken), files, passwords, properties, options
-        )
-        for t in triggers
-    ]
+    objects += [_cronjob(sources, t, unit_name(t.schedule, taken)) for t in triggers]
     text = "# Written by `amtflow export kubernetes` from the definitions; edit those.\n"
     text += yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False, explicit_start=True)
     return [ExportedFile("amtflow.yaml", text)]
@@ -120,15 +127,8 @@ def _claim(options: ExportOptions) -> dict[str, Any]:
     }
 
 
-def _cronjob(
-    definitions: Definitions,
-    trigger: Trigger,
-    name: str,
-    files: dict[str, tuple[str, str]],
-    passwords: list[str],
-    properties: list[str],
-    options: ExportOptions,
-) -> dict[str, Any]:
+def _cronjob(sources: _Sources, trigger: Trigger, name: str) -> dict[str, Any]:
+    options = sources.options
     if len(name) > 52:  # CronJob names make Job names with an 11-character suffix
         raise UsageError(f"schedule {trigger.schedule}: the CronJob name {name} is too long")
     labels = {"amtflow.io/schedule": name.removeprefix("amtflow-")}
@@ -145,20 +145,13 @@ def _cronjob(
             "failedJobsHistoryLimit": 3,
             "jobTemplate": {
                 "metadata": {"labels": {"app.kubernetes.io/name": "amtflow", **labels}},
-                "spec": _job_spec(definitions, trigger, files, passwords, properties, options),
+                "spec": _job_spec(sources, trigger),
             },
         },
     }
 
 
-def _job_spec(
-    definitions: Definitions,
-    trigger: Trigger,
-    files: dict[str, tuple[str, str]],
-    passwords: list[str],
-    properties: list[str],
-    options: ExportOptions,
-) -> dict[str, Any]:
+def _job_spec(sources: _Sources, trigger: Trigger) -> dict[str, Any]:
     return {
         "backoffLimit": 6,
         "podFailurePolicy": {
@@ -180,25 +173,19 @@ def _job_spec(
         },
         "template": {
             "metadata": {"labels": {"app.kubernetes.io/name": "amtflow"}},
-            "spec": _pod_spec(definitions, trigger, files, passwords, properties, options),
+            "spec": _pod_spec(sources, trigger),
         },
     }
 
 
-def _pod_spec(
-    definitions: Definitions,
-    trigger: Trigger,
-    files: dict[str, tuple[str, str]],
-    passwords: list[str],
-    properties: list[str],
-    options: ExportOptions,
-) -> dict[str, Any]:
+def _pod_spec(sources: _Sources, trigger: Trigger) -> dict[str, Any]:
+    options = sources.options
     schedule_file = str(DEFINITIONS / trigger.definitions)
     if trigger.definitions.is_absolute():
         raise UsageError(f"schedule {trigger.schedule}: its file is outside this folder")
     args = trigger.run_args()
     args[1] = schedule_file
-    password_files = _password_files(definitions)
+    password_files = _password_files(sources.definitions)
     return {
         "restartPolicy": "Never",  # the Job makes a new pod; a pod failure policy needs Never
         "securityContext": {
@@ -215,7 +202,7 @@ def _pod_spec(
                 "command": [options.amtflow],
                 "args": args,
                 "workingDir": str(DEFINITIONS),
-                "env": _env(passwords, properties, options),
+                "env": _env(sources.passwords, sources.properties, options),
                 "securityContext": {
                     "allowPrivilegeEscalation": False,
                     "readOnlyRootFilesystem": True,
@@ -243,7 +230,8 @@ def _pod_spec(
                 "configMap": {
                     "name": options.configmap,
                     "items": [
-                        {"key": key, "path": path} for key, (path, _) in sorted(files.items())
+                        {"key": key, "path": path}
+                        for key, (path, _) in sorted(sources.files.items())
                     ],
                 },
             },

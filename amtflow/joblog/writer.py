@@ -96,10 +96,14 @@ class JobLog:
         If ``path`` exists already (an earlier run of the same day), the new log goes beside it
         as ``<name>~2.log``, ``~3``...: a log already written is never overwritten.
         """
-        make_private_dirs(path.parent)
-        path, stream = open_new(path)
-        log = cls(path, stream, batch_request_id, started_at, max_bytes)
-        log._write(layout.header_lines(header, batch_request_id, started_at))
+        log = cls.held(
+            path,
+            header,
+            batch_request_id=batch_request_id,
+            started_at=started_at,
+            max_bytes=max_bytes,
+        )
+        log.begin()
         return log
 
     @classmethod

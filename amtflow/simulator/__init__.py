@@ -7,8 +7,9 @@ only a simulated one needs the server (aiohttp.web, about a tenth of a second of
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from amtflow.lazy import lazy_names
 
 if TYPE_CHECKING:
     from amtflow.simulator.app import Simulator
@@ -18,15 +19,15 @@ if TYPE_CHECKING:
     from amtflow.simulator.seam import SIMULATED_PASSWORD
 
 _HOMES = {
-    "SIMULATED_PASSWORD": "seam",
-    "ChildScript": "scenario",
-    "Faults": "faults",
-    "JobScript": "scenario",
-    "Record": "record",
-    "RecordedRequest": "record",
-    "Scenario": "scenario",
-    "Simulator": "app",
-    "TimedMessage": "scenario",
+    "SIMULATED_PASSWORD": "amtflow.simulator.seam",
+    "ChildScript": "amtflow.simulator.scenario",
+    "Faults": "amtflow.simulator.faults",
+    "JobScript": "amtflow.simulator.scenario",
+    "Record": "amtflow.simulator.record",
+    "RecordedRequest": "amtflow.simulator.record",
+    "Scenario": "amtflow.simulator.scenario",
+    "Simulator": "amtflow.simulator.app",
+    "TimedMessage": "amtflow.simulator.scenario",
 }
 
 __all__ = [
@@ -42,8 +43,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_names(__name__, _HOMES, globals())
