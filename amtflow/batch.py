@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from amtflow.task import AmtTask
 
@@ -107,9 +107,9 @@ class JobStatus:
         return self.code.ok
 
 
-@dataclass(frozen=True)
-class Message:
-    """One line of a job's log, as GetMessages returns it (children included)."""
+class Message(NamedTuple):
+    """One line of a job's log, as GetMessages returns it (children included). A named tuple,
+    not a dataclass: a page holds thousands, and a tuple is made in a third of the time."""
 
     seq: int
     batch_request_id: int

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
 import functools
 import time
@@ -281,7 +280,7 @@ class Attempt:
         if not secrets:
             return messages
         mask = masking(secrets, MASK)
-        return [dataclasses.replace(m, text=mask(m.text)) for m in messages]
+        return [m._replace(text=mask(m.text)) for m in messages]
 
     async def _request_kill(self, why: str) -> float:
         assert self.batch_request_id is not None
