@@ -1,7 +1,8 @@
 """The JSON Schema of definition files, and its errors turned into human messages.
 
 The schema ships in the wheel as ``amtflow/_schema/amtflow.schema.json``; in a source checkout it
-is ``schemas/amtflow.schema.json``. The validator is built once per process.
+is ``schemas/amtflow.schema.json``. The validator is built once per process; a file that
+``fastcheck`` finds valid skips it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from jsonschema.exceptions import ValidationError
 
 from amtflow.errors import DefinitionError
 
+from .fastcheck import Check, compile_check
 from .inline import inline_refs
 from .yamlload import Path_
 
@@ -99,8 +101,17 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(inline_refs(schema(name)))
 
 
+@functools.lru_cache(maxsize=2)
+def _surely_valid(name: str) -> Check:
+    return compile_check(inline_refs(schema(name)))
+
+
 def schema_problems(data: Any, name: str = DEFINITIONS_SCHEMA) -> Iterator[Problem]:
-    """Every schema violation in one file's data, as human messages, found as they are read."""
+    """Every schema violation in one file's data, as human messages, found as they are read.
+
+    A file the quick check (``fastcheck``) passes has none; any other is left to jsonschema."""
+    if _surely_valid(name)(data):
+        return
     for error in _validator(name).iter_errors(data):
         yield from _explain(error, data)
 
