@@ -2,7 +2,7 @@
 
 The schema ships in the wheel as ``amtflow/_schema/amtflow.schema.json``; in a source checkout it
 is ``schemas/amtflow.schema.json``. The validator is built once per process; a file that
-``fastcheck`` finds valid skips it.
+``fastcheck`` finds valid skips it (and jsonschema is then never imported).
 """
 
 from __future__ import annotations
@@ -14,16 +14,17 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from amtflow.errors import DefinitionError
 
 from .fastcheck import Check, compile_check
 from .inline import inline_refs
 from .yamlload import Path_
+
+if TYPE_CHECKING:  # jsonschema is imported only for a file the quick check does not pass
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 Problem = tuple[Path_, bool, str, str]  # node path, point at the key?, message, rule
 
@@ -98,6 +99,8 @@ def schema(name: str = DEFINITIONS_SCHEMA) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=2)
 def _validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema  # ~0.13 s of CPU that a valid file never pays (issue 16)
+
     return jsonschema.Draft202012Validator(inline_refs(schema(name)))
 
 
