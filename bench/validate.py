@@ -71,13 +71,14 @@ def generate(folder: Path, files: int, jobs: int) -> list[Path]:
 Command = tuple[list[str], dict[str, str] | None]  # argv, environment (None: this one's)
 
 
-def timed(commands: list[Command], repeat: int) -> list[float]:
-    """Each command's median wall time over ``repeat`` interleaved rounds."""
+def timed(commands: list[Command], repeat: int, cwd: str) -> list[float]:
+    """Each command's median wall time over ``repeat`` interleaved rounds, run in ``cwd`` (not
+    the checkout: ``python -m amtflow`` there would run its amtflow, whatever the path says)."""
     times: list[list[float]] = [[] for _ in commands]
     for _ in range(repeat):
         for (command, env), kept in zip(commands, times, strict=True):
             start = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, text=True, env=env)
+            result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
             kept.append(time.perf_counter() - start)
             if result.returncode != 0:
                 sys.exit(
@@ -147,6 +148,7 @@ def main() -> None:
                     ([checker, "--schemafile", schema, *files], None),
                 ],
                 args.repeat,
+                tmp,
             )
             for files in (paths, [small])
         )
