@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 
-LEVEL = 6  # zlib's default: level 9 saves ~5 % more for twice the CPU
+LEVEL = 1  # 10,000 jobs: 155 KB in 29 ms; zlib's default 6 makes 132 KB of it in 54 ms
 
 
 def pack(chunks: Iterable[str]) -> bytes:

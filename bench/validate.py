@@ -4,13 +4,16 @@ and on one small file (what pre-commit runs on every commit: start-up time is mo
 Both run as subprocesses on the same generated files in the same run, interleaved; prints both
 times (median of ``--repeat``, the machine may be shared) and the ratio amtflow /
 check-jsonschema. Targets: <= 1.0 (aim 0.5) on the big set; <= 0.8 on the small file.
+``--compare PATH`` (repeatable) also runs the amtflow package found in PATH (a scratch copy of
+another version, with its ``schemas/``) in the same interleaved rounds, with its own ratios.
 
-    python bench/validate.py [--files 100] [--jobs-per-file 100] [--repeat 5]
+    python bench/validate.py [--files 100] [--jobs-per-file 100] [--repeat 5] [--compare PATH]...
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -65,13 +68,17 @@ def generate(folder: Path, files: int, jobs: int) -> list[Path]:
     return paths
 
 
-def timed(commands: list[list[str]], repeat: int) -> list[float]:
-    """Each command's median wall time over ``repeat`` interleaved rounds."""
+Command = tuple[list[str], dict[str, str] | None]  # argv, environment (None: this one's)
+
+
+def timed(commands: list[Command], repeat: int, cwd: str) -> list[float]:
+    """Each command's median wall time over ``repeat`` interleaved rounds, run in ``cwd`` (not
+    the checkout: ``python -m amtflow`` there would run its amtflow, whatever the path says)."""
     times: list[list[float]] = [[] for _ in commands]
     for _ in range(repeat):
-        for command, kept in zip(commands, times, strict=True):
+        for (command, env), kept in zip(commands, times, strict=True):
             start = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, text=True)
+            result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd)
             kept.append(time.perf_counter() - start)
             if result.returncode != 0:
                 sys.exit(
@@ -89,42 +96,70 @@ def small_file(folder: Path) -> Path:
     return path
 
 
+def amtflow_versions(compare: list[str]) -> list[tuple[str, dict[str, str] | None]]:
+    """This amtflow, then each ``--compare`` copy (first on the path), byte-compiled first as an
+    installed package is."""
+    import compileall
+
+    versions: list[tuple[str, dict[str, str] | None]] = [("amtflow", None)]
+    for path in compare:
+        compileall.compile_dir(str(Path(path) / "amtflow"), quiet=1)
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [path, os.environ.get("PYTHONPATH")])),
+        }
+        versions.append((f"amtflow {path}", env))
+    return versions
+
+
+def report(title: str, names: list[str], times: list[float], target: str) -> None:
+    print(title)
+    theirs = times[-1]
+    for name, seconds in zip(names, times, strict=True):
+        ratio = (
+            "" if name == "check-jsonschema" else f"   ratio {seconds / theirs:6.3f}  ({target})"
+        )
+        print(f"{name + ':':40s} {seconds:7.3f} s{ratio}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--jobs-per-file", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--compare", action="append", default=[], metavar="PATH")
     args = parser.parse_args()
     checker = shutil.which("check-jsonschema")
     if not checker:
         sys.exit("check-jsonschema is not installed (pip install check-jsonschema)")
     schema = str(REPO / "schemas/amtflow.schema.json")
+    versions = amtflow_versions(args.compare)
+    names = [name for name, _ in versions] + ["check-jsonschema"]
     with tempfile.TemporaryDirectory() as tmp:
         paths = [str(p) for p in generate(Path(tmp), args.files, args.jobs_per_file)]
         small = str(small_file(Path(tmp)))
-        ours, theirs = timed(
-            [
-                [sys.executable, "-m", "amtflow", "validate", *paths],
-                [checker, "--schemafile", schema, *paths],
-            ],
-            args.repeat,
-        )
-        ours_small, theirs_small = timed(
-            [
-                [sys.executable, "-m", "amtflow", "validate", small],
-                [checker, "--schemafile", schema, small],
-            ],
-            args.repeat,
+        big_times, small_times = (
+            timed(
+                [
+                    *(
+                        ([sys.executable, "-m", "amtflow", "validate", *files], env)
+                        for _, env in versions
+                    ),
+                    ([checker, "--schemafile", schema, *files], None),
+                ],
+                args.repeat,
+                tmp,
+            )
+            for files in (paths, [small])
         )
     jobs = args.files * args.jobs_per_file
-    print(f"{jobs} master jobs in {args.files} files (+ common.yaml), median of {args.repeat}")
-    print(f"amtflow validate:  {ours:7.3f} s")
-    print(f"check-jsonschema:  {theirs:7.3f} s")
-    print(f"ratio:             {ours / theirs:7.3f}  (target <= 1.0, aim 0.5)")
-    print(f"one small file (5 jobs), median of {args.repeat}")
-    print(f"amtflow validate:  {ours_small:7.3f} s")
-    print(f"check-jsonschema:  {theirs_small:7.3f} s")
-    print(f"ratio:             {ours_small / theirs_small:7.3f}  (target <= 0.8)")
+    report(
+        f"{jobs} master jobs in {args.files} files (+ common.yaml), median of {args.repeat}",
+        names,
+        big_times,
+        "target <= 1.0, aim 0.5",
+    )
+    report(f"one small file (5 jobs), median of {args.repeat}", names, small_times, "target <= 0.8")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@ node count (a few megabytes of ``{a},`` are millions of nodes), alias expansion 
 laughs"); duplicate keys are errors. Other encodings (UTF-16/32), NUL bytes and invalid UTF-8
 are refused with their position.
 
+Positions are kept for what a valid file's model needs (every mapping and list, and every item of
+a list: a job, a dependency, an include); the position of a key or of a scalar in a mapping,
+which only a problem asks for, comes from reading the file again the first time one is asked for
+(issue 16: a position costs ~200 bytes, and most nodes are such scalars and keys).
+
 A caller may name the nodes whose value is text (``keep_text``): a plain scalar there stays
 exactly as written (``007``, ``1.50``, ``1e3``), since AMT receives it as text.
 
@@ -59,6 +64,7 @@ _BOMS = {
 
 Path_ = tuple[Any, ...]
 Position = tuple[int, int]
+KeepText = Callable[[Path_], bool]
 
 
 class YamlProblem(Exception):
@@ -80,17 +86,26 @@ class YamlDocument:
     # and a 100,000-job file has over a million positions (issue 16)
     positions: dict[Path_, int] = field(default_factory=dict)
     key_positions: dict[Path_, int] = field(default_factory=dict)
+    complete: bool = True  # False: only collections and list items have their position yet
+    keep_text: KeepText | None = field(default=None, repr=False)
 
     def position(self, path: Path_, *, key: bool = False) -> Position:
         """Where the node at ``path`` is (its key's position with ``key``); else its parent's."""
+        if not self.complete and (key or path not in self.positions):
+            self._complete()
         if key and path in self.key_positions:
             return _unpacked(self.key_positions[path])
         while path and path not in self.positions:
             path = path[:-1]
         return _unpacked(self.positions.get(path, _FIRST))
 
-
-KeepText = Callable[[Path_], bool]
+    def _complete(self) -> None:
+        """Every node's and key's position, from the file read again (it read once: it reads
+        the same way again)."""
+        text, ceiling = _decode(self.raw), CEILING_NODES  # within its limits the first time
+        again = _read(self.path, self.raw, text, self.keep_text, max_nodes=ceiling, complete=True)
+        self.positions, self.key_positions = again.positions, again.key_positions
+        self.complete = True
 
 
 def read_document(path: Path, keep_text: KeepText | None = None) -> YamlDocument:
@@ -100,14 +115,29 @@ def read_document(path: Path, keep_text: KeepText | None = None) -> YamlDocument
     """
     max_bytes, max_nodes = file_limits()
     raw = _read_bytes(path, max_bytes)
-    text = _decode(raw)
-    document = YamlDocument(path, raw, None)
+    return _read(path, raw, _decode(raw), keep_text, max_nodes=max_nodes)
+
+
+def _read(
+    path: Path,
+    raw: bytes,
+    text: str,
+    keep_text: KeepText | None,
+    *,
+    max_nodes: int,
+    complete: bool = False,
+) -> YamlDocument:
+    """The document of ``text``; with ``complete``, the position of every node and key."""
+    document = YamlDocument(path, raw, None, complete=complete, keep_text=keep_text)
     try:
-        document.data = _Builder(document, keep_text, max_nodes=max_nodes).build(text)
-    except _ParserDepthLimit:
-        document = YamlDocument(path, raw, None)
-        builder = _Builder(document, keep_text, yaml.SafeLoader, max_nodes=max_nodes)
-        document.data = builder.build(text)
+        try:
+            document.data = _Builder(document, keep_text, max_nodes=max_nodes).build(text)
+        except _ParserDepthLimit:
+            document = YamlDocument(path, raw, None, complete=complete, keep_text=keep_text)
+            builder = _Builder(document, keep_text, yaml.SafeLoader, max_nodes=max_nodes)
+            document.data = builder.build(text)
+    except _Incomplete:
+        return _read(path, raw, text, keep_text, max_nodes=max_nodes, complete=True)
     return document
 
 
@@ -208,6 +238,10 @@ _TAGGED: dict[str, Callable[[str], Any]] = {
 }
 
 
+class _Incomplete(Exception):
+    """A problem whose message needs a position not kept on the first read: read again."""
+
+
 class _ParserDepthLimit(Exception):
     """The parser refused nesting itself, deeper than amtflow's own limit (see the docstring)."""
 
@@ -230,6 +264,7 @@ class _Builder:
         self.max_nodes = max_nodes
         self.keep_text = keep_text
         self.loader = loader or _Loader
+        self.complete = document.complete
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.nodes = 0
         self.parsed = 0
@@ -268,11 +303,19 @@ class _Builder:
             raise YamlProblem(f"YAML syntax: {exc}") from None
 
     def _node(
-        self, events: Iterator[yaml.Event], event: yaml.Event, path: Path_, depth: int
+        self,
+        events: Iterator[yaml.Event],
+        event: yaml.Event,
+        path: Path_,
+        depth: int,
+        kept: bool = True,
     ) -> Any:
+        """The value of the node ``event`` begins; its position kept when ``kept``, when it is
+        not a scalar, or when every position is."""
         if depth > MAX_DEPTH:
             raise YamlProblem(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event), "limit")
-        self.document.positions[path] = _packed(event)
+        if kept or self.complete or not isinstance(event, yaml.ScalarEvent):
+            self.document.positions[path] = _packed(event)
         if isinstance(event, yaml.AliasEvent):
             return self._alias(event)
         start = self.nodes
@@ -344,12 +387,15 @@ class _Builder:
             key = self._key(event)
             child = path + (key,)
             if key in mapping:
+                if not self.complete:  # where the first one stands is not kept: read again
+                    raise _Incomplete
                 first = _unpacked(key_positions[child])[0]
                 raise YamlProblem(
                     f"duplicate key '{key}' (first at line {first})", *_mark(event), "duplicate-key"
                 )
-            key_positions[child] = _packed(event)
-            mapping[key] = self._node(events, next(events), child, depth + 1)
+            if self.complete:
+                key_positions[child] = _packed(event)
+            mapping[key] = self._node(events, next(events), child, depth + 1, kept=False)
         raise YamlProblem("unexpected end of file")  # pragma: no cover
 
     def _key(self, event: yaml.Event) -> str:

@@ -80,3 +80,47 @@ def test_a_run_keeps_its_plan_packed_and_status_reads_it(
     assert rerun.returncode == 1 and "Traceback" not in rerun.stderr, rerun.stderr
     again = [r.body for r in live.simulator.record.starts() if r.body["jobName"] == "J7"]
     assert len(again) == 2 and again[1]["taskValues"] == ["P=pw-never-stored"]
+
+
+def test_a_job_with_every_kind_of_field_is_written_as_the_generic_codec_writes_it(
+    tmp_path: Path,
+) -> None:
+    """The per-class encoder gives ``to_data``'s data for secrets kept as references, times,
+    dependencies with conditions, retry codes, a job's own frequency and its notifications."""
+    from amtflow.orchestration.codec import encoder
+    from amtflow.plan import PlannedJob
+
+    path = tmp_path / "all.yaml"
+    path.write_text(
+        """\
+version: 1
+batch_users:
+  - {name: api, identifier: OPCONAPI, password: {env: PW}}
+agents:
+  - {name: amt, batch_server_url: "http://127.0.0.1:1", batch_user: api}
+notifications:
+  - {name: ops, urls: [{env: HOOK}], events: [job_failed]}
+schedules:
+  - name: ALL
+    timezone: Europe/Amsterdam
+    defaults: {agent: amt, application: DEMO2}
+    jobs:
+      - {name: A, task: batch_job, job_name: A, task_values: ["KEY=[[ENV:SECRET]]", "D=[[$SCHEDULE DATE]]"],
+         retry: {attempts: 2, delay: 30s, on_codes: [23, 11]}, max_run_time: 1h, notify: [ops],
+         start_time: "01:00", latest_start: "+1 02:00", deadline: "+1 03:00"}
+      - {name: B, task: script, script_name: 'F:\\s.ps1', script_parameters: {X: "1", Y: two},
+         depends_on: [A, {job: C, on: failed}], queue: LOW, user: U, station: S,
+         frequency: {days: [tue, mon]}}
+      - {name: C, task: batch_job, job_name: C}
+"""
+    )
+    definitions = defs.load([path])
+    plan = make_plan(
+        definitions, choose_schedule(definitions, None), DATE, environ={"SECRET": "s3cr3t-v"}
+    )
+    spec = RunSpec(str(path), plan.schedule.name, DATE, "/logs")
+    jobs = RecordedPlan.of(spec, plan, definitions).jobs
+    assert {job.name for job in jobs} == {"A", "B", "C"} and jobs[0].request.task is not None
+    for job in (*jobs, *plan.jobs):
+        assert encoder(PlannedJob)(job) == to_data(job)
+    assert "s3cr3t-v" not in RecordedPlan.of(spec, plan, definitions).to_json()
