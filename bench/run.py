@@ -22,7 +22,8 @@ Rounds are interleaved; each contender's figures are the median wall and median 
 rounds (the machine may be shared: the baseline measured in the same rounds absorbs the load, so
 the ratios are the figures to compare) and its highest peak RSS. The load average is printed
 before and after. ``--compare PATH`` (repeatable) adds the amtflow package found in PATH (a
-scratch copy with a proposed change) as another contender, so a change's effect is measured in
+scratch copy with a proposed change, ``git archive REV amtflow schemas | tar -x -C PATH``: the
+schemas/ folder belongs beside amtflow/) as another contender, so a change's effect is measured in
 the same run. A contender that exits non-zero, or leaves fewer log files or Starts than jobs,
 stops the benchmark: a fast run that did not do the work is no figure.
 
@@ -483,7 +484,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         help="also run the amtflow package found in PATH (a scratch copy with a "
-        "proposed change) as another contender; repeatable",
+        "proposed change, e.g. `git archive REV amtflow schemas | tar -x -C PATH`: the "
+        "schemas/ folder belongs beside amtflow/) as another contender; repeatable",
     )
     parser.add_argument("--as-baseline", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--first-wait", type=float, default=0.1, help=argparse.SUPPRESS)
