@@ -11,6 +11,7 @@ import errno
 import hashlib
 import os
 import re
+import stat
 from pathlib import Path
 
 from amtflow.errors import StateError
@@ -116,7 +117,11 @@ def ensure_private_file(path: Path) -> None:
 
     SQLite gives the ``-wal`` and ``-shm`` files it creates the mode of the database file, so a
     private database file makes its companions private too.
+
+    A file that is private already is left alone, unopened: see ``is_private``.
     """
+    if is_private(path):
+        return
     try:
         fd = os.open(path, os.O_CREAT | os.O_RDWR | NOFOLLOW, FILE_MODE)
         try:
@@ -130,6 +135,8 @@ def ensure_private_file(path: Path) -> None:
 def make_private(*paths: Path) -> None:
     """chmod 0600 the files that exist among ``paths`` (belt and braces for SQLite's companions)."""
     for path in paths:
+        if is_private(path):
+            continue
         try:
             fd = os.open(path, os.O_RDONLY | NOFOLLOW)
             try:
@@ -140,6 +147,21 @@ def make_private(*paths: Path) -> None:
             continue
         except OSError as exc:
             raise StateError(f"state file {path}: cannot make it private: {_reason(exc)}") from exc
+
+
+def is_private(path: Path) -> bool:
+    """Whether ``path`` is a regular file (not a symlink) of mode 0600.
+
+    Such a file is not opened to make it private: closing any descriptor of a file drops every
+    POSIX lock this process holds on it, and SQLite's locks on the journal and its ``-shm`` are
+    what tell another process (``amtflow status``) that a runner has it open. Without them that
+    process took itself for the first user and reset the WAL index under the runner (SIGBUS).
+    """
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(found.st_mode) and stat.S_IMODE(found.st_mode) == FILE_MODE
 
 
 def _reason(exc: OSError) -> str:

@@ -114,8 +114,10 @@ class Journal:
         for path in (db_path, *_companions(db_path)):  # before SQLite reads (or replays) them
             check_owned(path, "journal")
         ensure_private_file(db_path)
-        conn = connect(db_path)
+        # before SQLite opens them: a descriptor closed after would drop SQLite's locks on them
+        # (files.is_private); the companions SQLite creates get the private database's mode
         make_private(*_companions(db_path))
+        conn = connect(db_path)
         return cls(conn, db_path)
 
     def close(self) -> None:

@@ -26,6 +26,7 @@ from amtflow.simulator import Scenario, Simulator
 from amtflow.state import Journal
 from tests.report.conftest import synthetic_run, two_agent_definitions
 from tests.run.conftest import PASSWORD, amtflow, serve_in_thread
+from tests.waits import UNTIL_TOLD_S, wait_for_batch_request_id
 
 DATE = "2026-11-24"
 HOSTILE_LINES = (
@@ -274,7 +275,9 @@ def test_the_table_sorts_by_duration_and_reads_without_scripts(mixed, open_repor
 
 
 def test_a_run_in_progress_then_interrupted(tmp_path: Path, start_simulator, open_report) -> None:  # type: ignore[no-untyped-def]
-    live = start_simulator({"jobs": {"LONG": {"duration": 60}}, "default": {"duration": 0.1}})
+    live = start_simulator(
+        {"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}, "default": {"duration": 0.1}}
+    )
     jobs = [
         {"name": "QUICK", "task": "batch_job", "job_name": "QUICK"},
         {"name": "LONG", "task": "batch_job", "job_name": "LONG", "depends_on": ["QUICK"]},
@@ -289,11 +292,7 @@ def test_a_run_in_progress_then_interrupted(tmp_path: Path, start_simulator, ope
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while "LONG" not in live.simulator.record.starts_by_job() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)  # its batch request id is recorded
-        run_id = run_id_of(tmp_path / "state")
+        run_id = wait_for_batch_request_id(tmp_path / "state", "LONG")
         now = amtflow(
             "report",
             run_id,
