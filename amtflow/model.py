@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -171,7 +172,16 @@ class Schedule:
     notify: tuple[str, ...] = ()  # notifications told of its run and job events
 
     def job(self, name: str) -> MasterJob | None:
-        return next((job for job in self.jobs if job.name == name), None)
+        return self._by_name.get(name)
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, MasterJob]:
+        """Its jobs by name (the first of a name), made once: a lookup per job of a large run
+        stays O(1)."""
+        by_name: dict[str, MasterJob] = {}
+        for job in self.jobs:
+            by_name.setdefault(job.name, job)
+        return by_name
 
 
 class NotifyEvent(str, enum.Enum):

@@ -3,6 +3,10 @@
 ``graphlib.TopologicalSorter`` drives it: each job that becomes ready either starts (within its
 agent's ``max_concurrent_jobs`` and the run's ``max_parallel``) or, when a dependency can no longer
 be met, is marked not run with the reason. Nothing waits forever: every job ends in a state.
+
+A ready job gets its asyncio task when its agent has room (``ReadyQueue``), or at once when it
+first waits outside the slots (its start time, an operator's hold): the tasks alive are bounded
+by the concurrency limits, not by the size of the run.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 from amtflow.batch import BatchClient
 from amtflow.engine.attempt import Attempt, AttemptResult
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
-from amtflow.engine.launch import TaskIdCommit
+from amtflow.engine.launch import ReadyQueue, TaskIdCommit
 from amtflow.engine.operator import OperatorDesk, held_back_by
 from amtflow.engine.resume import Resume, resume_points, retries
 from amtflow.engine.timing import Deadlines, missed_start, wait_for_start
@@ -61,15 +65,20 @@ class Engine:
         self.outcomes: dict[str, JobOutcome] = {}
         self.tasks: dict[asyncio.Task[JobOutcome], str] = {}
         self.running: set[str] = set()  # the names in ``tasks``: asked per ready job, O(1)
-        # Ended tasks queue themselves: waiting on thousands of tasks at once with asyncio.wait
-        # would register a callback on each of them every time one ends.
-        self.ended: asyncio.Queue[asyncio.Task[JobOutcome]] = asyncio.Queue()
+        # Ended tasks queue themselves and wake the run: waiting on thousands of tasks at once
+        # with asyncio.wait would register a callback on each of them every time one ends.
+        self.ended: list[asyncio.Task[JobOutcome]] = []
+        self.wake = asyncio.Event()  # a task ended, room was made, or the run was interrupted
+        self.queue = ReadyQueue(
+            {name: min(agent.max_concurrent_jobs, max_parallel) for name, agent in agents.items()},
+            self.wake.set,
+        )
         self.interrupted = False
         self.desk = OperatorDesk(ctx.operator_actions, ctx.operator_tick)
-        self.dependents: dict[str, list[str]] = {job.name: [] for job in plan.jobs}
+        self.dependents: dict[str, list[str]] = {}  # only jobs something depends on
         for job in plan.jobs:
             for dep in job.depends_on:
-                self.dependents[dep.job].append(job.name)
+                self.dependents.setdefault(dep.job, []).append(job.name)
         self.sorter = self._sorter()
         self.task_ids = TaskIdCommit(ctx.recorder, ctx.run_id)  # one fsync per tick of Starts
 
@@ -96,9 +105,12 @@ class Engine:
             deadlines.stop()
         if deadlines.error is not None:
             raise deadlines.error
+        late = deadlines.late
         return {
-            job.name: dataclasses.replace(
-                self.outcomes[job.name], late=deadlines.late.get(job.name, "")
+            job.name: (
+                dataclasses.replace(self.outcomes[job.name], late=late[job.name])
+                if job.name in late
+                else self.outcomes[job.name]
             )
             for job in self.plan.jobs
         }
@@ -107,6 +119,7 @@ class Engine:
         while self.sorter.is_active():
             for name in self.sorter.get_ready():
                 self._ready(name)
+            self._launch_queued()
             if self.tasks:
                 await self._collect()
             elif not self.sorter.is_active():
@@ -120,11 +133,12 @@ class Engine:
         self.interrupted = True
         for task in self.tasks:
             task.cancel()
+        self.wake.set()  # the jobs waiting for room are settled not run
 
     def _ready(self, name: str) -> None:
         if name in self.outcomes:  # settled before this sorter was made
             self.sorter.done(name)
-        elif name not in self.running:  # a running one is done when it ends
+        elif name not in self.running and name not in self.queue:  # done when it ends
             self._launch(self.plan.job(name))  # type: ignore[arg-type]
 
     def _launch(self, planned: PlannedJob) -> None:
@@ -139,11 +153,41 @@ class Engine:
         state, reason = self._why_not_run(planned)
         if reason:
             self._settle(self._not_run(planned.name, reason, state))
+        elif self._waits_first(planned):
+            self._spawn(planned)  # it waits outside the slots: its wait is shown from now
+        else:
+            self.queue.add(planned.name, planned.job.agent)
+
+    def _waits_first(self, planned: PlannedJob) -> bool:
+        """Whether a job's first step is a wait outside the slots: for its start time, or
+        while an operator holds it."""
+        if not self.points[planned.name].first_start:
+            return False
+        return self._start_ahead(planned) or planned.name in self.desk.view.held
+
+    def _start_ahead(self, planned: PlannedJob) -> bool:
+        not_before = planned.times.not_before
+        return not_before is not None and self.ctx.now() < not_before
+
+    def _launch_queued(self) -> None:
+        """A task for each job waiting whose agent has room; none once the run is interrupted
+        (the waiting jobs are then not run)."""
+        if self.interrupted:
+            for name in self.queue.clear():
+                self._settle(self._not_run(name, "run interrupted before it started"))
             return
+        for name in self.queue.take():
+            self._spawn(self.plan.job(name))  # type: ignore[arg-type]
+
+    def _spawn(self, planned: PlannedJob) -> None:
         task = asyncio.ensure_future(self._run_job(planned))
-        task.add_done_callback(self.ended.put_nowait)
+        task.add_done_callback(self._ended)
         self.tasks[task] = planned.name
         self.running.add(planned.name)
+
+    def _ended(self, task: asyncio.Task[JobOutcome]) -> None:
+        self.ended.append(task)
+        self.wake.set()
 
     def _not_run(
         self,
@@ -167,17 +211,16 @@ class Engine:
             self.sorter.done(outcome.name)
 
     async def _collect(self) -> None:
-        try:
-            done = [await asyncio.wait_for(self.ended.get(), self.ctx.operator_tick)]
-        except TimeoutError:
-            done = []
-        while not self.ended.empty():
-            done.append(self.ended.get_nowait())
+        if not self.ended:
+            await self._woken()
+        self.wake.clear()
+        done, self.ended = self.ended, []
         for task in done:
             name = self.tasks.pop(task, None)
             if name is None:
                 continue  # already collected by _abandon
             self.running.discard(name)
+            self.queue.leave(name)
             if task.cancelled():  # interrupted before its first step: it never started
                 self._settle(self._not_run(name, "run interrupted before it started"))
                 continue
@@ -186,6 +229,17 @@ class Engine:
             self._settle(task.result())
             self.on_outcome(task.result())
         self._follow_operator()
+
+    async def _woken(self) -> None:
+        """Wait for a task to end, room to be made or an interrupt, at most an operator tick
+        (new operator actions are read then)."""
+        if self.wake.is_set():
+            return
+        timer = asyncio.get_running_loop().call_later(self.ctx.operator_tick, self.wake.set)
+        try:
+            await self.wake.wait()
+        finally:
+            timer.cancel()
 
     def _follow_operator(self) -> None:
         """Read the operator's new actions; a skip or mark-ok of a settled job lets the jobs not
@@ -267,7 +321,8 @@ class Engine:
         first, record = point.attempt, point.carried_on
         attempts = 0
         try:
-            if point.first_start:
+            if point.first_start and self._start_ahead(planned):
+                self.queue.leave(planned.name)  # it waits outside the slots
                 await wait_for_start(self.ctx, planned)
             for number in range(first, max(first, retry.attempts + 1) + 1):
                 attempts = number
@@ -281,6 +336,7 @@ class Engine:
                     break
                 if not self._retryable(planned, result, number):
                     break
+                self.queue.leave(planned.name)  # it waits outside the slots
                 if await self._retry_wait(planned, number):
                     break  # marked OK while it waited
         except asyncio.CancelledError:
@@ -304,6 +360,8 @@ class Engine:
         """One attempt; ``record`` is where a resumed run left this attempt. A first attempt
         waits while an operator holds the job, and does not start once it is skipped."""
         while number == 1 and record is None:
+            if planned.name in self.desk.view.held:
+                self.queue.leave(planned.name)  # it waits outside the slots
             skip = await self.desk.until_released(planned.name, self._tell_held)
             if skip is not None:
                 return AttemptResult(JobState.SKIPPED, None, skip.said)
@@ -320,6 +378,7 @@ class Engine:
         self, planned: PlannedJob, number: int, record: JobRunRecord | None
     ) -> AttemptResult:
         agent = self.agents[planned.job.agent]
+        self.queue.seek(planned.name, agent.name)
         async with self.per_agent[agent.name], self.overall:
             missed = (
                 missed_start(self.ctx, planned)

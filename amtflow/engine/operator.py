@@ -78,10 +78,10 @@ def held_back_by(
     """The jobs ``not_run`` because of ``job``, directly or through each other: the ones to
     decide again once an operator makes ``job`` count as ended OK."""
     found: set[str] = set()
-    todo = list(dependents[job])
+    todo = list(dependents.get(job, ()))
     while todo:
         name = todo.pop()
         if name not in found and not_run(name):
             found.add(name)
-            todo += dependents[name]
+            todo += dependents.get(name, ())
     return found

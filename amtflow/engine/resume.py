@@ -55,6 +55,9 @@ class ResumePoint:
         return self.record if carried else None
 
 
+_FRESH = ResumePoint()  # most jobs' point: one shared (frozen) instance
+
+
 def retries(retry: Retry, state: JobState, completion_code: int | None, number: int) -> bool:
     """Whether attempt ``number``, which ended ``state`` with ``completion_code``, is retried."""
     if number > retry.attempts or state not in (JobState.FAILED, JobState.KILLED):
@@ -66,7 +69,7 @@ def resume_point(record: JobRunRecord | None, retry: Retry, *, rerun: bool = Fal
     """Where a job carries on from, given its latest recorded attempt; ``rerun``: an operator
     asked for it to start again (``amtflow rerun``)."""
     if record is None or record.state in _DECIDED_AGAIN:
-        return ResumePoint()
+        return _FRESH
     if not record.state.finished:
         known = record.batch_request_id is not None and bool(record.log_path)
         return ResumePoint(

@@ -138,7 +138,10 @@ class LiveView:
         if state.finished:
             self.ended[name] = None
             if len(self.ended) > self.max_rows:
-                del self.ended[next(iter(self.ended))]
+                gone = next(iter(self.ended))  # no longer shown: its details go (memory O(rows))
+                del self.ended[gone]
+                self.events.pop(gone, None)
+                self.since.pop(gone, None)
         elif state in (JobState.STARTING, JobState.RUNNING) or self._waiting(name):
             self.shown_now[name] = None
 

@@ -58,3 +58,8 @@ def test_the_live_view_counts_and_rows_follow_many_jobs() -> None:
     assert rows[5:] == list(reversed(names[-15:-5]))  # then the last to end, latest first
     view(JobEvent(names[-1], JobState.OK, 1, 4999, completion_code=4))
     assert view._rows()[4] == names[-1] and view.counts[JobState.RUNNING] == 4
+    # only the jobs in flight and the last 15 to end keep their last event and time: a run of
+    # 100,000 jobs does not keep 100,000 events for a table of 15 rows
+    kept = set(view.shown_now) | set(view.ended)
+    assert set(view.events) == set(view.since) == kept and len(kept) == 4 + 15
+    assert all(view._row(name) for name in view._rows())
