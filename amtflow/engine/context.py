@@ -43,70 +43,31 @@ class JobEvent:
 
 
 class Recorder(Protocol):
-    """The journal's writing side, as the engine uses it (``amtflow.state.Journal`` fits)."""
+    """The journal's writing side, as the engine uses it (``amtflow.state.Journal`` fits). The
+    bodies here record nothing: ``NullRecorder`` is this protocol as it stands."""
 
     def grouped(
         self, schedule: Callable[[Callable[[], None]], object]
     ) -> AbstractContextManager[None]:
         """Within: state writes of one loop tick share a commit (``state/group.py``)."""
-        ...
+        return contextlib.nullcontext()
 
-    def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None: ...
+    def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
+        return None
 
     def new_attempts(
         self, rows: Sequence[tuple[str, str, int, str]]
     ) -> Mapping[tuple[str, int], OperatorRecord]:
         """Record the rows in one durable transaction; answer those an operator withheld."""
-        ...
-
-    def set_batch_request_id(
-        self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
-    ) -> None: ...
-
-    def set_last_seq(self, run_id: str, job: str, attempt: int, seq: int) -> None: ...
-
-    def finish_attempt(
-        self,
-        run_id: str,
-        job: str,
-        attempt: int,
-        state: JobState,
-        *,
-        completion_code: int | None,
-        reason: str = "",
-        log_path: str | None = None,
-    ) -> None: ...
-
-    def mark_not_run(
-        self, run_id: str, job: str, reason: str, state: JobState = JobState.NOT_RUN
-    ) -> None: ...
-
-    def flag_job(self, run_id: str, job: str, flag: str, detail: str = "") -> None: ...
-
-
-class NullRecorder:
-    """Records nothing: for runs without a journal (tests, benchmarks)."""
-
-    def grouped(
-        self, schedule: Callable[[Callable[[], None]], object]
-    ) -> AbstractContextManager[None]:
-        return contextlib.nullcontext()
-
-    def new_attempt(self, run_id: str, job: str, attempt: int, task_id: str) -> None:
-        pass
-
-    def new_attempts(
-        self, rows: Sequence[tuple[str, str, int, str]]
-    ) -> Mapping[tuple[str, int], OperatorRecord]:
         return {}
 
     def set_batch_request_id(
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
     ) -> None:
-        pass
+        return None
 
     def set_last_seq(self, run_id: str, job: str, attempt: int, seq: int) -> None:
-        pass
+        return None
 
     def finish_attempt(
         self,
@@ -119,15 +80,19 @@ class NullRecorder:
         reason: str = "",
         log_path: str | None = None,
     ) -> None:
-        pass
+        return None
 
     def mark_not_run(
         self, run_id: str, job: str, reason: str, state: JobState = JobState.NOT_RUN
     ) -> None:
-        pass
+        return None
 
     def flag_job(self, run_id: str, job: str, flag: str, detail: str = "") -> None:
-        pass
+        return None
+
+
+class NullRecorder(Recorder):
+    """Records nothing: for runs without a journal (tests, benchmarks)."""
 
 
 def _ignore(event: JobEvent) -> None:
