@@ -40,14 +40,14 @@ from amtflow.runs import (
 from amtflow.state import actions
 from amtflow.state.files import (
     check_owned,
-    ensure_private_file,
     ensure_state_dir,
+    is_file,
     make_private,
     safe_name,
 )
 from amtflow.state.group import CommitGroup, Schedule
 from amtflow.state.rows import JOB_COLUMNS, RUN_COLUMNS, job_run_record, run_record
-from amtflow.state.schema import connect, connect_read_only
+from amtflow.state.schema import connect, connect_read_only, create
 
 DB_NAME = "journal.db"
 _NEW_ATTEMPT = (
@@ -111,12 +111,13 @@ class Journal:
             return cls(connect_read_only(db_path), db_path)
         ensure_state_dir(state_dir)
         db_path = journal_path(state_dir)
-        for path in (db_path, *_companions(db_path)):  # before SQLite reads (or replays) them
+        files = (db_path, *_companions(db_path))
+        for path in files:  # before SQLite reads (or replays) them
             check_owned(path, "journal")
-        ensure_private_file(db_path)
-        conn = connect(db_path)
-        make_private(*_companions(db_path))
-        return cls(conn, db_path)
+        make_private(*files)  # SQLite gives the -wal and -shm it creates the file's mode
+        if not is_file(db_path):
+            create(db_path)
+        return cls(connect(db_path), db_path)
 
     def close(self) -> None:
         """Close the database; every write was committed already (an open group now)."""
