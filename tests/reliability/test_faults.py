@@ -176,9 +176,9 @@ async def test_server_down_after_start_fails_every_job_23_in_bounded_time(
     # 3 rounds of 10 jobs, each round given up within the budget of a call or two.
     assert result.elapsed < 3 * 2 * policy.budget + 5
     # At most max_attempts (4) counted attempts; a timeout while this process was starved of CPU
-    # is retried uncounted, up to max_attempts times (policy.Spent): under load a call said
-    # "unavailable after 5 attempt(s)", and the message counts every attempt sent.
-    attempts = re.compile(r"unavailable after [1-8] attempt\(s\)")
+    # is retried uncounted, up to max_attempts times (policy.Spent): the message counts attempts
+    # as max_attempts does, and names such tries apart (it said "after 5 attempt(s)").
+    attempts = re.compile(r"unavailable after (1 attempt|[2-4] attempts)\b")
     for outcome in result.outcomes.values():
         assert "\n" not in outcome.reason and "Traceback" not in outcome.reason
         assert attempts.search(outcome.reason), outcome.reason
