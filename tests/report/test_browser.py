@@ -26,6 +26,7 @@ from amtflow.simulator import Scenario, Simulator
 from amtflow.state import Journal
 from tests.report.conftest import synthetic_run, two_agent_definitions
 from tests.run.conftest import PASSWORD, amtflow, serve_in_thread
+from tests.waits import wait_for_batch_request_id
 
 DATE = "2026-11-24"
 HOSTILE_LINES = (
@@ -289,11 +290,7 @@ def test_a_run_in_progress_then_interrupted(tmp_path: Path, start_simulator, ope
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while "LONG" not in live.simulator.record.starts_by_job() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)  # its batch request id is recorded
-        run_id = run_id_of(tmp_path / "state")
+        run_id = wait_for_batch_request_id(tmp_path / "state", "LONG")
         now = amtflow(
             "report",
             run_id,
