@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -128,3 +129,19 @@ if __name__ == "__main__":
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one socket per client connection
     print(json.dumps(asyncio.run(_serve(Path(sys.argv[1])))), flush=True)
+
+
+def start_body(name: str) -> dict[str, Any]:
+    """The OpConJobAction Start of a batch job, as docs/amt-api.md spells it."""
+    return {
+        "action": "Start",
+        "taskId": str(uuid.uuid4()),
+        "taskType": "BatchJob",
+        "applicationName": "DEMO2",
+        "amtSubmitUser": "BATCH",
+        "amtUser": None,
+        "amtStation": "OPCON",
+        "amtQueueName": None,
+        "jobName": name,
+        "taskValues": [],
+    }

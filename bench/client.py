@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from _common import ZERO_DURATION, start_simulator
+from _common import ZERO_DURATION, start_body, start_simulator
 
 from amtflow.batch import StartRequest
 from amtflow.client import AmtClient, iter_messages, new_session
@@ -68,21 +68,9 @@ async def with_raw_aiohttp(url: str, jobs: int, concurrency: int) -> int:
 
         async def lifecycle(name: str) -> None:
             nonlocal count
-            body = {
-                "action": "Start",
-                "taskId": str(uuid.uuid4()),
-                "taskType": "BatchJob",
-                "applicationName": "DEMO2",
-                "amtSubmitUser": "BATCH",
-                "amtUser": None,
-                "amtStation": "OPCON",
-                "amtQueueName": None,
-                "jobName": name,
-                "taskValues": [],
-            }
             count += 1
             async with session.post(
-                f"{url}/api/OpConJobAction", json=body, headers=headers
+                f"{url}/api/OpConJobAction", json=start_body(name), headers=headers
             ) as response:
                 rid = (await response.json())["batchRequestId"]
             while (await get(f"/api/MonitorJob/{rid}"))["completionCode"] not in TERMINAL:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -48,13 +49,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from _common import ZERO_DURATION, ChildUsage, run_measured, start_simulator
+from _common import (
+    ZERO_DURATION,
+    ChildUsage,
+    SimulatorProcess,
+    run_measured,
+    start_body,
+    start_simulator,
+)
 
 DATE = "2026-11-24"
 PASSWORD_ENV = "BENCH_AMT_PASSWORD"
@@ -78,22 +85,6 @@ class Figures:
 
 
 # ---- the baseline child: honestly minimal, imports nothing of amtflow -----------------------
-
-
-def start_body(name: str) -> dict[str, Any]:
-    """The OpConJobAction Start of a batch job, as docs/amt-api.md spells it."""
-    return {
-        "action": "Start",
-        "taskId": str(uuid.uuid4()),
-        "taskType": "BatchJob",
-        "applicationName": "DEMO2",
-        "amtSubmitUser": "BATCH",
-        "amtUser": None,
-        "amtStation": "OPCON",
-        "amtQueueName": None,
-        "jobName": name,
-        "taskValues": [],
-    }
 
 
 class RawServer:
@@ -241,38 +232,42 @@ def amtflow_argv(folder: Path, schedule: Path, concurrency: int) -> list[str]:
     ]
 
 
-def measure_amtflow(jobs: int, concurrency: int, amtflow_path: str | None = None) -> Figures:
-    """``amtflow run`` as a child against a fresh simulator (``amtflow_path``: another copy)."""
+@contextlib.contextmanager
+def amtflow_bench(
+    jobs: int, concurrency: int
+) -> Iterator[tuple[Path, list[str], SimulatorProcess]]:
+    """A temp folder, a fresh simulator and the ``amtflow run`` argv of a schedule of ``jobs``
+    jobs written there for it: (folder, argv, simulator). The folder outlives the simulator."""
     with tempfile.TemporaryDirectory(prefix="amtflow-bench-") as tmp:
         folder = Path(tmp)
         with start_simulator(ZERO_DURATION, folder) as simulator:
             schedule = folder / "bench.yaml"
             schedule.write_text(definitions_yaml(simulator.url, jobs, concurrency))
-            argv = amtflow_argv(folder, schedule, concurrency)
-            env = {**child_env(amtflow_path), **child_limits(jobs)}
-            with open(folder / "stdout.txt", "w+") as stdout:
-                usage = run_measured(argv, stdout=stdout, cwd=folder, env=env)
-                stdout.seek(0)
-                in_run = _summary_seconds(stdout.read())
-            requests = simulator.stop()
+            yield folder, amtflow_argv(folder, schedule, concurrency), simulator
+
+
+def measure_amtflow(jobs: int, concurrency: int, amtflow_path: str | None = None) -> Figures:
+    """``amtflow run`` as a child against a fresh simulator (``amtflow_path``: another copy)."""
+    with amtflow_bench(jobs, concurrency) as (folder, argv, simulator):
+        env = {**child_env(amtflow_path), **child_limits(jobs)}
+        with open(folder / "stdout.txt", "w+") as stdout:
+            usage = run_measured(argv, stdout=stdout, cwd=folder, env=env)
+            stdout.seek(0)
+            in_run = _summary_seconds(stdout.read())
+        requests = simulator.stop()
         logs = sum(1 for _ in (folder / "logs").rglob("*.log"))
     return Figures(usage, requests, logs, in_run)
 
 
 def count_fsyncs(jobs: int, concurrency: int, amtflow_path: str | None = None) -> int:
     """The fsync + fdatasync calls of one (untimed) ``amtflow run`` child, by ``strace -c``."""
-    with tempfile.TemporaryDirectory(prefix="amtflow-bench-") as tmp:
-        folder = Path(tmp)
-        with start_simulator(ZERO_DURATION, folder) as simulator:
-            schedule = folder / "bench.yaml"
-            schedule.write_text(definitions_yaml(simulator.url, jobs, concurrency))
-            trace = folder / "strace.txt"
-            argv = ["strace", "-f", "-c", "-o", str(trace), "-e", "trace=fsync,fdatasync"]
-            argv += amtflow_argv(folder, schedule, concurrency)
-            done = subprocess.run(
-                argv, cwd=folder, env=child_env(amtflow_path), stdout=subprocess.DEVNULL
-            )
-            simulator.stop()
+    with amtflow_bench(jobs, concurrency) as (folder, argv, simulator):
+        trace = folder / "strace.txt"
+        strace = ["strace", "-f", "-c", "-o", str(trace), "-e", "trace=fsync,fdatasync"]
+        done = subprocess.run(
+            strace + argv, cwd=folder, env=child_env(amtflow_path), stdout=subprocess.DEVNULL
+        )
+        simulator.stop()
         if done.returncode != 0:
             sys.exit(f"amtflow under strace: exit status {done.returncode}")
         return _fsync_calls(trace.read_text())

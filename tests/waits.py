@@ -21,11 +21,10 @@ PATIENCE_S = 120.0  # far past any wait seen under load; reached only when somet
 def latest_attempts(state_dir: Path) -> tuple[str, dict[str, JobRunRecord]]:
     """The newest run's id and the latest attempt of each of its jobs, or ("", {}) if none yet.
 
-    Read only once the runner's journal is in WAL mode (its ``-wal`` file is there): a reader
-    polling a journal still being created (rollback mode, where readers block the writer) starved
-    the runner's first write, and the run never began.
+    Polled from the moment the runner starts: the journal appears whole, in WAL mode
+    (tests/state/test_polled.py).
     """
-    if not journal_path(state_dir).with_name(journal_path(state_dir).name + "-wal").exists():
+    if not journal_path(state_dir).exists():
         return "", {}
     try:
         with Journal.open(state_dir, read_only=True) as journal:

@@ -66,8 +66,8 @@ def notify() -> None:
 def notify_test(name: str, paths: tuple[Path, ...]) -> int:
     """Send a test message to every URL of notification NAME; exit 1 if one is not delivered.
 
-    The notifications come from the definitions in PATH... (files or folders; default
-    definitions/).
+    The notifications come from the definitions in PATH... (files or folders; default: the
+    definitions roots of amtflow.yaml, else definitions/, as for validate).
     """
     import asyncio
 
@@ -76,7 +76,7 @@ def notify_test(name: str, paths: tuple[Path, ...]) -> int:
     from amtflow.notify import send_test
     from amtflow.report import notify as notify_report
 
-    known = definitions.load(paths or [Path("definitions")]).notifications
+    known = definitions.load(definitions_paths(paths)).notifications
     if name not in known:
         hint = did_you_mean(name, set(known)) or f" (defined: {', '.join(sorted(known)) or 'none'})"
         raise click.UsageError(f"unknown notification '{name}'{hint}")

@@ -220,7 +220,7 @@ class AmtClient:
                 attempt += spent.failed(elapsed, lag, timed_out=fault.timed_out)
                 wait = policy.delay(max(1, attempt), fault.retry_after, self._rng)
                 if attempt >= policy.max_attempts or not spent.allows(wait):
-                    raise self._unavailable(what, spent.tries, fault) from None
+                    raise self._unavailable(what, spent, fault) from None
                 await asyncio.sleep(wait)
 
     def _headers(self, token: str | None) -> dict[str, str] | None:
@@ -237,9 +237,19 @@ class AmtClient:
             return exc
         return type(exc)(f"{what}: {exc}", agent=self.agent.name)
 
-    def _unavailable(self, what: str, attempts: int, fault: Transient) -> ServerUnavailable:
+    def _unavailable(self, what: str, spent: Spent, fault: Transient) -> ServerUnavailable:
+        """Says how many attempts the call made, as ``max_attempts`` counts them, and apart the
+        tries that timed out while this process was starved of CPU (``Spent``: not counted;
+        such a try may never have reached the server)."""
+        attempts = spent.tries - spent.excused
+        made = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+        if spent.excused:
+            made += (
+                f", and {spent.excused} {'tries' if spent.excused != 1 else 'try'} not counted "
+                "(timed out while this machine was too busy)"
+            )
         return ServerUnavailable(
-            f"{what}: {self._base} unavailable after {attempts} attempt(s) ({fault.reason})",
+            f"{what}: {self._base} unavailable after {made} ({fault.reason})",
             agent=self.agent.name,
         )
 

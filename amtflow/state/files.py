@@ -112,56 +112,27 @@ def is_file(path: Path) -> bool:
         raise StateError(f"state file {path}: cannot look at it: {_reason(exc)}") from exc
 
 
-def ensure_private_file(path: Path) -> None:
-    """Create ``path`` as an empty 0600 file if missing, and make an existing one 0600.
-
-    SQLite gives the ``-wal`` and ``-shm`` files it creates the mode of the database file, so a
-    private database file makes its companions private too.
-
-    A file that is private already is left alone, unopened: see ``is_private``.
-    """
-    if is_private(path):
-        return
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_RDWR | NOFOLLOW, FILE_MODE)
-        try:
-            os.fchmod(fd, FILE_MODE)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise StateError(f"state file {path}: cannot open it for writing: {_reason(exc)}") from exc
-
-
 def make_private(*paths: Path) -> None:
-    """chmod 0600 the files that exist among ``paths`` (belt and braces for SQLite's companions)."""
+    """chmod 0600 the regular files among ``paths`` that exist, by path: never opened.
+
+    Closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+    included: a descriptor of the journal's ``-shm`` opened and closed here while a connection
+    had it let a reader take the shared memory for unused and truncate it under the runner (which
+    died of SIGBUS). A symbolic link is refused, not followed (nor is its target changed).
+    """
     for path in paths:
-        if is_private(path):
-            continue
         try:
-            fd = os.open(path, os.O_RDONLY | NOFOLLOW)
-            try:
-                os.fchmod(fd, FILE_MODE)
-            finally:
-                os.close(fd)
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+            if not stat.S_ISREG(info.st_mode):
+                raise StateError(f"state file {path}: is not a regular file: remove it")
+            if stat.S_IMODE(info.st_mode) != FILE_MODE:
+                os.chmod(path, FILE_MODE)
         except FileNotFoundError:
             continue
         except OSError as exc:
             raise StateError(f"state file {path}: cannot make it private: {_reason(exc)}") from exc
-
-
-def is_private(path: Path) -> bool:
-    """Whether ``path`` is a regular file (not a symlink) of mode 0600.
-
-    Such a file is not opened to make it private: closing any descriptor of a file drops every
-    POSIX lock this process holds on it, and SQLite's locks on the journal and its ``-shm`` are
-    what tell another process (``amtflow status``) that a runner has it open. Without them that
-    process took itself for the first user and reset the WAL index under the runner (SIGBUS).
-    """
-    try:
-        found = os.lstat(path)
-    except OSError:
-        return False
-    return stat.S_ISREG(found.st_mode) and stat.S_IMODE(found.st_mode) == FILE_MODE
 
 
 def _reason(exc: OSError) -> str:

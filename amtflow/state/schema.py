@@ -17,11 +17,16 @@ fsync per commit (about 0.2-0.5 ms here), NORMAL almost nothing (bench/run.py).
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import sqlite3
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from amtflow.errors import StateError
+from amtflow.state.files import NOFOLLOW
 
 _V1 = (
     """CREATE TABLE runs (
@@ -124,6 +129,50 @@ def connect(db_path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def create(db_path: Path) -> None:
+    """Make a new journal at ``db_path`` whole: in WAL mode, at the current schema, private.
+
+    It is made under a temporary name and linked into place, so that a reader polling the state
+    dir (status, logs, completion) finds no journal or a whole one: never an empty file to fail
+    on ("no such table"), nor one still in rollback mode, where its reads hold off the switch to
+    WAL. A journal another process linked first is kept (and this one dropped).
+    """
+    try:
+        fd, name = tempfile.mkstemp(prefix=".journal-", suffix=".tmp", dir=db_path.parent)
+    except OSError as exc:
+        raise StateError(
+            f"state file {db_path}: cannot open it for writing: {exc.strerror}"
+        ) from exc
+    os.close(fd)  # 0600; nothing else has it open
+    made = Path(name)
+    try:
+        connect(made).close()  # the last connection's close folds its -wal into the file
+        _link(made, db_path)
+    finally:
+        for path in (made, made.with_name(made.name + "-wal"), made.with_name(made.name + "-shm")):
+            path.unlink(missing_ok=True)
+
+
+def _link(made: Path, db_path: Path) -> None:
+    """``made`` under the name ``db_path`` unless that exists; the name made durable."""
+    try:
+        os.link(made, db_path)
+    except FileExistsError:
+        return
+    except OSError as exc:  # a file system without hard links: made in place, as it was before
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise StateError(f"state db {db_path}: cannot create it: {exc.strerror}") from exc
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(db_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | NOFOLLOW, 0o600))
+        return
+    with contextlib.suppress(OSError):  # some file systems cannot sync a folder
+        folder = os.open(db_path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def connect_read_only(db_path: Path) -> sqlite3.Connection:

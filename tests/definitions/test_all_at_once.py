@@ -3,7 +3,6 @@ point at what the user wrote, in the words a user would search for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,21 +11,9 @@ import yaml
 from amtflow.definitions import validate, yamlload
 from amtflow.definitions.yamlload import YamlProblem, read_document
 
-from .conftest import run_cli
+from .conftest import Write, run_cli, schedule_head
 
-Write = Callable[[str, str], Path]
-
-HEAD = """\
-version: 1
-batch_users:
-  - {name: u, identifier: U, password: {env: P}}
-agents:
-  - {name: amt, batch_server_url: "http://h:42000", batch_user: u}
-schedules:
-  - name: NIGHTLY
-    defaults: {agent: amt, application: DEMO}
-    jobs:
-"""
+HEAD = schedule_head()
 
 
 def messages(path: Path) -> list[str]:

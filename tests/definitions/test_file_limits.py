@@ -14,20 +14,10 @@ import pytest
 
 from amtflow.definitions import yamlload
 
-from .conftest import run_cli
+from .conftest import run_cli, schedule_head
 
-HEAD = """\
-version: 1
-batch_users:
-  - {name: u, identifier: U, password: {env: P}}
-agents:
-  - {name: amt, batch_server_url: "http://h:42000", batch_user: u}
-schedules:
-  - name: BIG
-    defaults: {agent: amt, application: DEMO}
-    jobs:
-"""
-NODES_IN_HEAD = 20  # the mappings, sequences and scalars around the jobs
+HEAD = schedule_head("BIG")
+NODES_IN_HEAD = 20  # the mappings, sequences and scalars of schedule_head around the jobs
 NODES_PER_JOB = 4  # the job's mapping and its three values
 
 

@@ -4,7 +4,6 @@ reads as the task form would say it, once, at the key or job concerned."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,19 +14,9 @@ from amtflow.definitions.schema import schema_problems
 from amtflow.definitions.textfields import is_text
 from amtflow.definitions.yamlload import read_document
 
-Write = Callable[[str, str], Path]
+from .conftest import Write, schedule_head
 
-HEAD = """\
-version: 1
-batch_users:
-  - {name: u, identifier: U, password: {env: P}}
-agents:
-  - {name: amt, batch_server_url: "http://h:42000", batch_user: u}
-schedules:
-  - name: NIGHTLY
-    defaults: {agent: amt, application: DEMO}
-    jobs:
-"""
+HEAD = schedule_head()
 
 CASES = {
     "a batch job's script name stands in for its job name": (

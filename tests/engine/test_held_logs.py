@@ -9,7 +9,7 @@ from pathlib import Path
 from amtflow.engine import Engine
 from amtflow.engine.context import RunContext
 from amtflow.plan import make_plan
-from amtflow.runs import JobRunRecord, JobState
+from amtflow.runs import JobOutcome, JobRunRecord, JobState
 from amtflow.state import Journal
 from tests.engine.fake import Behaviour, FakeServer
 from tests.engine.test_engine import DATE, FAST, definitions, job, run, start_request
@@ -17,6 +17,20 @@ from tests.engine.test_engine import DATE, FAST, definitions, job, run, start_re
 
 def logs_of(tmp_path: Path) -> list[Path]:
     return sorted((tmp_path / "logs").rglob("*.log"))
+
+
+async def run_journaled(
+    server: FakeServer, name: str, tmp_path: Path
+) -> tuple[Journal, str, dict[str, JobOutcome]]:
+    """Job ``name`` run by the engine with a journal in ``tmp_path/state``, left open to read;
+    the journal, the run's id and the outcomes."""
+    journal = Journal.open(tmp_path / "state")
+    run_id = journal.begin_run("NIGHTLY", DATE, definitions="d.yaml", digest="x").run_id
+    defs = definitions(job(name))
+    ctx = RunContext(run_id, "NIGHTLY", DATE, tmp_path / "logs", recorder=journal, poll=FAST)
+    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
+    outcomes = await Engine(ctx, plan, defs.agents, {"amt": server.client()}).run()
+    return journal, run_id, outcomes
 
 
 async def test_a_job_seen_running_has_its_running_log_on_disk_while_it_runs(
@@ -37,12 +51,7 @@ async def test_a_job_seen_running_has_its_running_log_on_disk_while_it_runs(
 
 async def test_a_job_ended_by_the_first_look_gets_its_log_once_finished(tmp_path: Path) -> None:
     server = FakeServer({"QUICK": Behaviour(duration=0.0, end_code=11, messages=("boom",))})
-    journal = Journal.open(tmp_path / "state")
-    run_id = journal.begin_run("NIGHTLY", DATE, definitions="d.yaml", digest="x").run_id
-    defs = definitions(job("QUICK"))
-    ctx = RunContext(run_id, "NIGHTLY", DATE, tmp_path / "logs", recorder=journal, poll=FAST)
-    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
-    outcomes = await Engine(ctx, plan, defs.agents, {"amt": server.client()}).run()
+    journal, run_id, outcomes = await run_journaled(server, "QUICK", tmp_path)
     [log] = logs_of(tmp_path)
     lines = log.read_text().splitlines()
     assert "Completion Code : ERROR (11)" in lines
@@ -60,12 +69,7 @@ async def test_a_held_log_whose_name_is_taken_is_recorded_where_it_was_written(
     taken = tmp_path / "logs" / "NIGHTLY" / "2026-11-24" / f"QUICK.{server.next_id + 1}.log"
     taken.parent.mkdir(parents=True)
     taken.write_text("an earlier run's log\n")
-    journal = Journal.open(tmp_path / "state")
-    run_id = journal.begin_run("NIGHTLY", DATE, definitions="d.yaml", digest="x").run_id
-    defs = definitions(job("QUICK"))
-    ctx = RunContext(run_id, "NIGHTLY", DATE, tmp_path / "logs", recorder=journal, poll=FAST)
-    plan = make_plan(defs, defs.schedules["NIGHTLY"], DATE)
-    outcomes = await Engine(ctx, plan, defs.agents, {"amt": server.client()}).run()
+    journal, run_id, outcomes = await run_journaled(server, "QUICK", tmp_path)
     written = taken.with_name(f"QUICK.{server.next_id}~2.log")
     assert taken.read_text() == "an earlier run's log\n"
     assert "Completion Code : DONE (4)" in written.read_text()

@@ -82,3 +82,31 @@ def test_invalid_definitions_are_reported_like_validate(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "bad.yaml:3:" in result.stderr and "never a literal" in result.stderr
     assert "TOKEN" not in result.stderr + result.stdout
+
+
+def test_without_a_path_the_definitions_of_amtflow_yaml_are_used(
+    tmp_path: Path, webhook: Webhook
+) -> None:
+    # as validate and agents check do: amtflow.yaml's roots (found from a subfolder too), and
+    # not a definitions/ folder (it read definitions/ whatever amtflow.yaml said)
+    (tmp_path / "jobs").mkdir()
+    schedule(tmp_path / "jobs")
+    (tmp_path / "amtflow.yaml").write_text("version: 1\ndefinitions: [jobs]\n")
+    (tmp_path / "definitions").mkdir()
+    write_schedule(tmp_path / "definitions", batch_jobs("A"), [], [])  # not these
+    env = {"MGR_HOOK": webhook.apprise_url("managers")}
+    result = amtflow("notify", "test", "managers", cwd=tmp_path / "jobs", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == "1 of 1 URLs got the test message"
+    assert [post.path for post in webhook.posts] == ["/managers"]
+
+
+def test_without_a_path_or_a_project_file_says_what_to_do_as_validate_does(
+    tmp_path: Path,
+) -> None:
+    result = amtflow("notify", "test", "ops", cwd=tmp_path)
+    validate = amtflow("validate", cwd=tmp_path)
+    assert result.returncode == validate.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no definitions/ folder here" in lines[0], result.stderr
+    assert lines[0].split(":", 2)[-1] == validate.stderr.strip().split(":", 2)[-1]

@@ -156,8 +156,11 @@ class LoadRig:
         simulator: Simulator | None = None,
         policy: RetryPolicy = FAST_RETRIES,
         during: During | None = None,
+        deadline: float | None = None,
     ) -> RigResult:
-        """Run every job once through the engine; ``during`` runs alongside (fault triggers)."""
+        """Run every job once through the engine; ``during`` runs alongside (fault triggers).
+
+        ``deadline`` (seconds) bounds a run that would never end, and fails it there."""
         simulator = simulator or Simulator(self.scenario(), seed=7)
         loop = asyncio.get_running_loop()
         async with simulator.running() as url, new_session() as session:
@@ -184,7 +187,7 @@ class LoadRig:
             side = asyncio.ensure_future(during(simulator)) if during else None
             began = loop.time()
             try:
-                outcomes = await engine.run()
+                outcomes = await asyncio.wait_for(engine.run(), deadline)
             finally:
                 if side is not None:
                     side.cancel()

@@ -17,6 +17,7 @@ from amtflow.runs import JobState, RunState
 from amtflow.simulator import Simulator
 from tests.reliability.rig import MESSAGES, LoadRig, RigResult
 from tests.run.conftest import amtflow, write_definitions
+from tests.waits import PATIENCE_S
 
 # No retry storm: under the faults below a job may cost at most this many times the requests
 # it costs on a healthy server (measured in the same test; 4-6 requests: Start, MonitorJob
@@ -168,17 +169,23 @@ async def test_server_down_after_start_fails_every_job_23_in_bounded_time(
         connect_timeout=0.5,
     )
     rig = LoadRig(jobs=30, waves=1, duration=5.0, max_parallel=10, failing_every=0)
-    result = await rig.run(tmp_path, policy=policy, during=lambda sim: go_down_for_good(sim, 10))
+    # 3 rounds of 10 jobs, each round given up within the budget of a call or two: it ends
+    # (a run retrying for ever fails at the deadline), without a retry storm (below). The budget
+    # is charged the server's time, not this process's (policy.Spent): no bound on wall time.
+    result = await rig.run(
+        tmp_path,
+        policy=policy,
+        during=lambda sim: go_down_for_good(sim, 10),
+        deadline=PATIENCE_S,
+    )
 
     assert {(o.state, o.completion_code) for o in result.outcomes.values()} == {
         (JobState.FAILED, WEB_SERVER_ERROR)
     }
-    # 3 rounds of 10 jobs, each round given up within the budget of a call or two.
-    assert result.elapsed < 3 * 2 * policy.budget + 5
     # At most max_attempts (4) counted attempts; a timeout while this process was starved of CPU
-    # is retried uncounted, up to max_attempts times (policy.Spent): under load a call said
-    # "unavailable after 5 attempt(s)", and the message counts every attempt sent.
-    attempts = re.compile(r"unavailable after [1-8] attempt\(s\)")
+    # is retried uncounted, up to max_attempts times (policy.Spent): the message counts attempts
+    # as max_attempts does, and names such tries apart (it said "after 5 attempt(s)").
+    attempts = re.compile(r"unavailable after (1 attempt|[2-4] attempts)\b")
     for outcome in result.outcomes.values():
         assert "\n" not in outcome.reason and "Traceback" not in outcome.reason
         assert attempts.search(outcome.reason), outcome.reason

@@ -141,18 +141,17 @@ REFUSED: dict[str, tuple[Callable[[], HostileServer], str, str, int]] = {
 async def test_hostile_answer_fails_the_job_clearly(case: str, tmp_path: Path) -> None:
     make, call, says, most = REFUSED[case]
     server = make()
-    outcome, log, elapsed = await run_one_job(server, tmp_path)
+    outcome, log = await run_one_job(server, tmp_path)
     assert (outcome.state, outcome.completion_code) == (JobState.FAILED, WEB_SERVER_ERROR)
     assert says in outcome.reason and "\n" not in outcome.reason
     assert len(outcome.reason) < 400 and "Traceback" not in log
     assert says in log and "Completion Code : WEB_SERVER_ERROR (23)" in log
-    assert 1 <= server.calls[call] <= most
-    assert elapsed < HOSTILE_POLICY.budget + 2
+    assert 1 <= server.calls[call] <= most  # and it ended: run_one_job's deadline
 
 
 async def test_a_10_mb_message_is_cut_in_the_log(tmp_path: Path) -> None:
     server = HostileServer(messages_=answer(messages("before", "x" * 10_000_000, "after")))
-    outcome, log, _ = await run_one_job(server, tmp_path)
+    outcome, log = await run_one_job(server, tmp_path)
     assert outcome.state is JobState.OK
     assert '"before"' in log and '"after"' in log
     assert "[cut: the message had 10000000 characters]" in log
@@ -165,7 +164,7 @@ async def test_a_huge_page_is_written_once_in_order(tmp_path: Path) -> None:
     # Serving and reading a 100,000-message page takes seconds of CPU on a loaded machine: the
     # short timeouts of the other hostile tests would turn that into a 23 (seen under load).
     patient = dataclasses.replace(HOSTILE_POLICY, request_timeout=60.0, budget=120.0)
-    outcome, log, _ = await run_one_job(server, tmp_path, patient)
+    outcome, log = await run_one_job(server, tmp_path, patient)
     assert outcome.state is JobState.OK, outcome.reason
     lines = [line for line in log.splitlines() if line.startswith('"line ')]
     assert lines == [json.dumps(t) for t in texts]
@@ -174,7 +173,7 @@ async def test_a_huge_page_is_written_once_in_order(tmp_path: Path) -> None:
 
 async def test_more_true_forever_without_progress_stops_at_once(tmp_path: Path) -> None:
     server = HostileServer(messages_=answer(messages("same", more=True)))
-    outcome, log, _ = await run_one_job(server, tmp_path)
+    outcome, log = await run_one_job(server, tmp_path)
     assert outcome.state is JobState.OK and log.count('"same"') == 1
     assert server.calls[MESSAGES] <= 6
 
@@ -185,7 +184,7 @@ async def test_more_true_forever_with_new_messages_is_bounded(
 ) -> None:
     monkeypatch.setattr(attempt, "MAX_PAGES_PER_READ", 25)
     server = HostileServer(messages_=fresh_page_forever())
-    outcome, log, _ = await run_one_job(server, tmp_path)
+    outcome, log = await run_one_job(server, tmp_path)
     assert outcome.state is JobState.OK  # the server's completion code stays the truth
     assert "stopped reading messages: the server kept saying there were more" in log
     assert server.calls[MESSAGES] <= 2 * 25

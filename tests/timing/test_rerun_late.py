@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
 from tests.run.conftest import amtflow, write_definitions
-
-UTC = dt.timezone.utc
-
-
-def _clock(when: dt.datetime) -> str:
-    return when.strftime("%H:%M:%S")
+from tests.timing.conftest import PastLatestStart
 
 
 def test_a_job_that_missed_its_latest_start_is_rerun_when_named_and_says_it_is_late(
     tmp_path: Path, start_simulator
 ) -> None:  # type: ignore[no-untyped-def]
     live = start_simulator({"default": {"duration": 0.05}})
-    now = dt.datetime.now(UTC)
-    date = (now - dt.timedelta(hours=2)).date()
-    # on second 30, whenever the test runs: amtflow shows a time on a whole minute as HH:MM
-    passed = (now - dt.timedelta(hours=1)).replace(second=30, microsecond=0)
-    days = (passed.date() - date).days
-    latest = f"+{days} {_clock(passed)}" if days else _clock(passed)
-    jobs = [
-        {"name": "LATESTART", "task": "batch_job", "job_name": "LATESTART", "latest_start": latest},
-        {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LATESTART"]},
-        {"name": "OTHER", "task": "batch_job", "job_name": "OTHER"},
-    ]
+    past = PastLatestStart.now()
     state = ("--state-dir", tmp_path / "state")
-    path = write_definitions(tmp_path, live.url, jobs)
+    path = write_definitions(tmp_path, live.url, past.jobs)
     first = amtflow(
-        "run", path, "--date", date.isoformat(), "--log-dir", tmp_path / "logs", "--plain", *state,
+        "run", path, "--date", past.date.isoformat(), "--log-dir", tmp_path / "logs", "--plain", *state,
         cwd=tmp_path,
     )  # fmt: skip
     assert first.returncode == 1, first.stdout + first.stderr
@@ -52,8 +36,7 @@ def test_a_job_that_missed_its_latest_start_is_rerun_when_named_and_says_it_is_l
                     cwd=tmp_path)  # fmt: skip
     shown = rerun.stdout + rerun.stderr
     assert rerun.returncode == 0, shown
-    shown_as = f"{_clock(passed)} (+{days}d)" if days else _clock(passed)  # as amtflow writes it
-    assert f"LATESTART: its latest start {shown_as} is past" in shown
+    assert f"LATESTART: its latest start {past.shown} is past" in shown
     assert live.simulator.record.starts_by_job() == {"OTHER": 1, "LATESTART": 1, "AFTER": 1}
     jobs_json = {j["name"]: j for j in json.loads((tmp_path / "rerun.json").read_text())["jobs"]}
     assert jobs_json["LATESTART"]["state"] == "ok" and jobs_json["AFTER"]["state"] == "ok"

@@ -9,12 +9,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from tests.run.conftest import amtflow, write_definitions
-
-UTC = dt.timezone.utc
-
-
-def _clock(when: dt.datetime) -> str:
-    return when.strftime("%H:%M:%S")
+from tests.timing.conftest import UTC, PastLatestStart, clock
 
 
 def _run(tmp_path: Path, url: str, jobs: list[dict[str, object]], date: dt.date, *extra: str):  # type: ignore[no-untyped-def]
@@ -40,7 +35,7 @@ def _run(tmp_path: Path, url: str, jobs: list[dict[str, object]], date: dt.date,
 def _next_whole_second(ahead: float) -> dt.datetime:
     """An instant ``ahead`` seconds or a little more from now, on a whole second (as HH:MM:SS).
 
-    Never on second 0: amtflow shows a time on a whole minute as HH:MM, not as ``_clock`` does.
+    Never on second 0: amtflow shows a time on a whole minute as HH:MM, not as ``clock`` does.
     """
     when = (dt.datetime.now(UTC) + dt.timedelta(seconds=ahead + 1)).replace(microsecond=0)
     return when + dt.timedelta(seconds=1) if when.second == 0 else when
@@ -60,7 +55,7 @@ def test_a_job_is_not_started_before_its_start_time(tmp_path: Path, start_simula
                 "name": "TIMED",
                 "task": "batch_job",
                 "job_name": "TIMED",
-                "start_time": _clock(start_at),
+                "start_time": clock(start_at),
             },
         ]
         # the simulator runs in this process: its monotonic clock maps onto the wall clock here
@@ -72,7 +67,7 @@ def test_a_job_is_not_started_before_its_start_time(tmp_path: Path, start_simula
             break
     else:
         raise AssertionError("no run began before its start time, even 60 s ahead")
-    assert f"TIMED waiting - waiting until {_clock(start_at)}" in result.stdout
+    assert f"TIMED waiting - waiting until {clock(start_at)}" in result.stdout
     assert starts["TIMED"] >= start_at.timestamp() - 0.05  # the clocks' mapping, not the engine
     jobs_json = {job["name"]: job for job in json.loads((folder / "run.json").read_text())["jobs"]}
     assert jobs_json["TIMED"]["state"] == "ok" and not jobs_json["TIMED"]["late"]
@@ -82,20 +77,10 @@ def test_a_job_past_its_latest_start_is_not_run_and_the_run_fails(
     tmp_path: Path, start_simulator
 ) -> None:  # type: ignore[no-untyped-def]
     live = start_simulator({"default": {"duration": 0.05}})
-    now = dt.datetime.now(UTC)
-    date = (now - dt.timedelta(hours=2)).date()  # 2 h ago: its latest start 1 h later is past
-    # on second 30, whenever the test runs: amtflow shows a time on a whole minute as HH:MM
-    passed = (now - dt.timedelta(hours=1)).replace(second=30, microsecond=0)
-    days = (passed.date() - date).days
-    latest = f"+{days} {_clock(passed)}" if days else _clock(passed)
-    jobs = [
-        {"name": "LATESTART", "task": "batch_job", "job_name": "LATESTART", "latest_start": latest},
-        {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LATESTART"]},
-        {"name": "OTHER", "task": "batch_job", "job_name": "OTHER"},
-    ]
-    result = _run(tmp_path, live.url, jobs, date)
+    past = PastLatestStart.now()  # the run date 2 h ago: its latest start 1 h later is past
+    result = _run(tmp_path, live.url, past.jobs, past.date)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"missed its latest start {_clock(passed)}" in result.stdout
+    assert f"missed its latest start {clock(past.passed)}" in result.stdout
     assert "LATESTART" not in live.simulator.record.starts_by_job()
     assert live.simulator.record.starts_by_job() == {"OTHER": 1}
     jobs_json = {
@@ -121,7 +106,7 @@ def test_a_job_past_its_deadline_is_late_and_still_ok(tmp_path: Path, start_simu
     live = start_simulator({"jobs": {"SLOW": {"duration": 3.0}}, "default": {"duration": 0.05}})
     deadline = _next_whole_second(1)
     jobs = [
-        {"name": "SLOW", "task": "batch_job", "job_name": "SLOW", "deadline": _clock(deadline)},
+        {"name": "SLOW", "task": "batch_job", "job_name": "SLOW", "deadline": clock(deadline)},
         {"name": "QUICK", "task": "batch_job", "job_name": "QUICK", "deadline": "23:59:59"},
     ]
     # QUICK (due 23:59:59) must end before its deadline: near midnight a slow run could not
@@ -129,7 +114,7 @@ def test_a_job_past_its_deadline_is_late_and_still_ok(tmp_path: Path, start_simu
         jobs.pop()
     result = _run(tmp_path, live.url, jobs, deadline.date())
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"SLOW late - not ended by its deadline {_clock(deadline)}" in result.stdout
+    assert f"SLOW late - not ended by its deadline {clock(deadline)}" in result.stdout
     assert "ok late" in result.stdout  # the summary
     jobs_json = {
         job["name"]: job for job in json.loads((tmp_path / "run.json").read_text())["jobs"]

@@ -1,0 +1,80 @@
+"""The journal's connection and what every part of it shares: the commit group, the
+synchronous level of the next write, and one StateError for every SQLite error.
+
+``Journal`` (``journal``) is put together from the parts that use this base, one per concern:
+``journal_runs`` (the runs), ``journal_attempts`` (job attempts), ``journal_marks`` (job marks,
+operator actions and notification deliveries).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from amtflow.errors import StateError
+from amtflow.state.group import CommitGroup
+
+DB_NAME = "journal.db"
+
+
+def utc_now() -> str:
+    """Now as ISO-8601 UTC with its zone, to the millisecond (sortable as text)."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def journal_path(state_dir: Path) -> Path:
+    """The database file inside a state dir."""
+    return state_dir / DB_NAME
+
+
+def companions(db_path: Path) -> tuple[Path, Path]:
+    """SQLite's write-ahead log and shared-memory index: part of the database's content."""
+    return db_path.with_name(DB_NAME + "-wal"), db_path.with_name(DB_NAME + "-shm")
+
+
+class JournalBase:
+    """One journal database's connection; the helpers its parts write and read through."""
+
+    def __init__(self, conn: sqlite3.Connection, db_path: Path) -> None:
+        self._conn = conn
+        self.path = db_path
+        self._full_sync = True  # schema.connect opens at synchronous=FULL
+        self._group = CommitGroup(conn, self._error)
+
+    def _grouped(self) -> None:
+        """Before a per-job state write: at NORMAL, in the open group if the engine groups."""
+        self._group.check()
+        self._sync(full=False)  # never changed inside the group: FULL writers settle it first
+        self._group.join()
+
+    def _sync(self, *, full: bool) -> None:
+        """FULL (fsync each commit) only where a lost commit could start a job twice."""
+        if self._full_sync is not full:
+            self._pragma(f"synchronous={'FULL' if full else 'NORMAL'}")
+            self._full_sync = full
+
+    def _pragma(self, setting: str) -> None:
+        try:
+            self._conn.execute(f"PRAGMA {setting}")
+        except sqlite3.Error as exc:
+            raise self._error(f"cannot set {setting}", exc) from exc
+
+    def _update(self, sql: str, params: tuple[Any, ...], what: str) -> None:
+        try:
+            changed = self._conn.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise self._error(f"cannot update {what}", exc) from exc
+        if changed == 0:
+            raise StateError(f"unknown {what}")
+
+    def _query(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
+        try:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise self._error("cannot read", exc) from exc
+
+    def _error(self, what: str, exc: sqlite3.Error) -> StateError:
+        return StateError(f"state db {self.path}: {what}: {exc}")
