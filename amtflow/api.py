@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from amtflow.definitions import load, validate
+from amtflow.definitions.project import DEFAULT_LOG_DIR, DEFAULT_STATE_DIR
 from amtflow.errors import UsageError
 from amtflow.model import Definitions
 from amtflow.orchestration.drive import RunOptions
@@ -26,7 +27,6 @@ from amtflow.orchestration.schedule_date import run_plan
 from amtflow.orchestration.servers import AGENTS, Servers
 from amtflow.plan import Plan
 from amtflow.plan import plan_for as make_plan
-from amtflow.project import DEFAULT_LOG_DIR, DEFAULT_STATE_DIR
 from amtflow.report.outputs import RunOutputs, conclude
 from amtflow.runs import RunResult
 from amtflow.simulator.seam import AGENTS_OR_SIMULATOR

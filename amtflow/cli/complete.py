@@ -68,7 +68,7 @@ def _state_dir(ctx: click.Context) -> Path:
     never fails on a bad project file."""
     if given := ctx.params.get("state_dir"):
         return Path(given)
-    from amtflow.project import settings
+    from amtflow.definitions.project import settings
     from amtflow.state.files import default_state_dir
 
     try:

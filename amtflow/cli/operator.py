@@ -1,6 +1,6 @@
 """The operator's actions on a run, from any terminal: hold, release, skip, mark-ok.
 
-Each records an action in the run's journal for its runner (``amtflow.operate``); mark-ok of a
+Each records an action in the run's journal for its runner (``amtflow.orchestration.operate``); mark-ok of a
 finished run also carries it on, as rerun does.
 """
 
@@ -35,7 +35,7 @@ def _operator_command(action: str, help_text: str) -> click.Command:
     @click.command(action, help=help_text)
     @_run_and_jobs
     def command(run_id: str, jobs: tuple[str, ...], state_dir: Path) -> int:
-        from amtflow.operate import record_action
+        from amtflow.orchestration.operate import record_action
         from amtflow.report.operator import acted
         from amtflow.runs import OperatorAction
 
@@ -80,7 +80,7 @@ def mark_ok(
     starting the marked jobs again (--json, --junit, --live are for that)."""
     import asyncio
 
-    from amtflow.operate import mark_ok as mark
+    from amtflow.orchestration.operate import mark_ok as mark
     from amtflow.report.operator import acted
     from amtflow.report.outputs import RunOutputs, conclude
 

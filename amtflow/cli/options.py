@@ -67,12 +67,12 @@ def properties_of(values: tuple[str, ...]) -> dict[str, str]:
 
 def project_default(setting: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
     """A callback giving an option that was not set (nor its AMTFLOW_* variable) its default
-    from the project file amtflow.yaml, else amtflow's own (see ``amtflow.project``)."""
+    from the project file amtflow.yaml, else amtflow's own (see ``amtflow.definitions.project``)."""
 
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         if value is not None:
             return value
-        from amtflow.project import settings
+        from amtflow.definitions.project import settings
 
         return getattr(settings(), setting)
 
@@ -83,7 +83,7 @@ def definitions_paths(paths: tuple[Path, ...]) -> list[Path]:
     """The paths given, else the definitions roots of amtflow.yaml, else definitions/."""
     if paths:
         return list(paths)
-    from amtflow.project import settings
+    from amtflow.definitions.project import settings
 
     found = settings()
     missing = [root for root in found.definitions if not root.exists()]

@@ -127,7 +127,7 @@ def run(
 def _simulated_dirs(state_dir: Path, log_dir: Path) -> tuple[Path, Path]:
     """A simulated run's state and log dirs: apart from real runs unless chosen
     (``amtflow.state.apart``)."""
-    from amtflow.project import settings
+    from amtflow.definitions.project import settings
     from amtflow.state.apart import simulated_log_dir, simulated_state_dir
 
     ctx = click.get_current_context()

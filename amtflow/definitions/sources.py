@@ -28,7 +28,9 @@ SUFFIXES = (".yaml", ".yml")
 MAX_SCHEMA_PROBLEMS = (
     200  # per file: a file of 40,000 unknown keys says so in 200 lines, not 40,000
 )
-PROJECT_FILE = "amtflow.yaml"  # the project file (amtflow.project), never a definitions file
+PROJECT_FILE = (
+    "amtflow.yaml"  # the project file (amtflow.definitions.project), never a definitions file
+)
 MAX_INCLUDE_DEPTH = 32  # files in one include chain; deeper is refused, not a RecursionError
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amtflow.operate import ActionAnswer, Runner
+from amtflow.orchestration.operate import ActionAnswer, Runner
 from amtflow.report import shown, stdout
 from amtflow.report.status import next_step
 from amtflow.runs import OperatorAction
