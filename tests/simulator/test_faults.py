@@ -191,5 +191,7 @@ async def test_unavailable_counts_attempts_as_max_attempts_does_and_the_uncounte
     found = re.search(r"unavailable after 2 attempts, and ([12]) tr(?:y|ies) not counted", message)
     assert found, message
     assert "(timed out while this machine was too busy) (" in message
-    # a try timed out in a starved process may not have reached the server at all
-    assert 2 <= server.simulator.record.count("/api/MonitorJob") <= 2 + int(found[1])
+    # The message never counts fewer tries than were sent. (It may count more: this simulator
+    # shares the starved loop, so a try, counted or not, may time out before the server has read
+    # it — CI's oldest set once recorded 1 MonitorJob for "2 attempts, and 1 try not counted".)
+    assert server.simulator.record.count("/api/MonitorJob") <= 2 + int(found[1])
