@@ -118,16 +118,13 @@ class Attempt:
         """
         self.batch_request_id = batch_request_id
         self.log_file, self.recorded_log = log, str(log)
-        if log.exists():
-            self.log = JobLog.reopen(log, max_bytes=self.ctx.max_log_bytes)
-        else:  # the runner died before the job was seen running: its log was never begun
-            self.log = JobLog.create(
-                log,
-                log_header(self.ctx, self.planned, self.agent, self.number),
-                batch_request_id=batch_request_id,
-                started_at=_now(),
-                max_bytes=self.ctx.max_log_bytes,
-            )
+        self.log = JobLog.continued(
+            log,
+            log_header(self.ctx, self.planned, self.agent, self.number),
+            batch_request_id=batch_request_id,
+            started_at=_now(),
+            max_bytes=self.ctx.max_log_bytes,
+        )
         self.skip = self.log.messages_written
         self._emit(JobState.RUNNING)
         try:

@@ -1,11 +1,11 @@
 """A job log's file operations: private folders and files, the running log's append-only
-descriptor, and the two ways a finished log reaches its name whole (``publish`` a held log,
-``rewrite`` a running one), so that a reader or a crash never sees half of a log."""
+descriptor, and the two ways a finished log reaches its name (``publish`` a held log in one
+write, ``rewrite`` a running one through a temporary file and a rename), so that a reader or a
+crash never takes half of a log for a finished one."""
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,47 +51,31 @@ def _names(path: Path) -> Iterator[Path]:
 
 
 def publish(path: Path, lines: list[str]) -> Path:
-    """Write a whole log to a private temporary file beside ``path``, then link it under the
-    first free name (never over a log already written); where it landed."""
+    """Create a finished log at the first free name (never over a log already written) and
+    write it in one ``write``; where it landed.
+
+    No temporary file: a job log's closing rule is its last line, so a reader, or a crash, that
+    comes between the create and the end of the write finds an empty file or a log without its
+    closing rule, which every reader takes for a log not finished (docs/architecture.md, "Crash
+    safety"). A write that fails (a full disk) removes the file it created.
+    """
     make_private_dirs(path.parent)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(temporary, flags, FILE_MODE)
+    text = "".join(f"{line}\n" for line in lines)
+    for candidate in _names(path):
         try:
-            os.fchmod(fd, FILE_MODE)
-            AppendOnly(fd).write("".join(f"{line}\n" for line in lines))
+            stream = _open_private(candidate, os.O_CREAT | os.O_EXCL)
+        except FileExistsError:
+            continue
+        try:
+            stream.write(text)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(candidate)
+            raise StateError(f"cannot write job log {candidate}: {exc.strerror}") from exc
         finally:
-            os.close(fd)
-        for candidate in _names(path):
-            try:
-                _link(temporary, candidate)
-                return candidate
-            except FileExistsError:
-                continue
-        raise StateError(f"cannot create job log {path}: too many logs of that name")
-    except OSError as exc:
-        raise StateError(f"cannot write job log {path}: {exc.strerror}") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
-
-def _link(temporary: Path, path: Path) -> None:
-    """Give the finished file its name, or raise FileExistsError: never over another log."""
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        if exc.errno not in _NO_HARD_LINKS:
-            raise
-        if os.path.lexists(path):  # a file system without hard links (FAT, some shares)
-            raise FileExistsError(path) from None
-        os.replace(temporary, path)
-
-
-_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
+            stream.close()
+        return candidate
+    raise StateError(f"cannot create job log {path}: too many logs of that name")
 
 
 def open_append(path: Path) -> AppendOnly:

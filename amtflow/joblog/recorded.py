@@ -39,7 +39,8 @@ def job_logs(state_dir: Path, run_ref: str, job: str | None = None) -> list[JobL
 def _read(record: JobRunRecord) -> JobLogFile:
     path = Path(record.log_path or "")
     try:
-        text: str | None = path.read_text(encoding="utf-8", errors="replace")
+        # empty: created, its one write not made yet (or a crash between: joblog/files.py publish)
+        text: str | None = path.read_text(encoding="utf-8", errors="replace") or None
     except FileNotFoundError:
         text = None
     except OSError as exc:

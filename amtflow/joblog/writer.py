@@ -8,10 +8,13 @@ running log or the finished one, never half of either, and memory stays flat wha
 A log can also be begun ``held`` (``JobLog.held``): nothing is on disk yet and its lines wait in
 memory, for a job that may end before it is first seen running. ``begin`` then writes it as a
 running log (the engine does so when the job is seen running, or when the held lines pass
-``HOLD_BYTES``); a held log that is finished is written once, in its final layout, to a private
-temporary file that is then linked under its name: it appears whole or not at all, and one file
-is created instead of two. A crash while it is held leaves no file: nothing read from the
-server is lost with it (``resume`` reads the job's messages again and begins the log then).
+``HOLD_BYTES``); a held log that is finished is created at its name and written once, in its
+final layout, in one ``write`` (one file created, no temporary, no rename: the cost per job of
+a zero-duration job's log, issue 16). Its closing rule is its last line, so a reader that comes
+during that write, or a crash in it, finds an empty file or a log without its closing rule: a
+log not finished, never a finished one cut short. A crash while it is held leaves no file, a
+crash between its create and its write an empty one: nothing read from the server is lost
+either way (``resume`` reads the job's messages again and begins the log then, ``continued``).
 
 A log holds at most ``max_bytes`` (``$AMTFLOW_MAX_LOG_BYTES``, default 64 MiB): a server that
 floods a job with messages gets a line saying where the log was cut, not a full disk.
@@ -162,6 +165,33 @@ class JobLog:
         log.cut = any(line.startswith(CUT_NOTE) for line in body)
         return log
 
+    @classmethod
+    def continued(
+        cls,
+        path: Path,
+        header: JobLogHeader,
+        *,
+        batch_request_id: int,
+        started_at: dt.datetime,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> JobLog:
+        """The log of a job re-attached after the runner died: the one at ``path`` reopened, or,
+        when it was never begun (no file, or an empty one: the runner died between the log's
+        create and its write), begun there now."""
+        if not _is_empty(path):
+            return cls.reopen(path, max_bytes=max_bytes)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot replace the empty job log {path}: {exc.strerror}") from exc
+        return cls.create(
+            path,
+            header,
+            batch_request_id=batch_request_id,
+            started_at=started_at,
+            max_bytes=max_bytes,
+        )
+
     @property
     def finished(self) -> bool:
         """Whether the log has its final layout (closing rule, completion code, end)."""
@@ -249,6 +279,16 @@ class JobLog:
             self.size += len(text.encode("utf-8"))
         except OSError as exc:
             raise StateError(f"cannot write job log {self.path}: {exc.strerror}") from exc
+
+
+def _is_empty(path: Path) -> bool:
+    """Whether there is no log at ``path``, or only an empty file."""
+    try:
+        return path.stat().st_size == 0
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError as exc:
+        raise StateError(f"cannot read job log {path}: {exc.strerror}") from exc
 
 
 def _lines(text: str) -> list[str]:

@@ -1,5 +1,6 @@
 """Held logs (``JobLog.held``): nothing on disk until begun; finished while held, the log is
-written once, in its final layout, appearing whole or not at all, never over another log."""
+created and written once, in its final layout, never over another log; a crash in that write
+leaves an empty or unfinished log (never a finished one cut short) that resume begins again."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from amtflow.errors import StateError
 from amtflow.joblog import JobLog, log_path
+from amtflow.joblog.files import AppendOnly
 from amtflow.joblog.writer import HOLD_BYTES
 from tests.joblog.conftest import END, START, header, messages
 
@@ -108,31 +110,59 @@ def test_a_failed_write_of_a_held_log_leaves_no_file_and_says_why(
     log = held_log(tmp_path)
     log.append(messages("kept in memory"))
 
-    def full_disk(src: object, dst: object) -> None:
+    def full_disk(self: object, text: str) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "link", full_disk)
+    monkeypatch.setattr(AppendOnly, "write", full_disk)
     with pytest.raises(StateError, match="cannot write job log .*No space left"):
         log.finish(4, ended_at=END)
-    assert list(log.path.parent.iterdir()) == []  # neither the log nor its temporary file
+    assert list(log.path.parent.iterdir()) == []  # the file it created is removed
 
 
-def test_without_hard_links_the_finished_log_is_renamed_into_place(
+def test_a_finished_held_log_is_one_file_created_and_one_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_links(src: object, dst: object) -> None:
-        raise OSError(errno.EPERM, "Operation not permitted")
+    log = held_log(tmp_path)
+    log.append(messages("one", "two"))
+    calls: list[str] = []
+    real_open, real_write = os.open, AppendOnly.write
 
-    monkeypatch.setattr(os, "link", no_links)
-    first = held_log(tmp_path)
-    first.finish(4, ended_at=END)
-    second = held_log(tmp_path)
-    second.finish(11, ended_at=END)
-    assert "DONE (4)" in first.path.read_text() and "ERROR (11)" in second.path.read_text()
-    assert sorted(p.name for p in first.path.parent.iterdir()) == [
-        "REPORTTEST01.4280.log",
-        "REPORTTEST01.4280~2.log",
-    ]
+    def counted_open(path: object, *args: object, **kwargs: object) -> int:
+        calls.append(f"open {Path(str(path)).name}")
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_write(self: AppendOnly, text: str) -> None:
+        calls.append("write")
+        real_write(self, text)
+
+    monkeypatch.setattr(os, "open", counted_open)
+    monkeypatch.setattr(AppendOnly, "write", counted_write)
+    monkeypatch.setattr(os, "link", lambda *a: pytest.fail("no link: no temporary file"))
+    monkeypatch.setattr(os, "replace", lambda *a: pytest.fail("no rename: no temporary file"))
+    log.finish(4, ended_at=END)
+    assert calls == ["open REPORTTEST01.4280.log", "write"]
+    assert log.path.read_text().splitlines()[-3:] == ['"one"', '"two"', "-" * 75]
+
+
+def test_an_empty_log_left_by_a_crash_is_begun_again_on_resume(tmp_path: Path) -> None:
+    path = path_in(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.touch()  # the runner died between the log's create and its write
+    log = JobLog.continued(path, header(), batch_request_id=4280, started_at=START)
+    log.append(messages("read again from the server"))
+    log.finish(4, ended_at=END)
+    assert log.path == path and sorted(path.parent.iterdir()) == [path]
+    lines = path.read_text().splitlines()
+    assert lines[:2] == ["-" * 75, "amtflow ".ljust(75, "-")]
+    assert lines[-2:] == ['"read again from the server"', "-" * 75]
+
+
+def test_a_log_with_text_is_continued_not_begun_again(tmp_path: Path) -> None:
+    first = created_log(tmp_path)
+    first.append(messages("written before the crash"))
+    first.close()
+    again = JobLog.continued(first.path, header(), batch_request_id=4280, started_at=START)
+    assert again.messages_written == 1 and again.path == first.path
 
 
 # Finishes held logs forever, each under a new name, printing each name once finish returned.
@@ -153,7 +183,7 @@ while True:
 """
 
 
-def test_a_crash_leaves_each_held_log_whole_or_absent(tmp_path: Path) -> None:
+def test_a_crash_leaves_each_held_log_finished_whole_or_not_finished(tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     folder.mkdir()
     writer = subprocess.Popen(
@@ -166,9 +196,14 @@ def test_a_crash_leaves_each_held_log_whole_or_absent(tmp_path: Path) -> None:
     reported = [writer.stdout.readline().strip() for _ in range(40)]
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait(timeout=10)
-    logs = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    logs = list(folder.iterdir())
     assert set(reported) <= {p.name for p in logs}
-    for path in logs:  # finished or never there: none is cut short
+    unfinished = []
+    for path in logs:  # a log that ends with its closing rule is whole
         lines = path.read_text().splitlines()
-        assert lines[-1] == "-" * 75 and lines.count('"message 49"') == 1, path
-        assert "Completion Code : DONE (4)" in lines
+        if lines and lines[-1] == "-" * 75:
+            assert lines.count('"message 49"') == 1, path
+            assert "Completion Code : DONE (4)" in lines
+        else:
+            unfinished.append(path.name)
+    assert len(unfinished) <= 1 and not set(unfinished) & set(reported)  # the one cut by the kill
