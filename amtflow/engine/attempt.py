@@ -301,33 +301,15 @@ class Attempt:
     def _finish(
         self, state: JobState, code: int | None, reason: str, *, interrupted: bool = False
     ) -> AttemptResult:
-        if code is not None:
-            if reason:
-                self._note(reason)
-            self._write_log(lambda log: log.finish(code, ended_at=_now()))
-            if self.seq_held:
-                self._record_seq()
-        else:
-            self._seen_running()  # it may go on on the server: its log stays, running
+        last_seq = self._finish_log(code, reason)
         if self.log_error:
             state = JobState.FAILED if state is JobState.OK else state
             reason = f"{reason}; " if reason else ""
             reason += f"its job log could not be written ({self.log_error})"
         if state.finished:
-            # a refused Start's log has no batch request id: this is where the journal learns
-            # it, as it does a log that had to take another name (``~2``) when it was written
-            unrecorded = self.log is not None and str(self.log.path) != self.recorded_log
-            if self.log is not None:
-                self.log_file = self.log.path
-            self.ctx.recorder.finish_attempt(
-                self.ctx.run_id,
-                self.job,
-                self.number,
-                state,
-                completion_code=code,
-                reason=reason,
-                log_path=str(self.log.path) if unrecorded and self.log else None,
-            )
+            self._record_end(state, code, reason, last_seq)
+        elif last_seq is not None:
+            self.ctx.recorder.set_last_seq(self.ctx.run_id, self.job, self.number, last_seq)
         self._emit(state, code, reason)
         return AttemptResult(
             state,
@@ -336,6 +318,40 @@ class Attempt:
             self.batch_request_id,
             str(self.log_file) if self.log_file else None,
             interrupted,
+        )
+
+    def _finish_log(self, code: int | None, reason: str) -> int | None:
+        """Finish the log of an attempt that ended (``code``), or keep the log of one that may go
+        on on the server running; the last seq to record, if the log held messages until now."""
+        if code is None:
+            self._seen_running()  # it may go on on the server: its log stays, running
+            return None
+        if reason:
+            self._note(reason)
+        self._write_log(lambda log: log.finish(code, ended_at=_now()))
+        if not self.seq_held or self.log is None:
+            self.seq_held = False  # nothing held, or a log given up (``_write_log``)
+            return None
+        self.seq_held = not self.log.on_disk
+        return None if self.seq_held else self.last_seq
+
+    def _record_end(
+        self, state: JobState, code: int | None, reason: str, last_seq: int | None
+    ) -> None:
+        # a refused Start's log has no batch request id: this is where the journal learns it,
+        # as it does a log that had to take another name (``~2``) when it was written
+        unrecorded = self.log is not None and str(self.log.path) != self.recorded_log
+        if self.log is not None:
+            self.log_file = self.log.path
+        self.ctx.recorder.finish_attempt(
+            self.ctx.run_id,
+            self.job,
+            self.number,
+            state,
+            completion_code=code,
+            reason=reason,
+            log_path=str(self.log.path) if unrecorded and self.log else None,
+            last_seq=last_seq,
         )
 
     def _not_started(self, exc: AmtError) -> AttemptResult:

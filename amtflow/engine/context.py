@@ -79,6 +79,7 @@ class Recorder(Protocol):
         completion_code: int | None,
         reason: str = "",
         log_path: str | None = None,
+        last_seq: int | None = None,
     ) -> None:
         return None
 

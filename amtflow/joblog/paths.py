@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 import os
+import re
 import unicodedata
 from pathlib import Path
 
@@ -22,6 +23,12 @@ from amtflow.state.files import check_owned
 MAX_COMPONENT_BYTES = 100  # leaves room for ".<batchRequestId>.log" under the usual 255-byte limit
 _HASH_LENGTH = 8
 _SAFE_PUNCTUATION = frozenset("-_.+=@,$# ")
+# ASCII letters, digits and safe punctuation, no space, no dot at either end, not too long:
+# unchanged by ``safe_component`` unless a Windows device name (checked beside it)
+_PLAIN = re.compile(
+    rf"[A-Za-z0-9_+=@,$#-](?:[A-Za-z0-9_.+=@,$#-]{{0,{MAX_COMPONENT_BYTES - 2}}}"
+    r"[A-Za-z0-9_+=@,$#-])?\Z"
+)
 
 
 def default_log_dir(environ: dict[str, str] | None = None) -> Path:
@@ -61,6 +68,8 @@ def ensure_inside(log_dir: Path, path: Path) -> None:
 
 def safe_component(name: str) -> str:
     """One path component made safe; unchanged if it already was."""
+    if _PLAIN.match(name) and name.split(".", 1)[0].upper() not in WINDOWS_DEVICES:
+        return name  # the common name (``REPORTTEST01``, ``4280``), without the work below
     cleaned = _strip_edges("".join(_safe_char(ch) for ch in name))
     if not cleaned or _reserved(cleaned):
         cleaned = "_" + cleaned

@@ -99,10 +99,13 @@ class JournalAttempts(JournalBase):
         completion_code: int | None,
         reason: str = "",
         log_path: str | None = None,
+        last_seq: int | None = None,
     ) -> None:
         """Commit the attempt's end: a finished state, its completion code and why, in words.
 
-        ``log_path`` records a log the attempt wrote without a batch request id (a refused Start).
+        ``log_path`` records a log the attempt wrote without a batch request id (a refused Start),
+        ``last_seq`` the last message seq of a log written as the job ended (``set_last_seq``:
+        one write of the row instead of two).
         """
         if not state.finished:
             raise ValueError(f"finish_attempt needs a finished state, not {state.value}")
@@ -112,8 +115,8 @@ class JournalAttempts(JournalBase):
             job,
             attempt,
             "state = ?, completion_code = ?, reason = ?, ended_at = ?,"
-            " log_path = coalesce(?, log_path)",
-            (state.value, completion_code, reason, utc_now(), log_path),
+            " log_path = coalesce(?, log_path), last_seq = max(last_seq, coalesce(?, last_seq))",
+            (state.value, completion_code, reason, utc_now(), log_path, last_seq),
         )
 
     def mark_not_run(

@@ -94,6 +94,25 @@ def test_ordinary_names_are_kept(name: str) -> None:
     assert safe_component(name) == name
 
 
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("x" * MAX_COMPONENT_BYTES, True),
+        ("x" * (MAX_COMPONENT_BYTES + 1), False),
+        ("a", True),
+        ("a.", False),
+        (".a", False),
+        ("a b", True),
+        ("a~b", False),
+        ("com1.log", False),
+        ("COM1x", True),
+    ],
+)
+def test_plain_names_at_the_edges_of_the_quick_check(name: str, kept: bool) -> None:
+    """The plain-ASCII shortcut in ``safe_component`` keeps exactly what the full rules keep."""
+    assert (safe_component(name) == name) is kept
+
+
 def test_the_usual_path_layout(tmp_path: Path) -> None:
     path = log_path(tmp_path, "NIGHTLY", DATE, "REPORTTEST01", 4280)
     assert path == tmp_path / "NIGHTLY" / "2026-03-01" / "REPORTTEST01.4280.log"

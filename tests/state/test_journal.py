@@ -151,6 +151,19 @@ def test_last_seq_never_goes_back(journal: Journal) -> None:
     assert journal.latest_attempts(run.run_id)["A"].last_seq == 40
 
 
+def test_the_end_of_an_attempt_records_its_last_seq_in_the_same_write(journal: Journal) -> None:
+    run = journal.begin_run("NIGHTLY", DATE, definitions="", digest="")
+    for job in ("A", "B", "C"):
+        journal.new_attempt(run.run_id, job, 1, f"t-{job}")
+    journal.set_last_seq(run.run_id, "B", 1, 40)
+    journal.set_last_seq(run.run_id, "C", 1, 9)
+    journal.finish_attempt(run.run_id, "A", 1, JobState.OK, completion_code=4, last_seq=7)
+    journal.finish_attempt(run.run_id, "B", 1, JobState.OK, completion_code=4, last_seq=12)
+    journal.finish_attempt(run.run_id, "C", 1, JobState.OK, completion_code=4)
+    latest = journal.latest_attempts(run.run_id)
+    assert [latest[job].last_seq for job in "ABC"] == [7, 40, 9]  # never back, None keeps it
+
+
 def test_reopen_run_marks_it_running_under_this_process(journal: Journal) -> None:
     run = journal.begin_run("NIGHTLY", DATE, definitions="", digest="")
     journal.finish_run(run.run_id, RunState.INTERRUPTED)
