@@ -370,9 +370,14 @@ def row(label: str, jobs: int, f: Figures) -> str:
         str(f.requests.get(k, 0)) for k in ("logon", "Start", "MonitorJob", "GetMessages")
     )
     return (
-        f"  {label[-22:]:22s} {jobs:6d} {u.wall:7.2f} {in_run} {u.cpu:7.2f} "
+        f"  {_shortened(label):22s} {jobs:6d} {u.wall:7.2f} {in_run} {u.cpu:7.2f} "
         f"{u.cpu / jobs * 1e3:8.2f} {u.peak_rss_mb:8.1f} {f.logs:6d}  {calls}"
     )
+
+
+def _shortened(label: str) -> str:
+    """A contender's name in the 22 columns of the table: its end, marked as cut."""
+    return label if len(label) <= 22 else "..." + label[-19:]
 
 
 HEADER = (
