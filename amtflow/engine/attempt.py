@@ -2,34 +2,30 @@
 
 The order of writes is what makes a run recoverable: the task id is recorded before the Start is
 sent, the batch request id as soon as it comes back, every message in the log as it is read once
-the job is seen running. A job that has ended by the first look at it gets its log written once,
-finished (``JobLog.held``): until then nothing was read from the server that a crash could lose.
+the job is seen running (``attemptlog``). A job that has ended by the first look at it gets its
+log written once, finished (``JobLog.held``): until then nothing was read from the server that a
+crash could lose.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dt
-import functools
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from amtflow import batch
 from amtflow.batch import BatchClient, JobStatus
+from amtflow.engine.attemptlog import AttemptLog
 from amtflow.engine.context import JobEvent, RunContext
-from amtflow.engine.forms import log_header, start_request
+from amtflow.engine.forms import start_request
 from amtflow.engine.launch import TaskIdCommit
-from amtflow.errors import AmtError, Conflict, NotFound, StateError
-from amtflow.joblog import JobLog, log_path
+from amtflow.errors import AmtError, Conflict, NotFound
 from amtflow.model import Agent
 from amtflow.plan import PlannedJob
-from amtflow.properties import MASK, masked_text
+from amtflow.properties import masked_text
 from amtflow.runs import JobState
-from amtflow.secrets import masking
 from amtflow.timeofday import format_duration
 from amtflow.wording import code_text
 
@@ -68,13 +64,7 @@ class Attempt:
         self.repeated = task_id is not None  # a Start sent before, whose answer was never read
         self.task_id = task_id or str(uuid.uuid4())
         self.batch_request_id: int | None = None
-        self.log: JobLog | None = None  # None too once writing it failed
-        self.log_file: Path | None = None
-        self.recorded_log = ""  # the log path the journal has for this attempt
-        self.log_error = ""  # why the log could not be written: the job then fails
-        self.last_seq = 0
-        self.seq_held = False  # messages read into a log not yet on disk
-        self.skip = 0  # messages already in the log when re-attaching
+        self.logs = AttemptLog(ctx, planned, agent, number)
         self.warned_codes: set[int] = set()
 
     @property
@@ -117,15 +107,7 @@ class Attempt:
         messages are read again from the start, so none is written twice and none is lost.
         """
         self.batch_request_id = batch_request_id
-        self.log_file, self.recorded_log = log, str(log)
-        self.log = JobLog.continued(
-            log,
-            log_header(self.ctx, self.planned, self.agent, self.number),
-            batch_request_id=batch_request_id,
-            started_at=_now(),
-            max_bytes=self.ctx.max_log_bytes,
-        )
-        self.skip = self.log.messages_written
+        self.logs.continued(batch_request_id, log)
         self._emit(JobState.RUNNING)
         try:
             status = await self._monitor()
@@ -136,53 +118,10 @@ class Attempt:
             return self._client_gave_up(exc)
 
     def _open_log(self, batch_request_id: int | None) -> None:
-        """Begin the attempt's log: named by its batch request id, or, for a Start the server
-        never answered, ``unstarted-N`` (N the attempt)."""
         self.batch_request_id = batch_request_id
-        label = f"unstarted-{self.number}" if batch_request_id is None else batch_request_id
-        try:
-            path = log_path(self.ctx.log_dir, self.ctx.schedule, self.ctx.date, self.job, label)
-            self.log_file = path
-            if self.repeated:
-                # The runner died after a Start and before recording its answer: a log it may
-                # have begun holds at most part of a header (messages are read only once the
-                # answer is recorded), so it is begun again rather than continued.
-                path.unlink(missing_ok=True)
-            # held: begun on disk once the job is seen running (``_seen_running``)
-            self.log = JobLog.held(
-                path,
-                log_header(self.ctx, self.planned, self.agent, self.number),
-                batch_request_id=batch_request_id or 0,
-                started_at=_now(),
-                max_bytes=self.ctx.max_log_bytes,
-            )
-        except (StateError, OSError) as exc:  # a full disk fails this job at its end, not the run
-            self.log_error = str(exc) if isinstance(exc, StateError) else exc.strerror or str(exc)
-        if self.batch_request_id is not None:
-            self.recorded_log = str(self.log_file or "")
-            self.ctx.recorder.set_batch_request_id(
-                self.ctx.run_id,
-                self.job,
-                self.number,
-                self.batch_request_id,
-                self.recorded_log,
-            )
+        self.logs.open(batch_request_id, repeated=self.repeated)
+        if batch_request_id is not None:
             self._emit(JobState.RUNNING)
-
-    def _seen_running(self) -> None:
-        """The job goes on: its log is begun on disk now, and written as messages arrive."""
-        if self.log is not None and not self.log.on_disk:
-            self._write_log(JobLog.begin)
-            if self.log is not None and str(self.log.path) != self.recorded_log:
-                self._record_log_path()  # the name was taken (``~2``)
-
-    def _record_log_path(self) -> None:
-        assert self.log is not None and self.batch_request_id is not None
-        self.log_file = self.log.path
-        self.recorded_log = str(self.log.path)
-        self.ctx.recorder.set_batch_request_id(
-            self.ctx.run_id, self.job, self.number, self.batch_request_id, self.recorded_log
-        )
 
     async def _watch(self, status: JobStatus) -> AttemptResult:
         assert self.batch_request_id is not None
@@ -194,7 +133,7 @@ class Attempt:
             await asyncio.sleep(next(waits))
             status = await self._monitor()
             if not status.terminal:
-                self._seen_running()
+                self.logs.seen_running()
             now = time.monotonic()
             self._warn_unknown(status)
             if now >= next_read:
@@ -240,44 +179,21 @@ class Attempt:
 
     async def _read_messages(self) -> None:
         assert self.batch_request_id is not None
-        if self._unwritable():
+        if self.logs.unwritable:
             return
         pages = batch.message_pages(
-            self.client, self.batch_request_id, self.last_seq, max_pages=MAX_PAGES_PER_READ
+            self.client, self.batch_request_id, self.logs.last_seq, max_pages=MAX_PAGES_PER_READ
         )
         async for page in pages:  # more: true forever cannot hold us here
-            self.last_seq = max((m.seq for m in page.messages), default=self.last_seq)
-            skipped, fresh = page.messages[: self.skip], list(page.messages[self.skip :])
-            self.skip -= len(skipped)
-            if fresh:
-                self._write_log(functools.partial(JobLog.append, messages=self._masked(fresh)))
-                self._record_seq()
-            if not page.more or self._unwritable():
+            self.logs.take(page.messages)
+            if not page.more or self.logs.unwritable:
                 return
         self._note("stopped reading messages: the server kept saying there were more")
-
-    def _record_seq(self) -> None:
-        """The journal's last seq is of messages on disk: a held log's, once it is written."""
-        self.seq_held = self.log is not None and not self.log.on_disk
-        if self.log is not None and not self.seq_held:
-            self.ctx.recorder.set_last_seq(self.ctx.run_id, self.job, self.number, self.last_seq)
-
-    def _unwritable(self) -> bool:
-        """Nowhere to write messages (a full disk, or the log's cap): the job is still watched."""
-        return self.log is None or self.log.cut
 
     def _said(self, exc: AmtError) -> str:
         """What a client error says, with the job's secrets masked: its message names the job
         or script (which may come from ``[[ENV:...]]``) and may echo what the server was sent."""
         return masked_text(str(exc), self.planned.request.secrets)
-
-    def _masked(self, messages: list[batch.Message]) -> list[batch.Message]:
-        """The messages with the job's secrets masked, should the server echo them."""
-        secrets = self.planned.request.secrets
-        if not secrets:
-            return messages
-        mask = masking(secrets, MASK)
-        return [m._replace(text=mask(m.text)) for m in messages]
 
     async def _request_kill(self, why: str) -> float:
         assert self.batch_request_id is not None
@@ -301,58 +217,32 @@ class Attempt:
     def _finish(
         self, state: JobState, code: int | None, reason: str, *, interrupted: bool = False
     ) -> AttemptResult:
-        last_seq = self._finish_log(code, reason)
-        if self.log_error:
+        last_seq = self.logs.finish(code, reason)
+        if self.logs.error:
             state = JobState.FAILED if state is JobState.OK else state
             reason = f"{reason}; " if reason else ""
-            reason += f"its job log could not be written ({self.log_error})"
+            reason += f"its job log could not be written ({self.logs.error})"
         if state.finished:
-            self._record_end(state, code, reason, last_seq)
+            self.ctx.recorder.finish_attempt(
+                self.ctx.run_id,
+                self.job,
+                self.number,
+                state,
+                completion_code=code,
+                reason=reason,
+                log_path=self.logs.unrecorded_path(),
+                last_seq=last_seq,
+            )
         elif last_seq is not None:
             self.ctx.recorder.set_last_seq(self.ctx.run_id, self.job, self.number, last_seq)
         self._emit(state, code, reason)
-        return AttemptResult(
-            state,
-            code,
-            reason,
-            self.batch_request_id,
-            str(self.log_file) if self.log_file else None,
-            interrupted,
-        )
+        return self._result(state, code, reason, interrupted=interrupted)
 
-    def _finish_log(self, code: int | None, reason: str) -> int | None:
-        """Finish the log of an attempt that ended (``code``), or keep the log of one that may go
-        on on the server running; the last seq to record, if the log held messages until now."""
-        if code is None:
-            self._seen_running()  # it may go on on the server: its log stays, running
-            return None
-        if reason:
-            self._note(reason)
-        self._write_log(lambda log: log.finish(code, ended_at=_now()))
-        if not self.seq_held or self.log is None:
-            self.seq_held = False  # nothing held, or a log given up (``_write_log``)
-            return None
-        self.seq_held = not self.log.on_disk
-        return None if self.seq_held else self.last_seq
-
-    def _record_end(
-        self, state: JobState, code: int | None, reason: str, last_seq: int | None
-    ) -> None:
-        # a refused Start's log has no batch request id: this is where the journal learns it,
-        # as it does a log that had to take another name (``~2``) when it was written
-        unrecorded = self.log is not None and str(self.log.path) != self.recorded_log
-        if self.log is not None:
-            self.log_file = self.log.path
-        self.ctx.recorder.finish_attempt(
-            self.ctx.run_id,
-            self.job,
-            self.number,
-            state,
-            completion_code=code,
-            reason=reason,
-            log_path=str(self.log.path) if unrecorded and self.log else None,
-            last_seq=last_seq,
-        )
+    def _result(
+        self, state: JobState, code: int | None, reason: str, *, interrupted: bool
+    ) -> AttemptResult:
+        path = self.logs.path_text
+        return AttemptResult(state, code, reason, self.batch_request_id, path, interrupted)
 
     def _not_started(self, exc: AmtError) -> AttemptResult:
         reason = f"start failed: {self._said(exc)}"
@@ -369,16 +259,9 @@ class Attempt:
         if not self.agent.allow_kill_job:
             reason = "run interrupted" + self._no_kill()
             self._note(reason)
-            self._seen_running()
+            self.logs.seen_running()
             self._emit(JobState.RUNNING, None, reason)
-            return AttemptResult(
-                JobState.RUNNING,
-                None,
-                reason,
-                self.batch_request_id,
-                str(self.log_file) if self.log_file else None,
-                interrupted=True,
-            )
+            return self._result(JobState.RUNNING, None, reason, interrupted=True)
         await self._request_kill("run interrupted")
         status = await self._await_killed()
         if status is not None and status.completion_code == batch.KILLED:
@@ -412,20 +295,7 @@ class Attempt:
             self._note(f"warning: unknown completion code {code}; treated as not ended")
 
     def _note(self, text: str) -> None:
-        self._write_log(lambda log: log.note(f"amtflow: {text}"))
-
-    def _write_log(self, write: Callable[[JobLog], None]) -> None:
-        """One write to the job's log. One that fails (a full disk) is remembered and the log
-        given up: the AMT job is still watched to its end, then fails with that reason."""
-        if self.log is None:
-            return
-        try:
-            write(self.log)
-        except StateError as exc:
-            self.log_error = self.log_error or str(exc)
-            with contextlib.suppress(OSError):
-                self.log.close()
-            self.log = None
+        self.logs.note(text)
 
     def _emit(self, state: JobState, code: int | None = None, reason: str = "") -> None:
         self.ctx.observe(
@@ -446,7 +316,3 @@ def _state_of(status: JobStatus | None) -> JobState:
     if status.ok:
         return JobState.OK
     return JobState.KILLED if status.completion_code == batch.KILLED else JobState.FAILED
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
