@@ -16,15 +16,14 @@ import contextlib
 import dataclasses
 import graphlib
 from collections.abc import Callable, Collection, Mapping
-from pathlib import Path
 
 from amtflow.batch import BatchClient
-from amtflow.engine.attempt import Attempt, AttemptResult
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
+from amtflow.engine.jobrun import JobRun, Lanes, start_ahead
 from amtflow.engine.launch import ReadyQueue, TaskIdCommit
 from amtflow.engine.operator import OperatorDesk, held_back_by
-from amtflow.engine.resume import Resume, resume_points, retries
-from amtflow.engine.timing import Deadlines, missed_start, wait_for_start
+from amtflow.engine.resume import Resume, resume_points
+from amtflow.engine.timing import Deadlines
 from amtflow.model import Agent, Condition, Dependency
 from amtflow.plan import Plan, PlannedJob
 from amtflow.runs import (
@@ -33,7 +32,6 @@ from amtflow.runs import (
     JobState,
     OperatorAction,
     OperatorRecord,
-    StartWithheld,
 )
 from amtflow.wording import state_word
 
@@ -58,10 +56,6 @@ class Engine:
         # jobs of a finished run to start again as a new attempt (amtflow rerun)
         self.rerun = frozenset(rerun)
         self.points = resume_points(plan.jobs, resume, self.rerun)
-        self.overall = asyncio.Semaphore(max_parallel)
-        self.per_agent = {
-            name: asyncio.Semaphore(agent.max_concurrent_jobs) for name, agent in agents.items()
-        }
         self.outcomes: dict[str, JobOutcome] = {}
         self.tasks: dict[asyncio.Task[JobOutcome], str] = {}
         self.running: set[str] = set()  # the names in ``tasks``: asked per ready job, O(1)
@@ -80,7 +74,22 @@ class Engine:
             for dep in job.depends_on:
                 self.dependents.setdefault(dep.job, []).append(job.name)
         self.sorter = self._sorter()
-        self.task_ids = TaskIdCommit(ctx.recorder, ctx.run_id)  # one fsync per tick of Starts
+        self.lanes = Lanes(
+            ctx,
+            agents,
+            clients,
+            per_agent={
+                name: asyncio.Semaphore(agent.max_concurrent_jobs) for name, agent in agents.items()
+            },
+            overall=asyncio.Semaphore(max_parallel),
+            queue=self.queue,
+            desk=self.desk,
+            points=self.points,
+            rerun=self.rerun,
+            task_ids=TaskIdCommit(ctx.recorder, ctx.run_id),
+            interrupted=lambda: self.interrupted,
+            not_run=self._not_run,
+        )
 
     def _sorter(self) -> graphlib.TopologicalSorter[str]:
         """A sorter over the whole plan; jobs already settled are marked done as they turn
@@ -163,11 +172,7 @@ class Engine:
         while an operator holds it."""
         if not self.points[planned.name].first_start:
             return False
-        return self._start_ahead(planned) or planned.name in self.desk.view.held
-
-    def _start_ahead(self, planned: PlannedJob) -> bool:
-        not_before = planned.times.not_before
-        return not_before is not None and self.ctx.now() < not_before
+        return start_ahead(self.ctx, planned) or planned.name in self.desk.view.held
 
     def _launch_queued(self) -> None:
         """A task for each job waiting whose agent has room; none once the run is interrupted
@@ -180,7 +185,7 @@ class Engine:
             self._spawn(self.plan.job(name))  # type: ignore[arg-type]
 
     def _spawn(self, planned: PlannedJob) -> None:
-        task = asyncio.ensure_future(self._run_job(planned))
+        task = asyncio.ensure_future(JobRun(self.lanes, planned).outcome())
         task.add_done_callback(self._ended)
         self.tasks[task] = planned.name
         self.running.add(planned.name)
@@ -313,105 +318,6 @@ class Engine:
             return ended  # marked OK: its retry is not begun
         retry_of = point.record if point.record and point.record.state.finished else None
         return retry_of if self.interrupted and name not in self.rerun else None
-
-    async def _run_job(self, planned: PlannedJob) -> JobOutcome:
-        retry = planned.job.retry
-        result = AttemptResult(JobState.NOT_RUN, None, "run interrupted before it started")
-        point = self.points[planned.name]
-        first, record = point.attempt, point.carried_on
-        attempts = 0
-        try:
-            if point.first_start and self._start_ahead(planned):
-                self.queue.leave(planned.name)  # it waits outside the slots
-                await wait_for_start(self.ctx, planned)
-            for number in range(first, max(first, retry.attempts + 1) + 1):
-                attempts = number
-                try:
-                    result = await self._attempt(
-                        planned, number, record if number == first else None
-                    )
-                except StartWithheld:  # marked OK just before this retry's Start
-                    self.desk.take_new()
-                    attempts = number - 1
-                    break
-                if not self._retryable(planned, result, number):
-                    break
-                self.queue.leave(planned.name)  # it waits outside the slots
-                if await self._retry_wait(planned, number):
-                    break  # marked OK while it waited
-        except asyncio.CancelledError:
-            if result.state is JobState.NOT_RUN:
-                return self._not_run(planned.name, result.reason)
-        if result.state is JobState.SKIPPED:  # skipped by an operator while it was held
-            return self._not_run(planned.name, result.reason, JobState.SKIPPED)
-        if result.state is JobState.NOT_RUN:  # it missed its latest start
-            return self._not_run(planned.name, result.reason, flag=JobFlag.MISSED_START)
-        return JobOutcome.of(planned.name, attempts, result)
-
-    async def _retry_wait(self, planned: PlannedJob, number: int) -> OperatorRecord | None:
-        retry = planned.job.retry
-        said = f"retry in {retry.delay:g}s, attempt {number + 1} of {retry.attempts + 1}"
-        self.ctx.observe(JobEvent(planned.name, JobState.PENDING, number + 1, reason=said))
-        return await self.desk.retry_wait(planned.name, retry.delay)
-
-    async def _attempt(
-        self, planned: PlannedJob, number: int, record: JobRunRecord | None
-    ) -> AttemptResult:
-        """One attempt; ``record`` is where a resumed run left this attempt. A first attempt
-        waits while an operator holds the job, and does not start once it is skipped."""
-        while number == 1 and record is None:
-            if planned.name in self.desk.view.held:
-                self.queue.leave(planned.name)  # it waits outside the slots
-            skip = await self.desk.until_released(planned.name, self._tell_held)
-            if skip is not None:
-                return AttemptResult(JobState.SKIPPED, None, skip.said)
-            try:
-                return await self._attempt_in_slot(planned, number, record)
-            except StartWithheld:  # held or skipped after the last tick, before its Start
-                self.desk.take_new()
-        return await self._attempt_in_slot(planned, number, record)
-
-    def _tell_held(self, record: OperatorRecord) -> None:
-        self.ctx.observe(JobEvent(record.job, JobState.PENDING, reason=record.said))
-
-    async def _attempt_in_slot(
-        self, planned: PlannedJob, number: int, record: JobRunRecord | None
-    ) -> AttemptResult:
-        agent = self.agents[planned.job.agent]
-        self.queue.seek(planned.name, agent.name)
-        async with self.per_agent[agent.name], self.overall:
-            missed = (
-                missed_start(self.ctx, planned)
-                if self._held_to_latest_start(planned, number, record)
-                else ""
-            )
-            if missed:
-                return AttemptResult(JobState.NOT_RUN, None, missed)
-            task_id = record.task_id if record else None
-            attempt = Attempt(
-                self.ctx,
-                planned,
-                number,
-                agent,
-                self.clients[agent.name],
-                task_id=task_id,
-                task_ids=self.task_ids,
-            )
-            if record and record.batch_request_id is not None and record.log_path:
-                return await attempt.reattach(record.batch_request_id, Path(record.log_path))
-            return await attempt.run()
-
-    def _held_to_latest_start(
-        self, planned: PlannedJob, number: int, record: JobRunRecord | None
-    ) -> bool:
-        """A first Start checks the latest start, unless an operator reruns the job: starting
-        it late is then their decision (``amtflow rerun`` says the time is past)."""
-        return number == 1 and record is None and planned.name not in self.rerun
-
-    def _retryable(self, planned: PlannedJob, result: AttemptResult, number: int) -> bool:
-        if result.interrupted or self.interrupted or planned.name in self.desk.view.marked_ok:
-            return False
-        return retries(planned.job.retry, result.state, result.completion_code, number)
 
 
 _MARKABLE = (JobState.FAILED, JobState.KILLED)
