@@ -19,12 +19,13 @@ from collections.abc import Callable, Collection, Mapping
 
 from amtflow.batch import BatchClient
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
+from amtflow.engine.dependencies import why_not_run
 from amtflow.engine.jobrun import JobRun, Lanes, start_ahead
 from amtflow.engine.launch import ReadyQueue, TaskIdCommit
 from amtflow.engine.operator import OperatorDesk, held_back_by
 from amtflow.engine.resume import Resume, resume_points
 from amtflow.engine.timing import Deadlines
-from amtflow.model import Agent, Condition, Dependency
+from amtflow.model import Agent
 from amtflow.plan import Plan, PlannedJob
 from amtflow.runs import (
     JobOutcome,
@@ -33,7 +34,6 @@ from amtflow.runs import (
     OperatorAction,
     OperatorRecord,
 )
-from amtflow.wording import state_word
 
 
 class Engine:
@@ -299,13 +299,7 @@ class Engine:
         """NOT_RUN or SKIPPED with the reason, or a reason of "" when the job may start."""
         if self.interrupted:
             return JobState.NOT_RUN, "run interrupted before it started"
-        agent = self.agents[planned.job.agent]
-        if not agent.enabled:
-            return JobState.NOT_RUN, f"agent {agent.name} has communication disabled"
-        unmet_deps = [unmet(dep, self.outcomes[dep.job]) for dep in planned.depends_on]
-        reasons = [reason for reason in unmet_deps if reason[1]]
-        hard = [reason for reason in reasons if reason[0] is JobState.NOT_RUN]
-        return (hard or reasons or [(JobState.NOT_RUN, "")])[0]
+        return why_not_run(planned, self.agents[planned.job.agent], self.outcomes)
 
     def _settled(self, name: str) -> JobRunRecord | None:
         """The recorded attempt that is the job's outcome: it ended and is not started again
@@ -321,26 +315,3 @@ class Engine:
 
 
 _MARKABLE = (JobState.FAILED, JobState.KILLED)
-
-
-def unmet(dependency: Dependency, outcome: JobOutcome) -> tuple[JobState, str]:
-    """Why ``dependency`` can no longer be met by ``outcome`` ("" when it is met), and whether
-    that leaves the waiting job NOT_RUN (something went wrong) or SKIPPED (it is not needed:
-    a recovery path whose failure did not happen). A job an operator skipped or marked OK
-    counts as ended OK."""
-    state, job = outcome.state, dependency.job
-    if outcome.operator is not None:
-        state = JobState.OK
-    if state is JobState.SKIPPED:
-        if dependency.on is Condition.FINISHED:
-            return JobState.SKIPPED, ""
-        return JobState.SKIPPED, f"depends on {job}, which was skipped"
-    if state is JobState.NOT_RUN:
-        return JobState.NOT_RUN, f"depends on {job}, which was not run"
-    if state is JobState.RUNNING:
-        return JobState.NOT_RUN, f"depends on {job}, which did not end"
-    if dependency.on is Condition.OK and state is not JobState.OK:
-        return JobState.NOT_RUN, f"depends on {job} ending OK; it ended {state_word(state)}"
-    if dependency.on is Condition.FAILED and state is JobState.OK:
-        return JobState.SKIPPED, f"runs only if {job} fails; it ended OK"
-    return JobState.NOT_RUN, ""
