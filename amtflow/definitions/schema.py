@@ -19,7 +19,7 @@ from amtflow.errors import DefinitionError
 
 from .fastcheck import Check, compile_check
 from .inline import inline_refs
-from .yamlload import Path_
+from .yamlmarks import Path_
 
 if TYPE_CHECKING:  # jsonschema is imported only for a file the quick check does not pass
     import jsonschema
