@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from amtflow.batch import completion_code
-from amtflow.runs import JobRunRecord, OperatorRecord, RunState
+from amtflow.operator import OperatorRecord
+from amtflow.runs import JobRunRecord, RunState
 from amtflow.state.status import Notice, RunDetail, RunSummary, StatusReport, duration_seconds
 
 
