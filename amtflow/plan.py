@@ -24,7 +24,7 @@ from amtflow.model import (
     Schedule,
 )
 from amtflow.properties import PropertyContext
-from amtflow.request import AmtRequest, resolve_request
+from amtflow.request import AmtRequest, resolve_all
 from amtflow.timeofday import JobTimes, instant, job_times, schedule_date, zone
 
 
@@ -170,15 +170,9 @@ def make_plan(
     if reason:
         return Plan(schedule, date, (), reason=f"schedule {schedule.name}: {reason}")
     running, skipped = _select(definitions, schedule, date, jobs)
-    context = PropertyContext(
-        properties={**definitions.properties, **(properties or {})},
-        environ=dict(environ or {}),
-        schedule_name=schedule.name,
-        job_name="",
-        date=date,
-    )
+    context = _context(definitions, schedule, date, properties, environ)
     try:
-        requests = _resolve_all(running, context)
+        requests = resolve_all(running, context)
         planned = _order(running, requests, skipped, _Times(date, zone(schedule.timezone)))
         start = _start(schedule, date)
     except OverflowError:  # date arithmetic past year 9999 or before year 1
@@ -187,6 +181,23 @@ def make_plan(
             " falls outside the years 1 to 9999"
         ) from None
     return Plan(schedule, date, planned, tuple(skipped), selected=tuple(jobs), start=start)
+
+
+def _context(
+    definitions: Definitions,
+    schedule: Schedule,
+    date: dt.date,
+    properties: Mapping[str, str] | None,
+    environ: Mapping[str, str] | None,
+) -> PropertyContext:
+    """What the jobs' references resolve against: ``properties`` over the definitions' own."""
+    return PropertyContext(
+        properties={**definitions.properties, **(properties or {})},
+        environ=dict(environ or {}),
+        schedule_name=schedule.name,
+        job_name="",
+        date=date,
+    )
 
 
 def _start(schedule: Schedule, date: dt.date) -> dt.datetime | None:
@@ -236,20 +247,6 @@ def _select(
         else:
             running.append(job)
     return running, skipped
-
-
-def _resolve_all(running: Sequence[MasterJob], context: PropertyContext) -> dict[str, AmtRequest]:
-    requests: dict[str, AmtRequest] = {}
-    problems: list[str] = []
-    for job in running:
-        try:
-            requests[job.name] = resolve_request(job, context)
-        except DefinitionError as exc:
-            where = f"{job.location}: " if job.location else ""
-            problems.append(f"{where}job {job.name}: {exc}")
-    if problems:
-        raise DefinitionError("; ".join(problems))
-    return requests
 
 
 def _order(

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from amtflow.errors import DefinitionError
 from amtflow.model import MasterJob
 from amtflow.properties import PropertyContext, secret_values, substitute
 from amtflow.task import AmtTask
@@ -81,3 +82,19 @@ def resolve_request(job: MasterJob, context: PropertyContext) -> AmtRequest:
 
 def _resolved(task: AmtTask, ctx: PropertyContext) -> AmtTask:
     return task.mapped(lambda text: substitute(text, ctx))
+
+
+def resolve_all(running: Sequence[MasterJob], context: PropertyContext) -> dict[str, AmtRequest]:
+    """Each job's request for ``context``; ``DefinitionError`` names every job that does not
+    resolve, at once."""
+    requests: dict[str, AmtRequest] = {}
+    problems: list[str] = []
+    for job in running:
+        try:
+            requests[job.name] = resolve_request(job, context)
+        except DefinitionError as exc:
+            where = f"{job.location}: " if job.location else ""
+            problems.append(f"{where}job {job.name}: {exc}")
+    if problems:
+        raise DefinitionError("; ".join(problems))
+    return requests
