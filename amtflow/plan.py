@@ -7,7 +7,6 @@ selection), in which dependency waves, each with its AMT request fully resolved 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import graphlib
@@ -24,55 +23,9 @@ from amtflow.model import (
     MasterJob,
     Schedule,
 )
-from amtflow.properties import PropertyContext, secret_values, substitute
-from amtflow.task import AmtTask
+from amtflow.properties import PropertyContext
+from amtflow.request import AmtRequest, resolve_all
 from amtflow.timeofday import JobTimes, instant, job_times, schedule_date, zone
-
-
-@dataclass(frozen=True, repr=False)
-class AmtRequest:
-    """A job's task with every property resolved: a Start without its task id.
-
-    ``shown`` is the same task as every output must show it: values that came from the
-    environment (``[[ENV:...]]``) written as ``********``. The real one goes only to the server.
-    """
-
-    task: AmtTask
-    masked: AmtTask | None = field(default=None, compare=False)  # when secrets are in it
-    secrets: tuple[str, ...] = field(default=(), compare=False)  # the real values masked
-    kept: AmtTask | None = field(default=None, compare=False)  # with [[ENV:...]] unresolved
-
-    def __repr__(self) -> str:
-        shown = self.shown
-        return f"AmtRequest({shown.type.value} {shown.name!r} {shown.parameters!r})"
-
-    @property
-    def shown(self) -> AmtTask:
-        """The task with its secrets masked: what plans, logs and reports print."""
-        return self.masked or self.task
-
-    @property
-    def recorded(self) -> AmtRequest:
-        """The request as the journal keeps it: environment values as their ``[[ENV:NAME]]``
-        references, never the values (``with_environment`` makes it whole again)."""
-        return AmtRequest(self.kept) if self.kept else self
-
-    def with_environment(self, environ: Mapping[str, str]) -> AmtRequest:
-        """A recorded request made whole again: its ``[[ENV:...]]`` references resolved,
-        masked and secret values as ``resolve_request`` gives them."""
-        texts = self.task.texts()
-        if not any("[[ENV:" in text for text in texts):
-            return self
-        ctx = PropertyContext({}, environ, "", "", dt.date.min)
-        real = self.task.mapped(lambda text: substitute(text, ctx))
-        masked_ctx = dataclasses.replace(ctx, masked=True)
-        masked = self.task.mapped(lambda text: substitute(text, masked_ctx))
-        return AmtRequest(real, masked, secret_values(texts, ctx), kept=self.task)
-
-    @property
-    def secret(self) -> bool:
-        """Whether any value of the task came from the environment."""
-        return self.masked is not None
 
 
 @dataclass(frozen=True)
@@ -217,27 +170,41 @@ def make_plan(
     if reason:
         return Plan(schedule, date, (), reason=f"schedule {schedule.name}: {reason}")
     running, skipped = _select(definitions, schedule, date, jobs)
-    context = PropertyContext(
-        properties={**definitions.properties, **(properties or {})},
-        environ=dict(environ or {}),
-        schedule_name=schedule.name,
-        job_name="",
-        date=date,
-    )
+    context = _context(definitions, schedule, date, properties, environ)
     try:
-        requests = _resolve_all(running, context)
+        requests = resolve_all(running, context)
         planned = _order(running, requests, skipped, _Times(date, zone(schedule.timezone)))
-        start = (
-            instant(date, schedule.start_time, zone(schedule.timezone))
-            if schedule.start_time
-            else None
-        )
+        start = _start(schedule, date)
     except OverflowError:  # date arithmetic past year 9999 or before year 1
         raise UsageError(
             f"schedule {schedule.name} for {date}: one of its times or [[$SCHEDULE DATE(...)]]"
             " falls outside the years 1 to 9999"
         ) from None
     return Plan(schedule, date, planned, tuple(skipped), selected=tuple(jobs), start=start)
+
+
+def _context(
+    definitions: Definitions,
+    schedule: Schedule,
+    date: dt.date,
+    properties: Mapping[str, str] | None,
+    environ: Mapping[str, str] | None,
+) -> PropertyContext:
+    """What the jobs' references resolve against: ``properties`` over the definitions' own."""
+    return PropertyContext(
+        properties={**definitions.properties, **(properties or {})},
+        environ=dict(environ or {}),
+        schedule_name=schedule.name,
+        job_name="",
+        date=date,
+    )
+
+
+def _start(schedule: Schedule, date: dt.date) -> dt.datetime | None:
+    """The schedule's start_time on ``date``, when it has one."""
+    if schedule.start_time is None:
+        return None
+    return instant(date, schedule.start_time, zone(schedule.timezone))
 
 
 @dataclass(frozen=True)
@@ -282,42 +249,6 @@ def _select(
     return running, skipped
 
 
-def _resolve_all(running: Sequence[MasterJob], context: PropertyContext) -> dict[str, AmtRequest]:
-    requests: dict[str, AmtRequest] = {}
-    problems: list[str] = []
-    for job in running:
-        try:
-            requests[job.name] = resolve_request(job, context)
-        except DefinitionError as exc:
-            where = f"{job.location}: " if job.location else ""
-            problems.append(f"{where}job {job.name}: {exc}")
-    if problems:
-        raise DefinitionError("; ".join(problems))
-    return requests
-
-
-def resolve_request(job: MasterJob, context: PropertyContext) -> AmtRequest:
-    """The job's task with its properties substituted for ``context``'s date.
-
-    Resolved twice when it holds environment values: once as sent, once masked (``shown``).
-    """
-    texts = job.task.texts()
-    if not any("[[" in text for text in texts):  # no reference: nothing to resolve or mask
-        return AmtRequest(job.task)
-    ctx = dataclasses.replace(context, job_name=job.name, masked=False)
-    task = _resolved(job.task, ctx)
-    masked = _resolved(job.task, dataclasses.replace(ctx, masked=True))
-    if masked == task:
-        return AmtRequest(task)
-    secrets = secret_values(texts, ctx)
-    kept = _resolved(job.task, dataclasses.replace(ctx, kept_env=True))
-    return AmtRequest(task, masked, secrets, kept)
-
-
-def _resolved(task: AmtTask, ctx: PropertyContext) -> AmtTask:
-    return task.mapped(lambda text: substitute(text, ctx))
-
-
 def _order(
     running: Sequence[MasterJob],
     requests: Mapping[str, AmtRequest],
@@ -336,21 +267,31 @@ def _order(
     waves: dict[str, int] = {}
     planned = []
     for name in order:
-        job = by_name[name]
         waves[name] = 1 + max((waves[dep] for dep in graph[name]), default=-1)
-        planned.append(
-            PlannedJob(
-                job=job,
-                request=requests[name],
-                wave=waves[name],
-                depends_on=tuple(d for d in job.depends_on if d.job in names),
-                assumed_met=tuple(
-                    f"{d.job} ({outside.get(d.job, 'not in the schedule')})"
-                    for d in job.depends_on
-                    if d.job not in names
-                ),
-                times=times.of(job),
-            )
-        )
+        job = by_name[name]
+        planned.append(_planned(job, requests[name], waves[name], names, outside, times))
     position = {name: index for index, name in enumerate(order)}
     return tuple(sorted(planned, key=lambda p: (p.wave, position[p.name])))
+
+
+def _planned(
+    job: MasterJob,
+    request: AmtRequest,
+    wave: int,
+    names: Collection[str],
+    outside: Mapping[str, str],
+    times: _Times,
+) -> PlannedJob:
+    """``job`` in its wave; its dependencies on jobs outside the plan assumed met, and why."""
+    return PlannedJob(
+        job=job,
+        request=request,
+        wave=wave,
+        depends_on=tuple(d for d in job.depends_on if d.job in names),
+        assumed_met=tuple(
+            f"{d.job} ({outside.get(d.job, 'not in the schedule')})"
+            for d in job.depends_on
+            if d.job not in names
+        ),
+        times=times.of(job),
+    )

@@ -1,8 +1,8 @@
 """One AMT task: what an OpConJobAction Start asks an AMT Batch Server to run.
 
 The same frozen value goes from the definitions to the wire: a ``MasterJob`` holds it unresolved
-(its texts may carry ``[[PROPERTY]]`` references), planning resolves it once (``amtflow.plan``),
-the engine starts it and the job log shows it; only ``amtflow.client.wire`` turns it into the
+(its texts may carry ``[[PROPERTY]]`` references), planning resolves it once (``amtflow.plan``
+makes an ``amtflow.request.AmtRequest`` of it), the engine starts it and the job log shows it; only ``amtflow.client.wire`` turns it into the
 JSON fields of a Start (docs/amt-api.md). A field added here is added in those places only.
 """
 

@@ -35,9 +35,9 @@ def _operator_command(action: str, help_text: str) -> click.Command:
     @click.command(action, help=help_text)
     @_run_and_jobs
     def command(run_id: str, jobs: tuple[str, ...], state_dir: Path) -> int:
+        from amtflow.operator import OperatorAction
         from amtflow.orchestration.operate import record_action
         from amtflow.report.operator import acted
-        from amtflow.runs import OperatorAction
 
         acted(
             record_action(

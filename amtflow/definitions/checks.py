@@ -20,7 +20,7 @@ from .entries import SECTIONS, Entry, Index, as_text, unique
 from .names import lookalike_note, name_problem, shown
 from .prune import INVALID, listed, mapped
 from .times import check_times
-from .yamlload import Path_
+from .yamlmarks import Path_
 
 _SECRET_NAME = re.compile(r"pass(word|wd)?|pwd|secret|token|api[_-]?key|credential", re.IGNORECASE)
 # a value drawing on the environment or on another property (checked itself) is no literal

@@ -10,7 +10,7 @@ from amtflow.model import Location
 from .diagnostics import Collector
 from .prune import INVALID, listed, mapped
 from .sources import SourceFile
-from .yamlload import Path_
+from .yamlmarks import Path_
 
 SECTIONS = {
     "calendars": "calendar",

@@ -19,7 +19,8 @@ from typing import Any
 from amtflow.definitions.diagnostics import Diagnostic
 from amtflow.definitions.schema import PROJECT_SCHEMA, schema_problems
 from amtflow.definitions.sources import PROJECT_FILE
-from amtflow.definitions.yamlload import YamlProblem, read_document
+from amtflow.definitions.yamlload import read_document
+from amtflow.definitions.yamlmarks import YamlProblem
 from amtflow.errors import DefinitionError
 from amtflow.model import Location
 

@@ -13,7 +13,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from .yamlload import Path_
+from .yamlmarks import Path_
 
 
 class _Invalid:

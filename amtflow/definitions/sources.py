@@ -22,7 +22,8 @@ from .files import resolve, unreadable
 from .prune import valid_parts
 from .schema import schema_problems
 from .textfields import is_text
-from .yamlload import Path_, YamlDocument, YamlProblem, read_document
+from .yamlload import YamlDocument, read_document
+from .yamlmarks import Path_, YamlProblem
 
 SUFFIXES = (".yaml", ".yml")
 MAX_SCHEMA_PROBLEMS = (

@@ -12,7 +12,7 @@ import functools
 from typing import Any
 
 from .schema import schema
-from .yamlload import Path_
+from .yamlmarks import Path_
 
 TEXT_DEFS = frozenset(("#/$defs/scalar",))
 TEXT_TYPE = ["string", "number", "boolean"]

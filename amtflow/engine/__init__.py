@@ -26,14 +26,9 @@ from amtflow.engine.operator import OperatorDesk, held_back_by
 from amtflow.engine.resume import Resume, resume_points
 from amtflow.engine.timing import Deadlines
 from amtflow.model import Agent
+from amtflow.operator import OperatorAction, OperatorRecord
 from amtflow.plan import Plan, PlannedJob
-from amtflow.runs import (
-    JobOutcome,
-    JobRunRecord,
-    JobState,
-    OperatorAction,
-    OperatorRecord,
-)
+from amtflow.runs import JobOutcome, JobRunRecord, JobState
 
 
 class Engine:

@@ -13,7 +13,8 @@ from typing import Protocol
 
 from amtflow.engine.polling import PollPolicy
 from amtflow.joblog.writer import configured_max_bytes
-from amtflow.runs import JobState, OperatorRecord
+from amtflow.operator import OperatorRecord
+from amtflow.runs import JobState
 
 
 class JobFlag(str, enum.Enum):

@@ -21,8 +21,9 @@ from amtflow.engine.operator import OperatorDesk
 from amtflow.engine.resume import ResumePoint, retries
 from amtflow.engine.timing import missed_start, wait_for_start
 from amtflow.model import Agent
+from amtflow.operator import OperatorRecord, StartWithheld
 from amtflow.plan import PlannedJob
-from amtflow.runs import JobOutcome, JobRunRecord, JobState, OperatorRecord, StartWithheld
+from amtflow.runs import JobOutcome, JobRunRecord, JobState
 
 NotRun = Callable[[str, str, JobState, JobFlag | None], JobOutcome]
 

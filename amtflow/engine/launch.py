@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from amtflow.engine.context import Recorder
-from amtflow.runs import OperatorRecord, StartWithheld
+from amtflow.operator import OperatorRecord, StartWithheld
 
 TaskIdRow = tuple[str, str, int, str]  # run id, job, attempt, taskId
 

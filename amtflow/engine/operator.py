@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from amtflow.runs import OperatorRecord, OperatorView
+from amtflow.operator import OperatorRecord, OperatorView
 
 
 class OperatorDesk:

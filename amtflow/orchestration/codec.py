@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from amtflow.model import MasterJob
-from amtflow.plan import AmtRequest
+from amtflow.request import AmtRequest
 
 T = TypeVar("T")
 Encode = Callable[[Any], Any]

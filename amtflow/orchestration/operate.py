@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amtflow.errors import UsageError
+from amtflow.operator import OperatorAction, OperatorRecord
 from amtflow.orchestration.drive import RunOptions
 from amtflow.orchestration.record import recorded_plan
 from amtflow.orchestration.recovery import carry_on
-from amtflow.runs import OperatorAction, OperatorRecord, RunRecord, RunResult, RunState
+from amtflow.runs import RunRecord, RunResult, RunState
 from amtflow.state import Journal, RunLock
 from amtflow.state.status import is_stale
 

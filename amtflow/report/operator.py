@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from amtflow.operator import OperatorAction
 from amtflow.orchestration.operate import ActionAnswer, Runner
 from amtflow.report import shown, stdout
 from amtflow.report.status import next_step
-from amtflow.runs import OperatorAction
 
 _NEXT = {
     OperatorAction.HOLD: "{what} not start until amtflow release {run} {jobs}",

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amtflow.errors import AmtflowError, Interrupted, UsageError
+from amtflow.report import runfiles, warning
 from amtflow.report import runview as view
-from amtflow.report import warning
 from amtflow.runs import RunResult
 from amtflow.state import Journal
 
@@ -47,7 +47,7 @@ def _write_summaries(outputs: RunOutputs, result: RunResult, state_dir: Path) ->
     if not (outputs.json_path or outputs.junit_path):
         return
     with Journal.open(state_dir, read_only=True) as journal:
-        spans = view.spans_of(journal.job_runs(result.run_id))
+        spans = runfiles.spans_of(journal.job_runs(result.run_id))
         simulated = journal.run(result.run_id).simulated
     run = {
         "run_id": result.run_id,
@@ -59,9 +59,9 @@ def _write_summaries(outputs: RunOutputs, result: RunResult, state_dir: Path) ->
         "simulated": simulated,
     }
     if outputs.json_path:
-        view.write_json(outputs.json_path, run, result.outcomes, spans)
+        runfiles.write_json(outputs.json_path, run, result.outcomes, spans)
     if outputs.junit_path:
-        view.write_junit(
+        runfiles.write_junit(
             outputs.junit_path,
             result.schedule,
             result.outcomes,

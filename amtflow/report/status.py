@@ -1,21 +1,20 @@
-"""``amtflow status`` on the terminal (rich tables) and for machines (JSON)."""
+"""``amtflow status`` on the terminal (rich tables); for machines it prints ``statusjson``'s."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
 
 from rich import box
 from rich.table import Table
 
 from amtflow import report
-from amtflow.batch import completion_code
 from amtflow.errors import StateError
 from amtflow.orchestration.record import spec_of
 from amtflow.report import shown
-from amtflow.runs import JobRunRecord, JobState, OperatorRecord, RunRecord, RunState
-from amtflow.state.status import Notice, RunDetail, RunSummary, StatusReport, duration_seconds
+from amtflow.report.statusjson import is_live, status_json, unstarted
+from amtflow.runs import JobRunRecord, JobState, RunRecord
+from amtflow.state.status import Notice, RunDetail, RunSummary, StatusReport
 from amtflow.timeofday import format_duration
 from amtflow.wording import SIMULATED, clock, code_text, local_day, shown_zone, state_word
 
@@ -50,129 +49,6 @@ def show_status(status: StatusReport, fmt: str = "text") -> None:
         report.stdout.print(
             f"{SIMULATED} runs (--simulate) are kept apart: amtflow status --state-dir {folder}"
         )
-
-
-def status_json(status: StatusReport) -> dict[str, Any]:
-    """The report as plain JSON data: ``{"runs": [...]}`` or ``{"run": {...}, "jobs": [...]}``."""
-    if status.detail is None:
-        apart = status.simulated_apart
-        return {
-            "state_dir": str(status.state_dir),
-            "runs": [_run_json(s) for s in status.runs],
-            "simulated_state_dir": None if apart is None else str(apart),
-        }
-    return {
-        "state_dir": str(status.state_dir),
-        "run": _run_json(status.detail.summary),
-        "jobs": [_job_json(job, status.detail) for job in status.detail.jobs]
-        + [
-            _not_started_json(job, "waiting", waiting_until=until)
-            for job, until in status.detail.waiting().items()
-        ]
-        + [_unstarted_json(status.detail, job) for job in _unstarted(status.detail)],
-        "operator_actions": [_action_json(a) for a in status.detail.actions],
-        "notices": [_notice_json(notice) for notice in status.detail.notices],
-    }
-
-
-def _notice_json(notice: Notice) -> dict[str, Any]:
-    return {
-        "notification": notice.notification,
-        "url": notice.url_index,
-        "event": notice.event,
-        "delivered": notice.delivered,
-        "tries": notice.tries,
-        "reason": notice.reason,
-        "at": notice.at,
-    }
-
-
-def _unstarted(detail: RunDetail) -> list[str]:
-    """Planned jobs with nothing recorded yet, other than those waiting for their start time."""
-    waiting = detail.waiting()
-    return [job for job in detail.unstarted() if job not in waiting]
-
-
-def _unstarted_json(detail: RunDetail, job: str) -> dict[str, Any]:
-    view = detail.operator
-    record = view.skipped.get(job) or view.held.get(job)
-    state = "pending" if record is None else record.action.past
-    return _not_started_json(job, state, operator=_maybe_action_json(record))
-
-
-def _not_started_json(job: str, state: str, **known: Any) -> dict[str, Any]:
-    """A job with nothing recorded yet, with the same keys as a started one (all unknown)."""
-    entry: dict[str, Any] = dict.fromkeys(_JOB_KEYS)
-    entry.update(job=job, state=state, attempt=0, late=False, missed_latest_start=False)
-    entry.update(known)
-    return entry
-
-
-def _maybe_action_json(record: OperatorRecord | None) -> dict[str, Any] | None:
-    return None if record is None else _action_json(record)
-
-
-def _action_json(record: OperatorRecord) -> dict[str, Any]:
-    return {"job": record.job, "action": record.action.value, "user": record.user, "at": record.at}
-
-
-def _run_json(summary: RunSummary) -> dict[str, Any]:
-    run = summary.run
-    return {
-        "run_id": run.run_id,
-        "schedule": run.schedule,
-        "date": run.date,
-        "state": run.state.value,
-        "stale": summary.stale,
-        "simulated": run.simulated,
-        "started_at": run.started_at,
-        "ended_at": run.ended_at,
-        "duration_seconds": summary.duration_s,
-        "definitions": run.definitions,
-        "digest": run.digest,
-        "pid": run.pid,
-        "jobs": dict(sorted(summary.counts.items())),
-    }
-
-
-def _job_json(job: JobRunRecord, detail: RunDetail) -> dict[str, Any]:
-    code = job.completion_code
-    marks = detail.marks.get(job.job, {})
-    counted = detail.operator.counted_ok(job.job)
-    held = detail.operator.held.get(job.job) if job.attempt == 0 and _live(detail) else None
-    retry = detail.next_attempt(job)
-    return {
-        "job": job.job,
-        "state": "held" if held else job.state.value,
-        "attempt": job.attempt,
-        "completion_code": code,
-        "completion_name": None if code is None else completion_code(code).name,
-        "task_id": job.task_id or None,
-        "batch_request_id": job.batch_request_id,
-        "started_at": job.started_at,
-        "ended_at": job.ended_at,
-        "duration_seconds": duration_seconds(job),
-        "log_path": job.log_path,
-        "last_seq": job.last_seq,
-        "reason": job.reason,
-        "late": "late" in marks,
-        "late_reason": marks.get("late", ("", ""))[1],
-        "missed_latest_start": "missed_start" in marks,
-        "operator": _maybe_action_json(counted or held),
-        "next_attempt": None
-        if retry is None
-        else {"at": retry[0], "attempt": retry[1], "of": retry[2]},
-        "waiting_until": None,
-    }
-
-
-# Every entry of "jobs" has these keys, started or not (docs/operations.md).
-_JOB_KEYS = (
-    "job", "state", "attempt", "completion_code", "completion_name", "task_id",
-    "batch_request_id", "started_at", "ended_at", "duration_seconds", "log_path", "last_seq",
-    "reason", "late", "late_reason", "missed_latest_start", "operator", "next_attempt",
-    "waiting_until",
-)  # fmt: skip
 
 
 def _runs_table(runs: tuple[RunSummary, ...]) -> Table:
@@ -287,7 +163,7 @@ def _jobs_table(detail: RunDetail, *, with_reason: bool) -> Table:
     for name, until in detail.waiting().items():
         waiting = f"[blue]waiting until {clock(until, day=day, tz=tz)}[/]"
         table.add_row(shown(name), waiting, "", "", "", "", "", *([""] if with_reason else []))
-    for name in _unstarted(detail):
+    for name in unstarted(detail):
         cell = _unstarted_cell(detail, name)
         table.add_row(shown(name), cell, "", "", "", "", "", *([""] if with_reason else []))
     return table
@@ -301,7 +177,7 @@ def _state_cell(detail: RunDetail, job: JobRunRecord) -> str:
     if counted is not None:
         return _styled(job.state.value) + f", [green]marked OK by {shown(counted.user)}[/]"
     held = detail.operator.held.get(job.job)
-    if held is not None and job.attempt == 0 and _live(detail):  # decided again when released
+    if held is not None and job.attempt == 0 and is_live(detail):  # decided again when released
         return f"[magenta]held by {shown(held.user)}[/]"
     retry = detail.next_attempt(job)
     if retry is not None:
@@ -316,11 +192,7 @@ def _unstarted_cell(detail: RunDetail, name: str) -> str:
         return f"[dim]skipped by {shown(view.skipped[name].user)}[/]"
     if name in view.held:
         return f"[magenta]held by {shown(view.held[name].user)}[/]"
-    return "[dim]waiting[/]" if _live(detail) else "[dim]not started[/]"
-
-
-def _live(detail: RunDetail) -> bool:
-    return detail.summary.run.state is RunState.RUNNING and not detail.summary.stale
+    return "[dim]waiting[/]" if is_live(detail) else "[dim]not started[/]"
 
 
 def _seconds_until(iso: str) -> str:

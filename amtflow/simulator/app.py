@@ -8,9 +8,7 @@ sim.record.starts_by_job()                # what the server received
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import json
 import secrets
 import ssl
 import time
@@ -21,28 +19,23 @@ from typing import Any
 from aiohttp import web
 
 from amtflow.simulator import validate
+from amtflow.simulator.exchange import (
+    BODY_KEY,
+    RECORD_KEY,
+    ApiError,
+    drop,
+    error_answer,
+    injected_fault,
+    read_body,
+    recorded,
+)
 from amtflow.simulator.faults import Faults
 from amtflow.simulator.jobs import Launch, SimJob
 from amtflow.simulator.record import Record, RecordedRequest
 from amtflow.simulator.scenario import Scenario
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# aiohttp 3.14 brought typed request keys and warns on plain strings; older ones take strings.
-if hasattr(web, "RequestKey"):
-    RECORD_KEY: Any = web.RequestKey("amtflow_record", RecordedRequest)
-    BODY_KEY: Any = web.RequestKey("amtflow_body", object)  # the parsed body, password included
-else:  # pragma: no cover - aiohttp < 3.14
-    RECORD_KEY, BODY_KEY = "amtflow_record", "amtflow_body"
-TOKEN_HEADER = "X-AMT-LogonToken"
 FIRST_BATCH_REQUEST_ID = 4280
-
-
-class ApiError(Exception):
-    """An error answer: HTTP status, contract error code and message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 class Simulator:
@@ -117,10 +110,10 @@ class Simulator:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        body = await _body(request)
-        entry = self.record.add(_recorded(request, body))
+        body = await read_body(request)
+        entry = self.record.add(recorded(request, body))
         request[RECORD_KEY], request[BODY_KEY] = entry, body
-        fault = await self._fault(request, entry)
+        fault = await injected_fault(self.faults, request, entry)
         if fault is not None:
             return fault
         try:
@@ -129,42 +122,13 @@ class Simulator:
                 self._authorise(entry)
             response = await handler(request)
         except validate.BadRequest as exc:
-            response = _error(400, "BAD_REQUEST", str(exc))
+            response = error_answer(400, "BAD_REQUEST", str(exc))
         except ApiError as exc:
-            response = _error(exc.status, exc.code, exc.message)
+            response = error_answer(exc.status, exc.code, exc.message)
         except web.HTTPException as exc:
-            response = _error(exc.status, exc.reason.upper().replace(" ", "_"), exc.reason)
+            response = error_answer(exc.status, exc.reason.upper().replace(" ", "_"), exc.reason)
         if entry.answer is None:
             entry.answer = response.status
-        return response
-
-    async def _fault(self, request: web.Request, entry: RecordedRequest) -> web.Response | None:
-        faults = self.faults
-        if faults.down:
-            return _drop(request, entry, "down")
-        if not faults.applies(request.path):
-            return None
-        if faults.roll(faults.slow_rate):
-            entry.fault = "slow"
-            await asyncio.sleep(faults.slow_seconds)
-        if faults.roll(faults.drop_rate):
-            return _drop(request, entry, "drop")
-        if faults.roll(faults.error_rate):
-            return self._faulty(entry, faults.rng.choice(faults.error_statuses))
-        if faults.roll(faults.throttle_rate):
-            return self._faulty(entry, 429)
-        if faults.roll(faults.garble_rate):
-            entry.fault, entry.answer = "garble", 200
-            return web.Response(body=b'{"batchRequestId": 42', content_type="application/json")
-        return None
-
-    def _faulty(self, entry: RecordedRequest, status: int) -> web.Response:
-        entry.fault, entry.answer = f"http{status}", status
-        response = _error(
-            status, "TOO_MANY_REQUESTS" if status == 429 else "SERVER_ERROR", "simulated fault"
-        )
-        if self.faults.retry_after is not None and status in (429, 503):
-            response.headers["Retry-After"] = f"{self.faults.retry_after:g}"
         return response
 
     def _authorise(self, entry: RecordedRequest) -> None:
@@ -220,7 +184,7 @@ class Simulator:
         if self.faults.applies(request.path) and self.faults.roll(
             self.faults.drop_after_start_rate
         ):
-            return _drop(request, entry, "drop_after_start")
+            return drop(request, entry, "drop_after_start")
         return web.json_response(answer)
 
     def _launch(self, name: str, body: dict[str, Any]) -> SimJob:
@@ -271,47 +235,6 @@ class Simulator:
         return web.json_response(
             {"batchRequestId": job.batch_request_id, "messages": page, "more": more}
         )
-
-
-async def _body(request: web.Request) -> Any:
-    if not request.can_read_body:
-        return None
-    try:
-        return json.loads(await request.read())
-    except ValueError:
-        return _NOT_JSON
-
-
-def _recorded(request: web.Request, body: Any) -> RecordedRequest:
-    return RecordedRequest(
-        method=request.method,
-        path=request.path,
-        query=dict(request.query),
-        body=_redacted(body),
-        time=time.monotonic(),
-        token=request.headers.get(TOKEN_HEADER),
-    )
-
-
-_NOT_JSON = "<not JSON>"
-
-
-def _redacted(body: Any) -> Any:
-    if isinstance(body, dict) and "apiUserPassword" in body:
-        return {**body, "apiUserPassword": "***"}
-    return body
-
-
-def _drop(request: web.Request, entry: RecordedRequest, fault: str) -> web.Response:
-    """Close the connection so that the client gets no answer at all."""
-    entry.fault, entry.answer = fault, None
-    if request.transport is not None:
-        request.transport.close()
-    return web.Response(status=200)
-
-
-def _error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": code, "message": message}, status=status)
 
 
 def _label(name: str) -> str:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from amtflow.definitions.yamlload import YamlProblem, read_document
+from amtflow.definitions.yamlload import read_document
+from amtflow.definitions.yamlmarks import YamlProblem
 from amtflow.errors import UsageError
 
 DEFAULT_VERSION = "8.0.24223.0"

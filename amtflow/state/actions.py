@@ -14,15 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from amtflow.errors import StateError, UsageError
-from amtflow.runs import (
-    JobRunRecord,
-    JobState,
-    OperatorAction,
-    OperatorRecord,
-    OperatorView,
-    RunRecord,
-    RunState,
-)
+from amtflow.operator import OperatorAction, OperatorRecord, OperatorView
+from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
 from amtflow.state.rows import JOB_COLUMNS, RUN_COLUMNS, job_run_record, run_record
 
 _COLUMNS = "seq, run_id, job, action, user, at"

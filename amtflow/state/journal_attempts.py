@@ -8,7 +8,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from amtflow.runs import JobRunRecord, JobState, OperatorRecord, OperatorView, StartWithheld
+from amtflow.operator import OperatorRecord, OperatorView, StartWithheld
+from amtflow.runs import JobRunRecord, JobState
 from amtflow.state import actions
 from amtflow.state.connection import JournalBase, utc_now
 from amtflow.state.rows import JOB_COLUMNS, job_run_record

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from amtflow.runs import OperatorAction, OperatorRecord
+from amtflow.operator import OperatorAction, OperatorRecord
 from amtflow.state import actions
 from amtflow.state.connection import JournalBase, utc_now
 

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from amtflow.errors import StateError
 from amtflow.model import Retry
+from amtflow.operator import OperatorRecord, OperatorView
 from amtflow.orchestration.record import RecordedPlan
-from amtflow.runs import JobRunRecord, JobState, OperatorRecord, OperatorView, RunRecord, RunState
+from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
 from amtflow.state.apart import simulated_state_dir
 from amtflow.state.files import is_file
 from amtflow.state.journal import Journal, journal_path

@@ -14,8 +14,8 @@ from amtflow.engine import Engine
 from amtflow.engine.context import NullRecorder, RunContext
 from amtflow.engine.launch import TaskIdCommit
 from amtflow.errors import StateError
+from amtflow.operator import OperatorAction, OperatorRecord, StartWithheld
 from amtflow.plan import make_plan
-from amtflow.runs import OperatorAction, OperatorRecord, StartWithheld
 from amtflow.state import Journal
 from tests.engine.fake import FakeServer
 from tests.engine.test_engine import DATE, FAST, definitions, job

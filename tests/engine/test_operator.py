@@ -12,8 +12,9 @@ from pathlib import Path
 from amtflow.engine import Engine, JobOutcome
 from amtflow.engine.context import JobEvent, RunContext
 from amtflow.model import Definitions, Retry
+from amtflow.operator import OperatorAction, OperatorRecord
 from amtflow.plan import make_plan
-from amtflow.runs import JobState, OperatorAction, OperatorRecord
+from amtflow.runs import JobState
 from tests.engine.fake import Behaviour, FakeServer
 from tests.engine.test_engine import DATE, FAST, definitions, job, states
 

@@ -14,8 +14,9 @@ from amtflow.batch import JobStatus, StartRequest
 from amtflow.engine import Engine
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
 from amtflow.model import Definitions, MasterJob, Retry, Schedule
+from amtflow.operator import OperatorAction
 from amtflow.plan import make_plan
-from amtflow.runs import JobOutcome, JobState, OperatorAction
+from amtflow.runs import JobOutcome, JobState
 from amtflow.timeofday import parse_time
 from tests.engine.fake import Behaviour, FakeClient, FakeServer
 from tests.engine.test_engine import DATE, FAST, definitions, job

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from amtflow.errors import StateError, UsageError
-from amtflow.runs import JobState, OperatorAction, RunState, StartWithheld
+from amtflow.operator import OperatorAction, StartWithheld
+from amtflow.runs import JobState, RunState
 from amtflow.state import Journal
 from tests.state.conftest import DATE
 

@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from amtflow.operator import OperatorRecord
 from amtflow.report.html.facts import RunFacts, recorded_facts
 from amtflow.report.html.logs import PageLog, page_logs
 from amtflow.report.html.timeline import Timeline, build_timeline
-from amtflow.runs import JobRunRecord, OperatorRecord
+from amtflow.runs import JobRunRecord
 from amtflow.state import Journal, RunSummary, read_status
 
 
