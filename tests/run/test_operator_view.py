@@ -276,3 +276,36 @@ def test_a_schedule_with_a_time_zone_is_shown_in_it(tmp_path: Path, start_simula
     report = amtflow("report", run_id, "--html", page, *state, cwd=tmp_path, env=amsterdam)
     assert report.returncode == 0, report.stderr
     assert f"Start ({there.tzname()})" in page.read_text()
+
+
+def test_run_json_and_status_json_name_a_job_with_the_same_keys(
+    tmp_path: Path, start_simulator: Any
+) -> None:
+    # `--json` named a job `name`, `status --format json` named it `job`: each now has both
+    # (`job` the word of every other output; `name` kept for the scripts that read `--json`)
+    live = start_simulator(SCENARIO, users={"OPCONAPI": PASSWORD})
+    result = run_mixed(tmp_path, live, "--json", tmp_path / "run.json")
+    assert result.returncode == 1, result.stderr
+    status = amtflow(
+        "status", run_id_of(result.stdout), "--state-dir", tmp_path / "state", "--format", "json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert status.returncode == 0, status.stderr
+    ran = json.loads((tmp_path / "run.json").read_text())["jobs"]
+    shown = json.loads(status.stdout)["jobs"]
+    for entries in (ran, shown):
+        assert [(job["job"], job["name"]) for job in entries] == [
+            (job["job"], job["job"]) for job in entries
+        ]
+    assert (
+        sorted(job["job"] for job in ran)
+        == sorted(job["job"] for job in shown)
+        == sorted(job["name"] for job in JOBS)
+    )
+    by_job = {job["job"]: job for job in shown}
+    for job in ran:  # what both say of a job, they say under the same key with the same value
+        common = (set(job) & set(by_job[job["job"]])) - {"operator"}
+        assert common >= {"job", "name", "state", "completion_code", "batch_request_id", "reason"}
+        assert {key: job[key] for key in common} == {
+            key: by_job[job["job"]][key] for key in common
+        }, job["job"]
