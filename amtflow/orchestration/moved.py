@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from amtflow import definitions as defs
+from amtflow import report
 from amtflow.errors import AmtflowError, StateError
 from amtflow.model import Agent
 from amtflow.orchestration.record import RecordedPlan
@@ -60,14 +61,28 @@ def _server(url: str) -> tuple[str, str, int | None, str] | str:
         return url
 
 
-def refuse_moved_agents(run_id: str, recorded: RecordedPlan) -> None:
-    """StateError, in one line, if the definitions now put an agent of the run elsewhere."""
+def moved_since(recorded: RecordedPlan) -> list[Moved]:
+    """The run's agents that its definitions file now puts on another server."""
     spec = recorded.spec
     try:
         current = defs.load([spec.definitions], properties=spec.properties).agents
     except AmtflowError:  # gone or invalid: nothing to compare with
-        return
-    moved = moved_agents(recorded.agents, current)
+        return []
+    return moved_agents(recorded.agents, current)
+
+
+def warn_moved_agents(run_id: str, recorded: RecordedPlan) -> None:
+    """A line for each agent moved since the run began (``amtflow run`` resuming its date)."""
+    for m in moved_since(recorded):
+        report.warning(
+            f"agent '{m.agent}' is at {m.defined} in the definitions, but run {run_id} began on "
+            f"{m.began_on}: carried on there, where its jobs' taskIds belong"
+        )
+
+
+def refuse_moved_agents(run_id: str, recorded: RecordedPlan) -> None:
+    """StateError, in one line, if the definitions now put an agent of the run elsewhere."""
+    moved = moved_since(recorded)
     if not moved:
         return
     where = "; ".join(
