@@ -11,11 +11,13 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 from amtflow import report
 from amtflow.engine.timing import MISSED_START
 from amtflow.errors import StateError, UsageError
 from amtflow.orchestration.drive import Restart, RunOptions, connect, drive
+from amtflow.orchestration.moved import refuse_moved_agents, warn_moved_agents
 from amtflow.orchestration.record import RecordedPlan, RunSpec, recorded_plan
 from amtflow.plan import Plan
 from amtflow.runs import Began, JobRunRecord, JobState, RunRecord, RunResult, RunState
@@ -48,12 +50,13 @@ def options_for(
 async def resume_run(run_ref: str, shown: RunOptions, *, log_dir: Path | None = None) -> RunResult:
     """``amtflow resume``: carry on a run whose runner died, never starting a job twice.
 
-    The log dir is the run's own unless ``log_dir`` says otherwise.
+    The log dir is the run's own unless ``log_dir`` says otherwise. Refused, changing nothing,
+    when the definitions now put an agent of the run on another server (``moved``).
     """
     with Journal.open(shown.state_dir) as journal:
         run = journal.run(run_ref)
         with RunLock.acquire(shown.state_dir, run.schedule, _date(run), run.run_id):
-            return await carry_on(journal, run.run_id, shown, log_dir=log_dir)
+            return await carry_on(journal, run.run_id, shown, log_dir=log_dir, moved="refuse")
 
 
 async def rerun_run(run_ref: str, jobs: Sequence[str], shown: RunOptions) -> RunResult:
@@ -74,11 +77,14 @@ async def carry_on(
     rerun: tuple[str, ...] | None = None,
     log_dir: Path | None = None,
     marked: bool = False,
+    moved: Literal["refuse", "warn", ""] = "",
 ) -> RunResult:
     """Resume ``run_id`` (``rerun`` None) or rerun jobs of it; the caller holds its RunLock.
 
     ``marked``: carry on a finished run past the jobs an operator marked OK, starting none of
     them again (``amtflow mark-ok``), as a rerun does with what was not run because of them.
+    ``moved``: when resuming, what to do if the definitions now put an agent of the run on
+    another server: refuse (``amtflow resume``), or say so and carry on at the recorded one.
     """
     run = journal.run(run_id)  # read again under the lock
     recorded = recorded_plan(run, shown.environ)
@@ -87,6 +93,10 @@ async def carry_on(
     attempts = journal.latest_attempts(run_id)
     if rerun is None:
         _check_resumable(run, recorded.spec)
+        if moved == "refuse":
+            refuse_moved_agents(run.run_id, recorded)
+        elif moved == "warn":
+            warn_moved_agents(run.run_id, recorded)
         restart = Restart(Began.RESUMED, attempts, before=run.state)  # the "run resumed" moment
     elif marked:
         restart = Restart(Began.RERUN, attempts, before=run.state)

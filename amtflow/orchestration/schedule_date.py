@@ -78,7 +78,7 @@ async def _run_date(
                 assert decision.run is not None
                 report.plain(decision.message)
                 lock.hold_for(decision.run.run_id)
-                return await carry_on(journal, decision.run.run_id, options)
+                return await carry_on(journal, decision.run.run_id, options, moved="warn")
             definitions = definitions or _load(options)
             return await _new_run(options, definitions, journal, run_id, plan)
 

@@ -43,7 +43,8 @@ def outcome_dict(o: JobOutcome, span: JobSpan | None = None) -> dict[str, object
     times ISO-8601 with their offset; ``duration_seconds`` from the first start to the end."""
     span = span or JobSpan()
     return {
-        "name": o.name,
+        "job": o.name,
+        "name": o.name,  # the same, as --json wrote it first: kept for the scripts that read it
         "state": o.state.value,
         "completion_code": o.completion_code,
         "completion_name": None

@@ -62,7 +62,7 @@ def _unstarted_json(detail: RunDetail, job: str) -> dict[str, Any]:
 def _not_started_json(job: str, state: str, **known: Any) -> dict[str, Any]:
     """A job with nothing recorded yet, with the same keys as a started one (all unknown)."""
     entry: dict[str, Any] = dict.fromkeys(_JOB_KEYS)
-    entry.update(job=job, state=state, attempt=0, late=False, missed_latest_start=False)
+    entry.update(job=job, name=job, state=state, attempt=0, late=False, missed_latest_start=False)
     entry.update(known)
     return entry
 
@@ -102,6 +102,7 @@ def _job_json(job: JobRunRecord, detail: RunDetail) -> dict[str, Any]:
     retry = detail.next_attempt(job)
     return {
         "job": job.job,
+        "name": job.job,  # the same, as `--json` names it too
         "state": "held" if held else job.state.value,
         "attempt": job.attempt,
         "completion_code": code,
@@ -127,7 +128,7 @@ def _job_json(job: JobRunRecord, detail: RunDetail) -> dict[str, Any]:
 
 # Every entry of "jobs" has these keys, started or not (docs/operations.md).
 _JOB_KEYS = (
-    "job", "state", "attempt", "completion_code", "completion_name", "task_id",
+    "job", "name", "state", "attempt", "completion_code", "completion_name", "task_id",
     "batch_request_id", "started_at", "ended_at", "duration_seconds", "log_path", "last_seq",
     "reason", "late", "late_reason", "missed_latest_start", "operator", "next_attempt",
     "waiting_until",

@@ -30,7 +30,7 @@ from amtflow.state.group import Schedule
 from amtflow.state.journal_attempts import JournalAttempts
 from amtflow.state.journal_marks import JournalMarks
 from amtflow.state.journal_runs import MIN_RUN_PREFIX, JournalRuns, check_run_prefix, new_run_id
-from amtflow.state.schema import connect, connect_read_only, create
+from amtflow.state.schema import connect, connect_read_only, create, remove_stale_temporaries
 
 __all__ = [
     "DB_NAME",
@@ -69,6 +69,7 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
         for path in files:  # before SQLite reads (or replays) them
             check_owned(path, "journal")
         make_private(*files)  # SQLite gives the -wal and -shm it creates the file's mode
+        remove_stale_temporaries(state_dir)  # what a creator killed half-way left (schema.create)
         if not is_file(db_path):
             create(db_path)
         return cls(connect(db_path), db_path)

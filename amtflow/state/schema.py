@@ -21,7 +21,9 @@ import contextlib
 import errno
 import os
 import sqlite3
+import stat
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -112,6 +114,13 @@ MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3, _NOTICES, _OPERATOR_ACTI
 
 BUSY_TIMEOUT_S = 10.0
 
+_TEMPORARY_PREFIX, _TEMPORARY_SUFFIX = ".journal-", ".tmp"
+# A journal is made whole in its temporary file in well under a second (15 fsyncs); one untouched
+# for an hour was left by a creator that died (SIGKILL, power cut). Judged by age, not by the
+# creator's pid: a state dir on shared storage (an NFS or Kubernetes volume) is written from
+# machines whose pids mean nothing here, and a pid may be reused.
+STALE_TEMPORARY_S = 3600.0
+
 
 def connect(db_path: Path) -> sqlite3.Connection:
     """Open the journal database in WAL mode at the current schema version."""
@@ -140,7 +149,9 @@ def create(db_path: Path) -> None:
     WAL. A journal another process linked first is kept (and this one dropped).
     """
     try:
-        fd, name = tempfile.mkstemp(prefix=".journal-", suffix=".tmp", dir=db_path.parent)
+        fd, name = tempfile.mkstemp(
+            prefix=_TEMPORARY_PREFIX, suffix=_TEMPORARY_SUFFIX, dir=db_path.parent
+        )
     except OSError as exc:
         raise StateError(
             f"state file {db_path}: cannot open it for writing: {exc.strerror}"
@@ -153,6 +164,32 @@ def create(db_path: Path) -> None:
     finally:
         for path in (made, made.with_name(made.name + "-wal"), made.with_name(made.name + "-shm")):
             path.unlink(missing_ok=True)
+
+
+def remove_stale_temporaries(state_dir: Path) -> None:
+    """Remove what ``create`` left in ``state_dir`` when it was killed: its own temporary files
+    (``.journal-*.tmp`` and their ``-wal``/``-shm``) untouched for ``STALE_TEMPORARY_S``.
+
+    Only regular files of this user, by name, never followed; one being made now is recent and
+    kept. A courtesy, never a failure: what cannot be removed stays for the next time.
+    """
+    oldest = time.time() - STALE_TEMPORARY_S
+    with contextlib.suppress(OSError), os.scandir(state_dir) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if _is_stale_temporary(entry, oldest):
+                    os.unlink(entry.path)
+
+
+def _is_stale_temporary(entry: os.DirEntry[str], oldest: float) -> bool:
+    name = entry.name
+    for companion in ("-wal", "-shm"):
+        name = name.removesuffix(companion)
+    if not (name.startswith(_TEMPORARY_PREFIX) and name.endswith(_TEMPORARY_SUFFIX)):
+        return False
+    info = entry.stat(follow_symlinks=False)
+    mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    return stat.S_ISREG(info.st_mode) and mine and info.st_mtime < oldest
 
 
 def _link(made: Path, db_path: Path) -> None:

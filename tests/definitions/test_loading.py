@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -44,10 +43,10 @@ def test_duplicate_key_is_an_error_at_the_second_key(tmp_path: Path) -> None:
 
 
 def test_billion_laughs_is_refused_fast() -> None:
-    start = time.perf_counter()
+    # refused by the alias limit, before anything is expanded: expanding it would not end within
+    # pytest-timeout's bound (nor fit in memory), so no wall-time threshold is needed here
     with pytest.raises(YamlProblem, match="aliases expand"):
         read_document(DATA / "invalid" / "billion_laughs.yaml")
-    assert time.perf_counter() - start < 1.0  # a guard against hanging, not a benchmark
 
 
 def test_oversized_file_is_refused_before_reading(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import json
 import re
-import time
 from collections import Counter
 from email import policy
 from pathlib import Path
@@ -203,16 +202,15 @@ def test_receiver_that_never_answers_is_given_up_after_a_bounded_wait(
     notifications = [{"name": "ops", "urls": [{"env": "HANG"}], "events": ["run_ok"]}]
     env = {
         "HANG": webhook.apprise_url("hang"),
-        "AMTFLOW_NOTIFY_TIMEOUT": "30",
+        "AMTFLOW_NOTIFY_TIMEOUT": "3600",  # the receiver's hour: waited out, the command times out
         "AMTFLOW_NOTIFY_WAIT": "2",
     }
     schedule = write_schedule(tmp_path, batch_jobs("A"), notifications, ["ops"])
-    started = time.monotonic()
     result = run_simulated(tmp_path, schedule, {"default": {"duration": 0.1}}, env)
-    elapsed = time.monotonic() - started
+    # it ended at all (run_simulated's 120 s), and said why: the run gave up after its 2 s wait
+    # instead of waiting out the try; no wall-time threshold to flake on a loaded machine
     assert result.returncode == 0, result.stderr
     assert "1 notification message(s) still pending after 2s: given up" in result.stderr
-    assert elapsed < 25, elapsed  # far below the 30 s try timeout: the wait was bounded
     assert len(webhook.posts) == 1
 
 

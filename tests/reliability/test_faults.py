@@ -13,6 +13,7 @@ from pathlib import Path
 
 from amtflow.batch import UNDEFINED, WEB_SERVER_ERROR
 from amtflow.client import RetryPolicy
+from amtflow.client.wire import LOGON_PATH
 from amtflow.runs import JobState, RunState
 from amtflow.simulator import Simulator
 from tests.reliability.rig import MESSAGES, LoadRig, RigResult
@@ -111,7 +112,14 @@ async def test_500_jobs_end_as_without_faults_each_started_once(tmp_path: Path) 
         assert injected[fault] > 0, injected
     unauthorised = sum(1 for r in faulty.simulator.record.requests if r.answer == 401)
     assert unauthorised > 0
-    assert faulty.client.logons <= faulty.elapsed / lifetime + 5  # single flight
+    # single flight: one logon per token that died, however many jobs found it refused at once
+    # (not bounded by the run's wall time: on a loaded machine that says nothing about logons)
+    logons = faulty.simulator.record.count(LOGON_PATH, "POST")
+    granted = [
+        r for r in faulty.simulator.record.requests if r.path == LOGON_PATH and r.answer == 200
+    ]
+    refused_tokens = {r.token for r in faulty.simulator.record.requests if r.answer == 401}
+    assert 1 < len(granted) <= len(refused_tokens) + 1, (len(granted), len(refused_tokens))
 
     healthy_rate, faulty_rate = per_job(healthy, len(started)), per_job(faulty, len(started))
     print(
@@ -119,7 +127,7 @@ async def test_500_jobs_end_as_without_faults_each_started_once(tmp_path: Path) 
         f"{healthy_rate:.2f}, under faults {faulty_rate:.2f} (ratio "
         f"{faulty_rate / healthy_rate:.2f}; bound {STORM_RATIO} and {MAX_PER_JOB}); "
         f"faults injected {dict(injected)}; 401s {unauthorised}; logons "
-        f"{faulty.client.logons} (tokens lived {lifetime:.1f}s); run took {healthy.elapsed:.1f}s healthy, "
+        f"{len(granted)} granted of {logons} (tokens lived {lifetime:.1f}s); run took {healthy.elapsed:.1f}s healthy, "
         f"{faulty.elapsed:.1f}s under faults"
     )
     assert faulty_rate <= min(STORM_RATIO * healthy_rate, MAX_PER_JOB)

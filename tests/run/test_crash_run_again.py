@@ -86,6 +86,11 @@ def test_sigkill_then_the_same_run_command_gives_the_undisturbed_outcome(
     assert "Traceback" not in again.stderr, again.stderr
     assert again.returncode == 1, again.stderr  # two jobs fail, as in an undisturbed run
     assert f"resuming run {run_id} of NIGHTLY {DATE}: its runner (pid " in again.stdout
+    # carried on where its jobs run, and said so: the definitions now name another server
+    assert (
+        f"agent 'amt' is at http://127.0.0.1:9 in the definitions, but run {run_id} began on "
+        f"{live.url}: carried on there" in again.stderr
+    ), again.stderr
     _, state, jobs = final_jobs(tmp_path)  # still one run: the same one
     assert state == "failed"
     assert {name: job["state"] for name, job in jobs.items()} == expected_states()

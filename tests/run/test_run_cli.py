@@ -174,7 +174,6 @@ def test_missing_password_variable_is_a_clear_error(tmp_path: Path, start_simula
 
 def test_unreachable_server_is_one_clear_line(tmp_path: Path) -> None:
     schedule = write_definitions(tmp_path, "http://127.0.0.1:9", MIXED_JOBS[:1])
-    started = time.monotonic()
     result = amtflow(
         "run", schedule, "--date", DATE, "--state-dir", tmp_path / "state", cwd=tmp_path
     )
@@ -182,7 +181,6 @@ def test_unreachable_server_is_one_clear_line(tmp_path: Path) -> None:
     assert "preflight failed" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert time.monotonic() - started < 60
 
 
 def test_disabled_agent_jobs_are_not_run(tmp_path: Path, start_simulator) -> None:  # type: ignore[no-untyped-def]

@@ -157,15 +157,33 @@ async def test_a_starved_runner_does_not_spend_the_servers_retry_budget(
 
 
 async def test_a_server_that_keeps_failing_still_spends_the_budget(server: Server) -> None:
-    client = server.new_client(
-        RetryPolicy(max_attempts=1000, budget=0.5, base_delay=0.05, max_delay=0.1)
-    )
+    # The budget (0.5 s of the server's time), not max_attempts (1000), ends the call: it counts
+    # each back-off wait at least at half its ceiling, so no more attempts fit than the policy's
+    # shortest waits allow, however fast or slow this machine is.
+    policy = RetryPolicy(max_attempts=1000, budget=0.5, base_delay=0.05, max_delay=0.1)
+    client = server.new_client(policy)
     rid = (await client.start(job("X"))).batch_request_id
-    server.simulator.faults.error_rate, server.simulator.faults.paths = 1.0, ("/api/MonitorJob",)
-    began = time.monotonic()
-    with pytest.raises(ServerUnavailable, match="unavailable after"):
+    faults = server.simulator.faults
+    faults.error_rate, faults.error_statuses = 1.0, (500,)  # no Retry-After: 503's would end it
+    faults.paths = ("/api/MonitorJob",)
+    with pytest.raises(ServerUnavailable, match="unavailable after") as raised:
         await client.monitor(rid)
-    assert time.monotonic() - began < 5
+    received = server.simulator.record.count("/api/MonitorJob")
+    assert 2 <= received <= most_attempts_within_budget(policy) == 11
+    # every attempt was answered (500), so each one counted and reached the server
+    assert f"unavailable after {received} attempts (" in str(raised.value)
+
+
+def most_attempts_within_budget(policy: RetryPolicy) -> int:
+    """The attempts one call can make before its waits, each at least half its back-off ceiling,
+    spend ``policy.budget``."""
+    attempts, spent = 1, 0.0
+    while attempts < policy.max_attempts:
+        spent += min(policy.max_delay, policy.base_delay * 2 ** (attempts - 1)) / 2
+        if spent > policy.budget:
+            break
+        attempts += 1
+    return attempts
 
 
 async def test_unavailable_counts_attempts_as_max_attempts_does_and_the_uncounted_tries_apart(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +181,49 @@ def _tables(state_dir: Path) -> set[str]:
         return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     finally:
         conn.close()
+
+
+def _killed_while_creating(state_dir: Path) -> list[Path]:
+    """What a runner SIGKILLed while it makes a new journal leaves: its whole temporary file,
+    never linked into place. A real process, killed at that moment."""
+    state_dir.mkdir(mode=0o700, exist_ok=True)
+    code = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from amtflow.state import schema\n"
+        "schema._link = lambda made, db: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "schema.create(Path(sys.argv[1]) / 'journal.db')\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", code, str(state_dir)], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    left = sorted(state_dir.glob(".journal-*.tmp*"))
+    assert left and not (state_dir / "journal.db").exists()
+    return left
+
+
+def _aged(paths: list[Path], seconds: float) -> None:
+    for path in paths:
+        os.utime(path, (time.time() - seconds, time.time() - seconds))
+
+
+def test_the_next_run_removes_what_a_killed_journal_creation_left(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    stale = _killed_while_creating(state_dir)
+    _aged(stale, schema.STALE_TEMPORARY_S + 60)
+    being_made = _killed_while_creating(tmp_path / "other")  # as if another process were at it
+    for path in being_made:
+        path.rename(state_dir / path.name.replace(".journal-", ".journal-busy"))
+    busy = sorted(state_dir.glob(".journal-busy*"))
+    _aged(busy, schema.STALE_TEMPORARY_S - 60)  # recent enough to be someone's work in progress
+    mine = state_dir / ".journal-notes.txt"  # not amtflow's temporary file: never touched
+    mine.write_text("kept")
+    _aged([mine], schema.STALE_TEMPORARY_S * 10)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "amtflow", "abandon", "NIGHTLY-2026", "--state-dir", state_dir],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2 and "unknown run" in result.stderr, result.stderr
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in busy) and mine.read_text() == "kept"
+    assert (state_dir / "journal.db").is_file()  # the journal itself made whole, as before
