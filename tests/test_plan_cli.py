@@ -34,8 +34,9 @@ def test_plan_json_gives_waves_resolved_requests_and_what_does_not_run() -> None
         "MODE=full",
     ]
     assert document["not_run"] == [
-        {"name": "MONTHEND", "reason": "2026-11-24 is not one of its dates"}
+        {"job": "MONTHEND", "name": "MONTHEND", "reason": "2026-11-24 is not one of its dates"}
     ]
+    assert all(job["job"] == job["name"] for job in document["jobs"])  # one word: job
 
 
 def test_plan_text_names_each_wave_and_the_month_end_job_on_its_date() -> None:

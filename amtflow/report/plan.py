@@ -85,7 +85,7 @@ def plan_dict(plan: Plan) -> dict[str, object]:
         "reason": plan.reason,
         "waves": [[job.name for job in wave] for wave in plan.waves],
         "jobs": [_job_dict(job) for job in plan.jobs],
-        "not_run": [{"name": s.name, "reason": s.reason} for s in plan.skipped],
+        "not_run": [{"job": s.name, "name": s.name, "reason": s.reason} for s in plan.skipped],
     }
 
 
@@ -93,6 +93,7 @@ def _job_dict(job: PlannedJob) -> dict[str, object]:
     request = job.request.shown  # secrets masked
     batch_job = request.type is TaskType.BATCH_JOB
     return {
+        "job": job.name,  # as in --json and status --format json; "name" kept for its readers
         "name": job.name,
         "wave": job.wave + 1,
         "agent": job.job.agent,
