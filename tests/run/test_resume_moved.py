@@ -38,6 +38,22 @@ def states(folder: Path, run_id: str) -> dict[str, str]:
     return {job["job"]: job["state"] for job in json.loads(status.stdout)["jobs"]}
 
 
+def killed_while_long_runs(
+    tmp_path: Path, start_simulator: Any
+) -> tuple[Any, MovableClock, Path, str]:
+    """A run SIGKILLed while LONG runs on the simulator (until the clock ends it): the runner is
+    gone, the job goes on; the simulator, its clock, the schedule file and the run id."""
+    clock = MovableClock()
+    scenario = {"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}
+    live = start_simulator(scenario, users={"OPCONAPI": PASSWORD}, clock=clock)
+    schedule = write_definitions(tmp_path, live.url, JOBS)
+    runner = background_run(tmp_path, schedule)
+    run_id = wait_for_batch_request_id(tmp_path / "state", "LONG")
+    runner.kill()
+    runner.communicate(timeout=30)
+    return live, clock, schedule, run_id
+
+
 def resume(folder: Path, run_id: str) -> Any:
     dirs = ("--state-dir", folder / "state", "--log-dir", folder / "logs")
     return amtflow("resume", run_id, "--plain", *dirs, cwd=folder)
@@ -46,14 +62,7 @@ def resume(folder: Path, run_id: str) -> Any:
 def test_resume_refuses_an_agent_moved_since_the_run_began_then_goes_on_when_put_back(
     tmp_path: Path, start_simulator: Any
 ) -> None:
-    clock = MovableClock()
-    scenario = {"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}
-    live = start_simulator(scenario, users={"OPCONAPI": PASSWORD}, clock=clock)
-    schedule = write_definitions(tmp_path, live.url, JOBS)
-    runner = background_run(tmp_path, schedule)
-    run_id = wait_for_batch_request_id(tmp_path / "state", "LONG")
-    runner.kill()  # SIGKILL: the runner is gone, LONG still runs on the server
-    runner.communicate(timeout=30)
+    live, clock, _, run_id = killed_while_long_runs(tmp_path, start_simulator)
 
     write_definitions(tmp_path, ELSEWHERE, JOBS)
     before, received = what_is_recorded(tmp_path), len(live.simulator.record)
@@ -81,14 +90,7 @@ def test_resume_goes_on_when_the_definitions_cannot_say_where_the_agent_is(
     tmp_path: Path, start_simulator: Any
 ) -> None:
     # the file gone (or the agent no longer defined): unknown, so the run's own record decides
-    clock = MovableClock()
-    scenario = {"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}
-    live = start_simulator(scenario, users={"OPCONAPI": PASSWORD}, clock=clock)
-    schedule = write_definitions(tmp_path, live.url, JOBS)
-    runner = background_run(tmp_path, schedule)
-    run_id = wait_for_batch_request_id(tmp_path / "state", "LONG")
-    runner.kill()
-    runner.communicate(timeout=30)
+    live, clock, schedule, run_id = killed_while_long_runs(tmp_path, start_simulator)
     schedule.unlink()
     clock.end_long_jobs()
     resumed = resume(tmp_path, run_id)
