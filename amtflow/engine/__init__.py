@@ -18,6 +18,7 @@ import graphlib
 from collections.abc import Callable, Collection, Mapping
 
 from amtflow.batch import BatchClient
+from amtflow.engine import collector
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
 from amtflow.engine.dependencies import why_not_run
 from amtflow.engine.jobrun import JobRun, Lanes, start_ahead
@@ -103,7 +104,7 @@ class Engine:
         # the state changes of one loop tick share a commit (state/group.py)
         grouped = self.ctx.recorder.grouped(asyncio.get_running_loop().call_soon)
         try:
-            with grouped:
+            with grouped, collector.quieter():
                 await self._run_ready()
         finally:
             deadlines.stop()
