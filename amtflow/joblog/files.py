@@ -18,9 +18,18 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 
+_present: set[Path] = set()  # folders this process made or found: checked once, not per log
+
+
 def make_private_dirs(directory: Path) -> None:
-    """Create ``directory`` and its missing parents, 0700 whatever the umask."""
-    if directory.is_dir():  # every job but the first of a day: one stat, not one per parent
+    """Create ``directory`` and its missing parents, 0700 whatever the umask.
+
+    A folder is looked at once per process (a run writes many logs in one); one removed since
+    is made again when a log cannot be created in it (``_create``)."""
+    if directory in _present:
+        return
+    if directory.is_dir():
+        _present.add(directory)
         return
     missing = [d for d in (directory, *directory.parents) if not d.exists()]
     for folder in reversed(missing):
@@ -31,16 +40,28 @@ def make_private_dirs(directory: Path) -> None:
             continue  # another job created it meanwhile
         except OSError as exc:
             raise StateError(f"cannot create log folder {folder}: {exc.strerror}") from exc
+    _present.add(directory)
 
 
 def open_new(path: Path) -> tuple[Path, AppendOnly]:
     """Create a new private log file at the first free name (``_names``), open to append."""
     for candidate in _names(path):
         try:
-            return candidate, _open_private(candidate, os.O_CREAT | os.O_EXCL)
+            return candidate, _create(candidate)
         except FileExistsError:
             continue
     raise StateError(f"cannot create job log {path}: too many logs of that name")
+
+
+def _create(path: Path) -> AppendOnly:
+    """A new private file at ``path`` (FileExistsError if there is one), its folder made again
+    if it was removed since this process made it."""
+    try:
+        return _open_private(path, os.O_CREAT | os.O_EXCL)
+    except _FolderGone:
+        _present.discard(path.parent)
+        make_private_dirs(path.parent)
+        return _open_private(path, os.O_CREAT | os.O_EXCL)
 
 
 def _names(path: Path) -> Iterator[Path]:
@@ -60,10 +81,10 @@ def publish(path: Path, lines: list[str]) -> Path:
     safety"). A write that fails (a full disk) removes the file it created.
     """
     make_private_dirs(path.parent)
-    text = "".join(f"{line}\n" for line in lines)
+    text = "\n".join(lines) + "\n"
     for candidate in _names(path):
         try:
-            stream = _open_private(candidate, os.O_CREAT | os.O_EXCL)
+            stream = _create(candidate)
         except FileExistsError:
             continue
         try:
@@ -111,6 +132,10 @@ class AppendOnly:
         return fd if fd >= 0 else None
 
 
+class _FolderGone(StateError):
+    """A log could not be created: its folder is not there."""
+
+
 def _open_private(path: Path, flags: int) -> AppendOnly:
     try:
         fd = os.open(
@@ -118,6 +143,9 @@ def _open_private(path: Path, flags: int) -> AppendOnly:
         )
     except FileExistsError:
         raise
+    except FileNotFoundError as exc:
+        gone = _FolderGone if flags & os.O_CREAT else StateError
+        raise gone(f"cannot open job log {path}: {exc.strerror}") from exc
     except OSError as exc:
         raise StateError(f"cannot open job log {path}: {exc.strerror}") from exc
     os.fchmod(fd, FILE_MODE)

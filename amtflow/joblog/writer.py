@@ -217,6 +217,8 @@ class JobLog:
     def _fitting(self, lines: list[str]) -> list[str]:
         """The first lines that fit under the cap, leaving room for the cut note and the end."""
         room = self.max_bytes - self.size - 1024
+        if text_bytes(lines) <= room:
+            return lines  # the usual page: far under the cap
         for index, line in enumerate(lines):
             room -= len(line.encode("utf-8")) + 1
             if room < 0:
@@ -239,13 +241,13 @@ class JobLog:
         if self.dropped:
             extra.append(layout.note_line(f"{self.dropped} message(s) after the cut not written"))
             self.dropped = 0
-        header = functools.partial(_final_header, started_at=self._started_at, ending=ending)
         if self._held is not None:
             head = self._held.index(layout.JOB_LOG) + 1
-            finished = [*header(self._held[:head]), *self._held[head:], *extra, layout.RULE]
-            self.path = publish(self.path, finished)
+            final = layout.ended(self._held[:head], self._started_at, ending)
+            self.path = publish(self.path, [*final, *self._held[head:], *extra, layout.RULE])
             self._held = None
         else:
+            header = functools.partial(_final_header, started_at=self._started_at, ending=ending)
             rewrite(self.path, header, extra, source)
 
     def close(self) -> None:
@@ -268,7 +270,7 @@ class JobLog:
     def _hold(self, lines: list[str]) -> None:
         assert self._held is not None
         self._held += lines
-        self.size += sum(len(line.encode("utf-8")) + 1 for line in lines)
+        self.size += text_bytes(lines)
 
     def _write(self, lines: list[str]) -> None:
         assert self._stream is not None
@@ -279,6 +281,14 @@ class JobLog:
             self.size += len(text.encode("utf-8"))
         except OSError as exc:
             raise StateError(f"cannot write job log {self.path}: {exc.strerror}") from exc
+
+
+def text_bytes(lines: list[str]) -> int:
+    """The bytes ``lines`` take in a log file, each with its newline."""
+    if not lines:
+        return 0
+    text = "\n".join(lines)
+    return (len(text) if text.isascii() else len(text.encode("utf-8"))) + 1
 
 
 def _is_empty(path: Path) -> bool:

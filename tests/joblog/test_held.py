@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from amtflow.errors import StateError
-from amtflow.joblog import JobLog, log_path
+from amtflow.joblog import JobLog, JobLogHeader, layout, log_path
 from amtflow.joblog.files import AppendOnly
-from amtflow.joblog.writer import HOLD_BYTES
+from amtflow.joblog.layout import Ending
+from amtflow.joblog.writer import HOLD_BYTES, text_bytes
+from amtflow.task import AmtTask, TaskType
+from amtflow.wording import code_text
 from tests.joblog.conftest import END, START, header, messages
 
 
@@ -207,3 +211,38 @@ def test_a_crash_leaves_each_held_log_finished_whole_or_not_finished(tmp_path: P
         else:
             unfinished.append(path.name)
     assert len(unfinished) <= 1 and not set(unfinished) & set(reported)  # the one cut by the kill
+
+
+SCRIPT = AmtTask(
+    TaskType.SCRIPT,
+    "DEMO2",
+    "F:\\Amt\\Scripts\\RUN.ps1",
+    parameters=("INPUT=daily.csv", "MODE=full", "NOTE=two\nlines"),
+    user="NIGHTOPS",
+    queue="LOW",
+)
+
+
+@pytest.mark.parametrize("shown", [header(), header(task=SCRIPT, attempt=3)])
+def test_a_held_log_ends_with_the_header_a_finished_job_is_given(shown: JobLogHeader) -> None:
+    ending = Ending(code_text(11), END)
+    running = layout.header_lines(shown, 4280, START)
+    assert layout.ended(running, START, ending) == layout.header_lines(shown, 4280, START, ending)
+
+
+@pytest.mark.parametrize("lines", [[], ["plain"], ["a", "", "b"], ["é", "日本", "🙂 x"]])
+def test_the_bytes_of_lines_are_those_they_take_in_the_file(lines: list[str]) -> None:
+    assert text_bytes(lines) == sum(len(line.encode("utf-8")) + 1 for line in lines)
+
+
+@pytest.mark.parametrize("begun", [False, True])
+def test_a_log_folder_removed_during_a_run_is_made_again(tmp_path: Path, begun: bool) -> None:
+    first = held_log(tmp_path)
+    first.finish(4, ended_at=END)
+    shutil.rmtree(tmp_path / "logs")  # e.g. an operator tidying up while the run goes on
+    second = JobLog.held(path_in(tmp_path), header(), batch_request_id=4281, started_at=START)
+    if begun:
+        second.begin()
+    second.finish(4, ended_at=END)
+    assert second.path.read_text().endswith(layout.RULE + "\n")
+    assert oct(second.path.parent.stat().st_mode & 0o777) == "0o700"
