@@ -30,7 +30,7 @@ from pathlib import Path
 
 from amtflow.batch import Message
 from amtflow.errors import StateError, UsageError
-from amtflow.joblog import layout
+from amtflow.joblog import layout, written
 from amtflow.joblog.files import (
     AppendOnly,
     make_private_dirs,
@@ -148,19 +148,19 @@ class JobLog:
         it atomically.
         """
         text = read_text(path)
-        lines = _lines(text)
+        lines = written.lines_of(text)
         if not layout.is_amtflow_log(lines):
             raise StateError(f"{path} is not a job log written by amtflow")
-        request_id, started_at = _identity(path, lines)
+        request_id, started_at = written.identity(path, lines)
         complete = text.endswith("\n")
-        if _finished(lines):
+        if written.finished(lines):
             log = cls(path, None, request_id, started_at, max_bytes)
         else:
             log = cls(path, open_append(path), request_id, started_at, max_bytes)
         log.size = len(text.encode("utf-8"))
         if log._stream is not None and not complete:
             log._write([""])  # a crash cut the last line: it is not counted, and is closed off
-        body = _messages(lines) if complete else _messages(lines)[:-1]
+        body = written.messages_in(lines) if complete else written.messages_in(lines)[:-1]
         log.messages_written = sum(1 for line in body if line.startswith('"'))
         log.cut = any(line.startswith(CUT_NOTE) for line in body)
         return log
@@ -178,7 +178,7 @@ class JobLog:
         """The log of a job re-attached after the runner died: the one at ``path`` reopened, or,
         when it was never begun (no file, or an empty one: the runner died between the log's
         create and its write), begun there now."""
-        if not _is_empty(path):
+        if not written.is_empty(path):
             return cls.reopen(path, max_bytes=max_bytes)
         try:
             path.unlink(missing_ok=True)
@@ -247,7 +247,9 @@ class JobLog:
             self.path = publish(self.path, [*final, *self._held[head:], *extra, layout.RULE])
             self._held = None
         else:
-            header = functools.partial(_final_header, started_at=self._started_at, ending=ending)
+            header = functools.partial(
+                written.final_header, started_at=self._started_at, ending=ending
+            )
             rewrite(self.path, header, extra, source)
 
     def close(self) -> None:
@@ -289,56 +291,3 @@ def text_bytes(lines: list[str]) -> int:
         return 0
     text = "\n".join(lines)
     return (len(text) if text.isascii() else len(text.encode("utf-8"))) + 1
-
-
-def _is_empty(path: Path) -> bool:
-    """Whether there is no log at ``path``, or only an empty file."""
-    try:
-        return path.stat().st_size == 0
-    except (FileNotFoundError, NotADirectoryError):
-        return True
-    except OSError as exc:
-        raise StateError(f"cannot read job log {path}: {exc.strerror}") from exc
-
-
-def _lines(text: str) -> list[str]:
-    """The lines of a log; a last line cut by a crash is kept, an empty file is one empty line."""
-    lines = text.split("\n")
-    return lines[:-1] if len(lines) > 1 and lines[-1] == "" else lines
-
-
-def _identity(path: Path, lines: list[str]) -> tuple[int, dt.datetime]:
-    request_id = layout.read_field(lines, "Batch Request Id") or ""
-    start = layout.read_field(lines, "Start") or ""
-    try:
-        return int(request_id), dt.datetime.fromisoformat(start)
-    except ValueError:
-        raise StateError(f"{path}: its amtflow header is damaged") from None
-
-
-def _finished(lines: list[str]) -> bool:
-    return lines[-1] == layout.RULE and layout.JOB_LOG in lines
-
-
-def _messages(lines: list[str]) -> list[str]:
-    """The lines below ``Job Log``, without the closing rule of an earlier finish."""
-    body = lines[lines.index(layout.JOB_LOG) + 1 :] if layout.JOB_LOG in lines else []
-    return body[:-1] if body and body[-1] == layout.RULE else body
-
-
-def _final_header(lines: list[str], started_at: dt.datetime, ending: Ending) -> list[str]:
-    head = lines[: lines.index(layout.JOB_LOG) + 1]
-    end, duration = layout.end_lines(started_at, ending)
-    replacements = {
-        "End": end,
-        "Duration": duration,
-        "Completion Code": layout.field("Completion Code", ending.code_name),
-    }
-    return [_replaced(line, replacements) for line in head]
-
-
-def _replaced(line: str, replacements: dict[str, str]) -> str:
-    key = line[:16].rstrip()
-    if line[16:18] == ": " and key in replacements:
-        return replacements.pop(key)  # pop: only the first line of each key
-    return line
