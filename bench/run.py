@@ -31,7 +31,7 @@ Fsyncs: one more, untimed, run of each amtflow contender under ``strace -f -c`` 
 ``fsync``/``fdatasync`` calls (the journal's durable commits and checkpoints), per job
 (``--no-fsyncs`` skips it; skipped too when strace is missing).
 
-    python bench/run.py [--jobs 2000] [--big 10000] [--huge] [--concurrency 200] [--rounds 3]
+    python bench/run.py [--jobs 2000] [--big 10000] [--big-rounds 1] [--huge] [--concurrency 200] [--rounds 3]
                         [--compare PATH]... [--no-fsyncs]
 """
 
@@ -82,6 +82,22 @@ class Figures:
     requests: dict[str, int]
     logs: int
     in_run: float | None  # seconds the child itself reports for its run (None: not reported)
+    create_us: float | None = None  # the probe just before the child: µs to create a file here
+
+
+def create_cost(files: int = 200) -> float:
+    """Microseconds to create, write and close a small file in a fresh temporary folder, now.
+
+    Creating a file is a large share of a zero-duration job's cost, and on a shared virtual
+    machine it swings from tens of µs to a millisecond within minutes (seen here): this probe
+    before each child says what the filesystem gave it (both contenders create one per job)."""
+    with tempfile.TemporaryDirectory(prefix="amtflow-probe-") as tmp:
+        began = time.perf_counter()
+        for number in range(files):
+            fd = os.open(f"{tmp}/J{number:05d}.log", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.write(fd, b"x" * 1800)
+            os.close(fd)
+        return (time.perf_counter() - began) / files * 1e6
 
 
 # ---- the baseline child: honestly minimal, imports nothing of amtflow -----------------------
@@ -328,7 +344,8 @@ def median_of(
     measured: dict[str, list[Figures]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, measure in contenders.items():
-            figures = measure(jobs)
+            probe = create_cost()
+            figures = replace(measure(jobs), create_us=probe)
             os.sync()  # the last child's files reach the disk now, not during the next child
             check(name, jobs, figures)
             measured[name].append(figures)
@@ -346,7 +363,9 @@ def _median(rounds: list[Figures]) -> Figures:
     )
     in_runs = [f.in_run for f in rounds if f.in_run is not None]
     in_run = statistics.median(in_runs) if in_runs else None
-    return replace(middle, usage=usage, in_run=in_run)
+    probes = [f.create_us for f in rounds if f.create_us is not None]
+    create_us = statistics.median(probes) if probes else None
+    return replace(middle, usage=usage, in_run=in_run, create_us=create_us)
 
 
 def check(name: str, jobs: int, figures: Figures) -> None:
@@ -426,6 +445,12 @@ def report(
             f"{HUGE_MEMORY_TARGET_MB:.0f}), CPU {u.cpu / HUGE_JOBS * 1e3:.2f} ms/job vs "
             f"{best[name].usage.cpu / args.jobs * 1e3:.2f} at {args.jobs} (target: no higher)"
         )
+    probes = ", ".join(
+        f"{_shortened(name)} {figures.create_us:.0f}"
+        for name, figures in best.items()
+        if figures.create_us is not None
+    )
+    print(f"  creating a file just before each child at {args.jobs} jobs (µs, median): {probes}")
     for name, calls in fsyncs.items():
         print(
             f"  {name}: {calls} fsync/fdatasync calls for {args.jobs} jobs, {calls / args.jobs:.3f} per job"
@@ -476,6 +501,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-fsyncs", action="store_true", help="skip the strace run that counts fsyncs"
     )
+    parser.add_argument(
+        "--big-rounds", type=int, default=1, help="interleaved rounds at --big (default 1)"
+    )
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
@@ -508,7 +536,7 @@ def main() -> None:
         compiled(path)
     print(f"load average before: {load()} ({os.cpu_count()} CPUs)", flush=True)
     best = median_of(args.rounds, args.jobs, contenders)
-    big = median_of(1, args.big, contenders) if args.big else {}
+    big = median_of(args.big_rounds, args.big, contenders) if args.big else {}
     amtflows = {name: c for name, c in contenders.items() if name != "aiohttp baseline"}
     huge = median_of(1, HUGE_JOBS, amtflows) if args.huge else {}
     fsyncs: dict[str, int] = {}
