@@ -18,7 +18,7 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 
-_present: set[Path] = set()  # folders this process made or found: checked once, not per log
+_present: set[str] = set()  # folders this process made or found: checked once, not per log
 
 
 def make_private_dirs(directory: Path) -> None:
@@ -26,10 +26,10 @@ def make_private_dirs(directory: Path) -> None:
 
     A folder is looked at once per process (a run writes many logs in one); one removed since
     is made again when a log cannot be created in it (``_create``)."""
-    if directory in _present:
+    if str(directory) in _present:
         return
     if directory.is_dir():
-        _present.add(directory)
+        _present.add(str(directory))
         return
     missing = [d for d in (directory, *directory.parents) if not d.exists()]
     for folder in reversed(missing):
@@ -40,7 +40,13 @@ def make_private_dirs(directory: Path) -> None:
             continue  # another job created it meanwhile
         except OSError as exc:
             raise StateError(f"cannot create log folder {folder}: {exc.strerror}") from exc
-    _present.add(directory)
+    _present.add(str(directory))
+
+
+def make_folder_of(path: Path) -> None:
+    """``make_private_dirs`` of the folder ``path`` goes in: once it is there, one set lookup."""
+    if os.path.dirname(path) not in _present:
+        make_private_dirs(path.parent)
 
 
 def open_new(path: Path) -> tuple[Path, AppendOnly]:
@@ -59,7 +65,7 @@ def _create(path: Path) -> AppendOnly:
     try:
         return _open_private(path, os.O_CREAT | os.O_EXCL)
     except _FolderGone:
-        _present.discard(path.parent)
+        _present.discard(str(path.parent))
         make_private_dirs(path.parent)
         return _open_private(path, os.O_CREAT | os.O_EXCL)
 
@@ -80,7 +86,7 @@ def publish(path: Path, lines: list[str]) -> Path:
     closing rule, which every reader takes for a log not finished (docs/architecture.md, "Crash
     safety"). A write that fails (a full disk) removes the file it created.
     """
-    make_private_dirs(path.parent)
+    make_folder_of(path)
     text = "\n".join(lines) + "\n"
     for candidate in _names(path):
         try:

@@ -79,7 +79,11 @@ class Ending:
 
 def field(key: str, value: object) -> str:
     """One ``Key            : value`` line; the value can never break the line."""
-    return f"{key:<16}: {one_line(str(value))}"
+    prefix = _PREFIXES.get(key) or _PREFIXES.setdefault(key, f"{key:<16}: ")
+    return prefix + one_line(str(value))
+
+
+_PREFIXES: dict[str, str] = {}  # ``Key            : `` of each key: 20 fields a job (issue 16)
 
 
 def header_lines(

@@ -45,13 +45,14 @@ def log_path(
     Raises ``StateError`` if a symlink planted inside the log dir would lead outside it.
     """
     file_name = f"{safe_component(job)}.{safe_component(str(batch_request_id))}.log"
-    folder = _date_folder(Path(log_dir), safe_component(schedule), date.isoformat())
+    folder = _date_folder(os.fspath(log_dir), safe_component(schedule), date.isoformat())
     return folder / file_name  # a safe name in a checked folder; the file opens O_NOFOLLOW
 
 
 @functools.lru_cache(maxsize=256)
-def _date_folder(log_dir: Path, schedule: str, date: str) -> Path:
+def _date_folder(log_dir_text: str, schedule: str, date: str) -> Path:
     """The folder of a schedule date, checked once per process (a run writes many logs there)."""
+    log_dir = Path(log_dir_text)
     folder = log_dir / schedule / date
     ensure_inside(log_dir, folder)
     for checked in (log_dir, log_dir / schedule, folder):

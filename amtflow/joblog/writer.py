@@ -33,7 +33,7 @@ from amtflow.errors import StateError, UsageError
 from amtflow.joblog import layout, written
 from amtflow.joblog.files import (
     AppendOnly,
-    make_private_dirs,
+    make_folder_of,
     open_append,
     open_new,
     publish,
@@ -135,7 +135,7 @@ class JobLog:
         """Write a held log to disk as a running log (nothing to do for any other log)."""
         if self._held is None:
             return
-        make_private_dirs(self.path.parent)
+        make_folder_of(self.path)
         self.path, self._stream = open_new(self.path)
         lines, self._held, self.size = self._held, None, 0
         self._write(lines)
