@@ -14,6 +14,7 @@ import pytest
 
 from amtflow import definitions as defs
 from amtflow.errors import StateError
+from amtflow.orchestration import record
 from amtflow.orchestration.record import RecordedPlan, RunSpec, to_data
 from amtflow.packing import pack, unpack
 from amtflow.plan import choose_schedule, make_plan
@@ -37,6 +38,17 @@ def test_the_text_written_a_job_at_a_time_is_the_whole_plan_as_json() -> None:
     assert plan.skipped and plan.agents and plan.batch_users  # every part is in the example
     assert plan.to_json() == json.dumps(to_data(plan), sort_keys=True)
     assert RecordedPlan.from_json(pack(plan.json_chunks()), "run-1") == plan
+
+
+def test_the_jobs_written_a_few_at_a_time_are_the_same_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plan = recorded({})
+    assert len(plan.jobs) > 4
+    monkeypatch.setattr(record, "JOBS_PER_CHUNK", 2)  # several pieces, one of them short
+    chunks = list(plan.json_chunks())
+    assert sum(1 for chunk in chunks if chunk.startswith(", {")) >= 2
+    assert "".join(chunks) == json.dumps(to_data(plan), sort_keys=True)
 
 
 def test_packed_and_text_plans_read_the_same() -> None:
