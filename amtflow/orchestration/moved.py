@@ -1,26 +1,41 @@
-"""Agents whose server moved since a run began: ``amtflow resume`` refuses to carry such a run on.
+"""Agents whose server moved since a run began: commands that carry the run on refuse it.
 
 A run's taskIds and batch request ids belong to the AMT Batch Server each job was started on,
 which the journal recorded with the run (``RecordedPlan.agents``). When the definitions now give
 an agent another ``batch_server_url`` (a DR fail-over, a typo fixed, a journal edited by someone
-else), resuming at the recorded server would carry on where the definitions no longer point, and
-at the defined one would watch taskIds that server never saw: neither silently. So resume stops,
-names the agent and both servers, and says the two ways on. Where the definitions cannot say (the
-file is gone or invalid, the agent is no longer defined, a run recorded before plans were kept
-was rebuilt from the same file), nothing is known to differ: resume goes on from the record.
+else), carrying the run on at the recorded server would start or watch jobs where the definitions
+no longer point, and at the defined one would watch taskIds that server never saw: neither
+silently. So ``amtflow resume``, ``rerun`` and ``mark-ok`` (of a finished run) stop before they
+change anything, name the agent and both servers, and say the ways on for that command;
+``amtflow run`` resuming its date says so and carries on at the recorded server. Where the
+definitions cannot say (the file is gone or invalid, the agent is no longer defined, a run
+recorded before plans were kept was rebuilt from the same file), nothing is known to differ: the
+run goes on from the record. A run on the embedded simulator ran on no agent's server: nothing
+moved.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from amtflow import definitions as defs
 from amtflow import report
 from amtflow.errors import AmtflowError, StateError
 from amtflow.model import Agent
-from amtflow.orchestration.record import RecordedPlan
+from amtflow.orchestration.record import RecordedPlan, RunSpec
+
+Carrying = Literal["resume", "rerun", "mark-ok"]
+"""The commands that carry a recorded run on, and refuse to when an agent of it moved."""
+
+_REFUSED: Mapping[Carrying, tuple[str, str]] = {  # what was not done; what putting it back does
+    "resume": ("not resumed", "to resume it"),
+    "rerun": ("not rerun", "to rerun it"),
+    "mark-ok": ("not marked OK nor carried on", "to mark OK and carry it on"),
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,8 @@ def _server(url: str) -> tuple[str, str, int | None, str] | str:
 def moved_since(recorded: RecordedPlan) -> list[Moved]:
     """The run's agents that its definitions file now puts on another server."""
     spec = recorded.spec
+    if spec.simulate:  # its jobs ran on the embedded simulator, wherever the agents pointed
+        return []
     try:
         current = defs.load([spec.definitions], properties=spec.properties).agents
     except AmtflowError:  # gone or invalid: nothing to compare with
@@ -80,8 +97,9 @@ def warn_moved_agents(run_id: str, recorded: RecordedPlan) -> None:
         )
 
 
-def refuse_moved_agents(run_id: str, recorded: RecordedPlan) -> None:
-    """StateError, in one line, if the definitions now put an agent of the run elsewhere."""
+def refuse_moved_agents(run_id: str, recorded: RecordedPlan, command: Carrying) -> None:
+    """StateError, in one line, if the definitions now put an agent of the run elsewhere: the
+    agents and both servers, then what ``command`` did not do and the ways on for it."""
     moved = moved_since(recorded)
     if not moved:
         return
@@ -90,15 +108,31 @@ def refuse_moved_agents(run_id: str, recorded: RecordedPlan) -> None:
         f"{m.began_on}, where its jobs' taskIds belong"
         for m in moved
     )
-    if len(moved) == 1:
-        back = f"put its batch_server_url back to {moved[0].began_on}"
-    else:
-        back = (
-            "put their batch_server_url back ("
-            + ", ".join(f"{m.agent}: {m.began_on}" for m in moved)
-            + ")"
+    raise StateError(f"run {run_id}: {where}: {_ways_on(run_id, recorded.spec, moved, command)}")
+
+
+def _ways_on(run_id: str, spec: RunSpec, moved: list[Moved], command: Carrying) -> str:
+    not_done, to_do = _REFUSED[command]
+    if command == "resume":  # an unfinished run: abandon closes it
+        other = (
+            f"amtflow abandon {run_id} to close it (a new run then starts on the server "
+            "defined now)"
         )
-    raise StateError(
-        f"run {run_id}: {where}: not resumed; {back} to resume it, or amtflow abandon {run_id} "
-        "to close it (a new run then starts on the server defined now)"
-    )
+    else:  # a finished run, which abandon does not close: a new run of the date, on purpose
+        other = f"{new_run(spec)} to start a new run of its date on the server defined now"
+    return f"{not_done}; {_put_back(moved)} {to_do}, or {other}"
+
+
+def _put_back(moved: list[Moved]) -> str:
+    if len(moved) == 1:
+        return f"put its batch_server_url back to {moved[0].began_on}"
+    servers = ", ".join(f"{m.agent}: {m.began_on}" for m in moved)
+    return f"put their batch_server_url back ({servers})"
+
+
+def new_run(spec: RunSpec) -> str:
+    """The ``amtflow run ... --again`` that starts a new run of ``spec``'s schedule date and
+    selection (its ``--property`` values are not repeated: they may be sensitive)."""
+    jobs = [arg for job in spec.selection for arg in ("--job", job)]
+    words = ["amtflow", "run", spec.definitions, "--schedule", spec.schedule]
+    return shlex.join([*words, "--date", spec.date.isoformat(), *jobs, "--again"])

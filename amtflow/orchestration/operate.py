@@ -20,7 +20,8 @@ from pathlib import Path
 from amtflow.errors import UsageError
 from amtflow.operator import OperatorAction, OperatorRecord
 from amtflow.orchestration.drive import RunOptions
-from amtflow.orchestration.record import recorded_plan
+from amtflow.orchestration.moved import refuse_moved_agents
+from amtflow.orchestration.record import RecordedPlan, recorded_plan
 from amtflow.orchestration.recovery import carry_on
 from amtflow.runs import RunRecord, RunResult, RunState
 from amtflow.state import Journal, RunLock
@@ -73,7 +74,10 @@ def record_action(
 async def mark_ok(
     run_ref: str, jobs: Sequence[str], shown: RunOptions, environ: Mapping[str, str]
 ) -> ActionAnswer:
-    """``amtflow mark-ok``: record it; a finished run is carried on at once (as ``rerun``)."""
+    """``amtflow mark-ok``: record it; a finished run is carried on at once (as ``rerun``).
+
+    A finished run is refused, nothing recorded, when the definitions now put an agent of it
+    on another server (``moved``), as ``rerun`` is."""
     action = OperatorAction.MARK_OK
     with Journal.open(shown.state_dir) as journal:
         run = journal.run(run_ref)
@@ -82,8 +86,14 @@ async def mark_ok(
             return ActionAnswer(run, records, _runner(run))
         date = dt.date.fromisoformat(run.date)
         with RunLock.acquire(shown.state_dir, run.schedule, date, run.run_id):
-            records = _record(journal, journal.run(run.run_id), jobs, action, environ)
-            result = await carry_on(journal, run.run_id, shown, rerun=(), marked=True)
+            run = journal.run(run.run_id)  # read again under the lock
+            recorded = recorded_plan(run, environ)
+            named = _named(run, recorded, jobs)
+            refuse_moved_agents(run.run_id, recorded, "mark-ok")  # before the mark is recorded
+            records = _record_named(journal, run, named, action)
+            result = await carry_on(
+                journal, run.run_id, shown, rerun=(), marked=True, moved="checked"
+            )
     return ActionAnswer(run, records, Runner.CARRIED_ON, result)
 
 
@@ -99,9 +109,21 @@ def _record(
     action: OperatorAction,
     environ: Mapping[str, str],
 ) -> tuple[OperatorRecord, ...]:
-    planned = {job.name for job in recorded_plan(run, environ).jobs}
-    named = list(dict.fromkeys(jobs))  # each once, in the order given
+    named = _named(run, recorded_plan(run, environ), jobs)
+    return _record_named(journal, run, named, action)
+
+
+def _named(run: RunRecord, recorded: RecordedPlan, jobs: Sequence[str]) -> list[str]:
+    """``jobs`` each once, in the order given; UsageError for one the run did not plan."""
+    planned = {job.name for job in recorded.jobs}
+    named = list(dict.fromkeys(jobs))
     for job in named:
         if job not in planned:
             raise UsageError(f"run {run.run_id} has no job '{job}'")
+    return named
+
+
+def _record_named(
+    journal: Journal, run: RunRecord, named: list[str], action: OperatorAction
+) -> tuple[OperatorRecord, ...]:
     return tuple(journal.record_operator_actions(run.run_id, named, action, operator_name()))

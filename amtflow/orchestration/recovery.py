@@ -2,7 +2,8 @@
 jobs started again inside a finished run, after an operator fixed the cause).
 
 Both read the run from the journal, its ``RunSpec`` and ``RecordedPlan``, never from the
-definition files, which may have changed or gone since the run began.
+definition files, which may have changed or gone since the run began; those are read only to see
+whether an agent of the run is now defined at another server (``moved``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from amtflow import report
 from amtflow.engine.timing import MISSED_START
 from amtflow.errors import StateError, UsageError
 from amtflow.orchestration.drive import Restart, RunOptions, connect, drive
-from amtflow.orchestration.moved import refuse_moved_agents, warn_moved_agents
+from amtflow.orchestration.moved import Carrying, refuse_moved_agents, warn_moved_agents
 from amtflow.orchestration.record import RecordedPlan, RunSpec, recorded_plan
 from amtflow.plan import Plan
 from amtflow.runs import Began, JobRunRecord, JobState, RunRecord, RunResult, RunState
@@ -26,6 +27,9 @@ from amtflow.timeofday import shown_time
 from amtflow.wording import state_word
 
 _RERUNNABLE = (JobState.FAILED, JobState.KILLED)
+
+OnMoved = Literal["refuse", "warn", "checked"]
+"""What carrying a run on does when an agent of it moved (see ``carry_on``)."""
 
 
 def options_for(
@@ -62,11 +66,12 @@ async def resume_run(run_ref: str, shown: RunOptions, *, log_dir: Path | None = 
 async def rerun_run(run_ref: str, jobs: Sequence[str], shown: RunOptions) -> RunResult:
     """``amtflow rerun``: start the named failed or killed jobs of a finished run again (all
     of them when none is named), inside the same run, then what was not run because of them.
-    A job that missed its latest start is started late when it is named (only then)."""
+    A job that missed its latest start is started late when it is named (only then). Refused,
+    changing nothing, when the definitions now put an agent of the run on another server."""
     with Journal.open(shown.state_dir) as journal:
         run = journal.run(run_ref)
         with RunLock.acquire(shown.state_dir, run.schedule, _date(run), run.run_id):
-            return await carry_on(journal, run.run_id, shown, rerun=tuple(jobs))
+            return await carry_on(journal, run.run_id, shown, rerun=tuple(jobs), moved="refuse")
 
 
 async def carry_on(
@@ -77,14 +82,16 @@ async def carry_on(
     rerun: tuple[str, ...] | None = None,
     log_dir: Path | None = None,
     marked: bool = False,
-    moved: Literal["refuse", "warn", ""] = "",
+    moved: OnMoved = "refuse",
 ) -> RunResult:
     """Resume ``run_id`` (``rerun`` None) or rerun jobs of it; the caller holds its RunLock.
 
     ``marked``: carry on a finished run past the jobs an operator marked OK, starting none of
     them again (``amtflow mark-ok``), as a rerun does with what was not run because of them.
-    ``moved``: when resuming, what to do if the definitions now put an agent of the run on
-    another server: refuse (``amtflow resume``), or say so and carry on at the recorded one.
+    ``moved``: what to do if the definitions now put an agent of the run on another server:
+    refuse, changing nothing (``resume``, ``rerun``); say so and carry on at the recorded one
+    (``amtflow run`` resuming its date); or nothing, the caller refused before it recorded
+    anything (``mark-ok``).
     """
     run = journal.run(run_id)  # read again under the lock
     recorded = recorded_plan(run, shown.environ)
@@ -93,15 +100,14 @@ async def carry_on(
     attempts = journal.latest_attempts(run_id)
     if rerun is None:
         _check_resumable(run, recorded.spec)
-        if moved == "refuse":
-            refuse_moved_agents(run.run_id, recorded)
-        elif moved == "warn":
-            warn_moved_agents(run.run_id, recorded)
+        _mind_moved(run_id, recorded, moved, "resume")
         restart = Restart(Began.RESUMED, attempts, before=run.state)  # the "run resumed" moment
     elif marked:
+        _mind_moved(run_id, recorded, moved, "mark-ok")
         restart = Restart(Began.RERUN, attempts, before=run.state)
     else:
         targets = rerun_targets(run, attempts, plan, rerun)
+        _mind_moved(run_id, recorded, moved, "rerun")
         for line in late_starts(attempts, plan, targets):
             report.warning(line)
         restart = Restart(Began.RERUN, attempts, targets, before=run.state)
@@ -109,6 +115,19 @@ async def carry_on(
     async with connect(options, recorded.definitions(), plan, after_request=after) as connection:
         journal.reopen_run(run_id)
         return await drive(options, plan, connection, journal, run_id, restart)
+
+
+def _mind_moved(
+    run_id: str,
+    recorded: RecordedPlan,
+    moved: OnMoved,
+    command: Carrying,
+) -> None:
+    """Refuse ``command`` or warn, as ``moved`` says, when an agent of the run moved."""
+    if moved == "refuse":
+        refuse_moved_agents(run_id, recorded, command)
+    elif moved == "warn":
+        warn_moved_agents(run_id, recorded)
 
 
 def _check_resumable(run: RunRecord, spec: RunSpec) -> None:
