@@ -3,7 +3,8 @@
 Each is checked and recorded in the journal with who (the OS user) and when, all the named jobs
 or none. A run in progress picks them up on its runner's next scheduling tick; a run whose runner
 is gone honours them when it is resumed; a finished run marked OK is carried on at once, the way
-``amtflow rerun`` does, without starting the marked jobs again.
+``amtflow rerun`` does, without starting the marked jobs again (and, as rerun, refused with nothing
+recorded when an agent of the run is now defined at another server: ``moved``).
 """
 
 from __future__ import annotations

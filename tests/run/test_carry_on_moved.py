@@ -45,13 +45,19 @@ def carry_on(folder: Path, command: str, run_id: str) -> Any:
     return cli(folder, command, run_id, *jobs, "--plain")
 
 
+def shown(folder: Path, run_id: str = "") -> Any:
+    """``amtflow status [RUN] --format json``, read."""
+    status = cli(folder, "status", *([run_id] if run_id else []), "--format", "json")
+    assert status.returncode in (0, 1), status.stderr
+    return json.loads(status.stdout)
+
+
 def failed_run(folder: Path, url: str) -> tuple[Path, str]:
     """A finished run of NIGHTLY at ``url`` in which BAD failed and AFTER was not run."""
     schedule = write_definitions(folder, url, JOBS)
     ran = cli(folder, "run", schedule, "--date", DATE, "--plain", "--log-dir", folder / "logs")
     assert ran.returncode == 1, ran.stderr
-    listed = cli(folder, "status", "--format", "json")
-    run_id = str(json.loads(listed.stdout)["runs"][0]["run_id"])
+    run_id = str(shown(folder)["runs"][0]["run_id"])
     assert states(folder, run_id) == ENDED
     return schedule, run_id
 
@@ -92,10 +98,7 @@ def test_refused_when_the_agent_moved_starting_nothing_and_changing_nothing(
     assert len(began.simulator.record) == received and len(now.simulator.record) == 0
     assert what_is_recorded(tmp_path) == before  # no attempt, no operator action, no log
     assert states(tmp_path, run_id) == ENDED
-    assert (
-        json.loads(cli(tmp_path, "status", run_id, "--format", "json").stdout)["run"]["state"]
-        == "failed"
-    )
+    assert shown(tmp_path, run_id)["run"]["state"] == "failed"
 
 
 @COMMANDS
@@ -181,17 +184,14 @@ def test_a_simulated_run_moved_nowhere(tmp_path: Path) -> None:
     simulated = ("--simulate", "--scenario", scenario, "--log-dir", tmp_path / "logs")
     ran = cli(tmp_path, "run", schedule, "--date", DATE, "--plain", *simulated)
     assert ran.returncode == 1, ran.stderr
-    run_id = str(
-        json.loads(cli(tmp_path, "status", "--format", "json").stdout)["runs"][0]["run_id"]
-    )
+    run_id = str(shown(tmp_path)["runs"][0]["run_id"])
     write_definitions(tmp_path, "http://127.0.0.1:10", JOBS)
 
     rerun = cli(tmp_path, "rerun", run_id, "--plain")
 
     assert rerun.returncode == 1, rerun.stderr  # BAD ran again on a new embedded simulator
     assert "batch_server_url" not in rerun.stderr
-    listed = json.loads(cli(tmp_path, "status", run_id, "--format", "json").stdout)
-    assert {job["job"]: job["attempt"] for job in listed["jobs"]}["BAD"] == 2
+    assert {job["job"]: job["attempt"] for job in shown(tmp_path, run_id)["jobs"]}["BAD"] == 2
 
 
 def definitions_with(folder: Path, **urls: str) -> Path:
