@@ -22,7 +22,8 @@ def name_problem(name: str) -> str | None:
     """Why ``name`` is not a usable name (a phrase after the name), or None if it is."""
     if len(name) > MAX_NAME_LENGTH:
         return f"is too long ({len(name)} characters; at most {MAX_NAME_LENGTH})"
-    for check in (_invisible, _path_character, _edges, _device, _compatibility, _mixed_scripts):
+    plain = name.isascii() and name.isprintable()  # nothing invisible, compatible or mixed
+    for check in _PLAIN_CHECKS if plain else _CHECKS:
         problem = check(name)
         if problem:
             return problem
@@ -98,6 +99,10 @@ def _script(ch: str) -> str:
 def _describe(ch: str) -> str:
     fallback = "a control character" if unicodedata.category(ch) == "Cc" else "unnamed"
     return f"U+{ord(ch):04X} {unicodedata.name(ch, fallback)}"
+
+
+_CHECKS = (_invisible, _path_character, _edges, _device, _compatibility, _mixed_scripts)
+_PLAIN_CHECKS = (_path_character, _edges, _device)  # printable ASCII: the others find nothing
 
 
 def _visible(ch: str) -> str:

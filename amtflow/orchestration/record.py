@@ -31,7 +31,9 @@ from amtflow.packing import unpack
 from amtflow.plan import Plan, PlannedJob, SkippedJob, make_plan
 from amtflow.runs import RunRecord
 
-JOBS_PER_CHUNK = 500  # jobs encoded by one json.dumps: a 10,000-job plan 0.21 s -> 0.13 s
+# Jobs a json.dumps call encodes: a 10,000-job plan is recorded in 0.24-0.26 s CPU instead of
+# 0.29-0.46 one job a call; 500 took 0.31-0.40 (more young objects for the collector to walk).
+JOBS_PER_CHUNK = 50
 
 __all__ = ["RecordedPlan", "RunSpec", "from_data", "recorded_plan", "spec_of", "to_data"]
 

@@ -124,3 +124,13 @@ def test_refused_names_stop_plan_and_run_before_any_write(
     assert "job name 'a\\u202eb' holds an invisible" in outcome.output
     assert "\u202e" not in outcome.output
     assert tree(repo.parent) == before
+
+
+@pytest.mark.parametrize("name", [*ODD_BUT_ALLOWED, *REFUSED, "PLAIN_01", "a b", "con.txt", "..."])
+def test_a_printable_ascii_name_gets_the_same_answer_from_the_quick_checks(name: str) -> None:
+    """Printable ASCII skips the checks that cannot find anything in it (``_PLAIN_CHECKS``)."""
+    from amtflow.definitions import names
+
+    full = next((p for check in names._CHECKS if (p := check(name))), None)
+    if len(name) <= names.MAX_NAME_LENGTH:
+        assert name_problem(name) == full
