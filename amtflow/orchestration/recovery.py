@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from amtflow import report
+from amtflow.engine import collector
 from amtflow.engine.timing import MISSED_START
 from amtflow.errors import StateError, UsageError
 from amtflow.orchestration.drive import Restart, RunOptions, connect, drive
@@ -93,28 +94,31 @@ async def carry_on(
     (``amtflow run`` resuming its date); or nothing, the caller refused before it recorded
     anything (``mark-ok``).
     """
-    run = journal.run(run_id)  # read again under the lock
-    recorded = recorded_plan(run, shown.environ)
-    options = options_for(recorded, shown, log_dir)
-    plan = recorded.plan(options.environ)  # [[ENV:...]] values read again, as at the start
-    attempts = journal.latest_attempts(run_id)
-    if rerun is None:
-        _check_resumable(run, recorded.spec)
-        _mind_moved(run_id, recorded, moved, "resume")
-        restart = Restart(Began.RESUMED, attempts, before=run.state)  # the "run resumed" moment
-    elif marked:
-        _mind_moved(run_id, recorded, moved, "mark-ok")
-        restart = Restart(Began.RERUN, attempts, before=run.state)
-    else:
-        targets = rerun_targets(run, attempts, plan, rerun)
-        _mind_moved(run_id, recorded, moved, "rerun")
-        for line in late_starts(attempts, plan, targets):
-            report.warning(line)
-        restart = Restart(Began.RERUN, attempts, targets, before=run.state)
-    after = journal.last_batch_request_id()
-    async with connect(options, recorded.definitions(), plan, after_request=after) as connection:
-        journal.reopen_run(run_id)
-        return await drive(options, plan, connection, journal, run_id, restart)
+    with collector.quieter():  # a large recorded plan is decoded first (engine/collector.py)
+        run = journal.run(run_id)  # read again under the lock
+        recorded = recorded_plan(run, shown.environ)
+        options = options_for(recorded, shown, log_dir)
+        plan = recorded.plan(options.environ)  # [[ENV:...]] values read again, as at the start
+        attempts = journal.latest_attempts(run_id)
+        if rerun is None:
+            _check_resumable(run, recorded.spec)
+            _mind_moved(run_id, recorded, moved, "resume")
+            restart = Restart(Began.RESUMED, attempts, before=run.state)  # the "run resumed" moment
+        elif marked:
+            _mind_moved(run_id, recorded, moved, "mark-ok")
+            restart = Restart(Began.RERUN, attempts, before=run.state)
+        else:
+            targets = rerun_targets(run, attempts, plan, rerun)
+            _mind_moved(run_id, recorded, moved, "rerun")
+            for line in late_starts(attempts, plan, targets):
+                report.warning(line)
+            restart = Restart(Began.RERUN, attempts, targets, before=run.state)
+        after = journal.last_batch_request_id()
+        async with connect(
+            options, recorded.definitions(), plan, after_request=after
+        ) as connection:
+            journal.reopen_run(run_id)
+            return await drive(options, plan, connection, journal, run_id, restart)
 
 
 def _mind_moved(

@@ -16,6 +16,7 @@ from collections import Counter
 
 from amtflow import definitions as defs
 from amtflow import report
+from amtflow.engine import collector
 from amtflow.errors import DefinitionError, StateError, UsageError
 from amtflow.model import Definitions
 from amtflow.orchestration.drive import RunOptions, connect, drive, purge_logs
@@ -34,7 +35,11 @@ from amtflow.timeofday import DEFAULT_ZONE, schedule_date, zone
 async def run_schedule(options: RunOptions) -> RunResult:
     """Run a schedule date once (``once``): a new run, the resumption of one whose runner
     died, or nothing for a date that already ran; raises ``Interrupted`` on a signal."""
-    options = _absolute(options)
+    with collector.quieter():  # loading and planning a large schedule too (engine/collector.py)
+        return await _run_schedule(_absolute(options))
+
+
+async def _run_schedule(options: RunOptions) -> RunResult:
     schedule, definitions = _schedule_of(options)  # before the state dir is made: a refused
     if definitions is not None:  # run leaves nothing behind
         tz = zone(definitions.schedules[schedule].timezone)

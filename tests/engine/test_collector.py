@@ -11,8 +11,11 @@ import pytest
 
 from amtflow.batch import JobStatus, StartRequest
 from amtflow.engine import collector
+from amtflow.errors import UsageError
+from amtflow.orchestration import schedule_date
+from amtflow.orchestration.drive import RunOptions
 from tests.engine.fake import FakeServer
-from tests.engine.test_engine import definitions, job, run
+from tests.engine.test_engine import DATE, definitions, job, run
 
 
 @pytest.fixture(autouse=True)
@@ -47,11 +50,15 @@ def test_overlapping_runs_settle_the_collector_once_the_last_one_ends() -> None:
     before = gc.get_threshold()
     first, second = collector.quieter(), collector.quieter()
     first.__enter__()
+    made_meanwhile = [object() for _ in range(10)]  # e.g. the plan, made inside the outer part
+    frozen = gc.get_freeze_count()
     second.__enter__()
+    assert gc.get_freeze_count() > frozen  # what the outer part made is frozen too
     first.__exit__(None, None, None)  # the first to begin ends first
     assert gc.get_threshold()[0] == collector.YOUNG
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
+    assert made_meanwhile
 
 
 def test_a_run_failing_inside_still_gives_the_collector_back() -> None:
@@ -78,4 +85,22 @@ async def test_the_engine_runs_its_jobs_under_the_quieter_collector(tmp_path: Pa
     outcomes, _ = await run(server, definitions(job("A"), job("B", "A")), tmp_path)
     assert all(outcome.ok for outcome in outcomes.values())
     assert server.seen == [(collector.YOUNG, collector.OLDER, collector.OLDER)] * 2
+    assert gc.get_threshold() == before
+
+
+async def test_a_run_loads_and_plans_under_the_quieter_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, int, int]] = []
+
+    def refused(options: RunOptions) -> None:
+        seen.append(gc.get_threshold())
+        raise UsageError("stop here")
+
+    monkeypatch.setattr(schedule_date, "_schedule_of", refused)
+    options = RunOptions(tmp_path / "d.yaml", DATE, tmp_path / "logs", tmp_path / "state")
+    before = gc.get_threshold()
+    with pytest.raises(UsageError):
+        await schedule_date.run_schedule(options)
+    assert seen == [(collector.YOUNG, collector.OLDER, collector.OLDER)]
     assert gc.get_threshold() == before
