@@ -190,16 +190,16 @@ while True:
 def test_a_crash_leaves_each_held_log_finished_whole_or_not_finished(tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     folder.mkdir()
-    writer = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", _WRITER, str(folder)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[2],
-    )
-    assert writer.stdout is not None
-    reported = [writer.stdout.readline().strip() for _ in range(40)]
-    os.kill(writer.pid, signal.SIGKILL)
-    writer.wait(timeout=10)
+    ) as writer:
+        assert writer.stdout is not None
+        reported = [writer.stdout.readline().strip() for _ in range(40)]
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait(timeout=10)
     logs = list(folder.iterdir())
     assert set(reported) <= {p.name for p in logs}
     unfinished = []
