@@ -1,4 +1,5 @@
-"""The garbage collector while the engine runs (issue 16, docs/architecture.md "Cost per job").
+"""The garbage collector while a run loads, plans and runs its jobs (issue 16,
+docs/architecture.md "Cost per job").
 
 A run of many short jobs makes a few hundred thousand container objects (futures, coroutines,
 HTTP answers, journal rows) that reference counting frees as soon as they are done with.
@@ -7,14 +8,15 @@ time every object alive in its older generations: the definitions, the plan, the
 live as long as the run. Measured (GC callbacks) on zero-duration jobs: 0.42 s of collection in
 a run of 2,000 jobs, 2.3 s in one of 10,000, some 8% of the run's CPU.
 
-``quieter`` freezes what is alive when the engine starts (``gc.freeze``: modules, definitions,
-plan; nothing a run lets go of) out of the collector's sight and lets the young generation grow
-to ``YOUNG`` allocations before it is collected. ``amtflow run`` and the commands that carry a
-run on are quieter from the start too: loading, planning and recording a 10,000-job schedule
-took 1.16-1.44 s of CPU with the collector as it was, 0.90-1.02 s so. Cyclic garbage is still collected, only less
-often: memory stays flat (``bench/run.py --huge``). Afterwards the thresholds come back and the
-frozen objects are handed back to the collector (``gc.unfreeze``), so a process that carries out
-many runs (a test session) frees them as before.
+``quieter`` lets the young generation grow to ``YOUNG`` allocations before it is collected, and
+freezes what is alive when it is entered (``gc.freeze``: modules, definitions, plan; nothing a
+run lets go of) out of the collector's sight. ``amtflow run`` and the commands that carry a run
+on enter it before they load anything (loading, planning and recording 10,000 jobs took
+1.16-1.44 s of CPU with the collector as it was, 0.90-1.02 s so), the engine again when it
+starts. Cyclic garbage is still collected, only less often: memory stays flat (``bench/run.py
+--huge``). When the last one is left the thresholds come back and the frozen objects are handed
+back to the collector (``gc.unfreeze``), so a process that carries out many runs (a test
+session) frees them as before.
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ OLDER = 10  # collections of a generation between collections of the next one (C
 
 
 class _Settled:
-    """How many engines run in this process, and the thresholds to come back to: the first
-    engine in settles the collector, the last one out gives it back."""
+    """How many ``quieter`` sections are open in this process, and the thresholds to come back
+    to: the first one in settles the collector, the last one out gives it back."""
 
     runs = 0
     before = gc.get_threshold()
