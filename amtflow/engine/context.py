@@ -62,6 +62,13 @@ class Recorder(Protocol):
         """Record the rows in one durable transaction; answer those an operator withheld."""
         return {}
 
+    async def new_attempts_off_loop(
+        self, rows: Sequence[tuple[str, str, int, str]]
+    ) -> Mapping[tuple[str, int], OperatorRecord]:
+        """``new_attempts``, the event loop going on while the commit is made where the recorder
+        can (the journal: on a worker thread, ``state/aside.py``)."""
+        return self.new_attempts(rows)
+
     def set_batch_request_id(
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
     ) -> None:

@@ -11,8 +11,10 @@ The journal's promise is that a job's taskId is on disk before its Start is sent
 repeats that Start with the same taskId instead of starting a second job). That costs one fsync
 per commit. When many jobs become ready at once (a wave, or the slots freed by jobs that ended
 in the same tick), each ``record`` call of that tick adds its row to one batch, the batch is
-committed once, at ``synchronous=FULL``, in the next tick, and only then is any of their Starts
-sent: one fsync for the lot instead of one each (bench/run.py reports the fsyncs per job).
+committed once, at ``synchronous=FULL``, from the next tick, and only then is any of their Starts
+sent: one fsync for the lot instead of one each (bench/run.py reports the fsyncs per job). The
+journal makes that commit on a worker thread (``state/aside.py``): the loop goes on meanwhile,
+and the Starts that become ready then make the next batch, committed once this one is done.
 """
 
 from __future__ import annotations
@@ -105,12 +107,14 @@ class ReadyQueue:
 
 
 class TaskIdCommit:
-    """Commits the taskIds of one run's new attempts, a loop tick's worth at a time."""
+    """Commits the taskIds of one run's new attempts, a loop tick's worth at a time, one commit
+    under way at a time (the rows that come meanwhile make the next)."""
 
     def __init__(self, recorder: Recorder, run_id: str) -> None:
         self.recorder, self.run_id = recorder, run_id
         self._rows: list[TaskIdRow] = []
         self._committed: asyncio.Future[Mapping[tuple[str, int], OperatorRecord]] | None = None
+        self._committer: asyncio.Task[None] | None = None
         self.commits = 0  # transactions made (one fsync each)
 
     async def record(self, job: str, attempt: int, task_id: str) -> bool:
@@ -125,7 +129,8 @@ class TaskIdCommit:
         """
         if self._committed is None:
             self._committed = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().call_soon(self._commit)
+            if self._committer is None:  # it starts in the next tick: this one's rows are in
+                self._committer = asyncio.create_task(self._commit_batches())
         committed = self._committed
         self._rows.append((self.run_id, job, attempt, task_id))
         interrupted = False
@@ -144,14 +149,31 @@ class TaskIdCommit:
                 raise StartWithheld(blocked)
             return interrupted
 
-    def _commit(self) -> None:
-        rows, committed = self._rows, self._committed
-        self._rows, self._committed = [], None
-        assert committed is not None
+    async def _commit_batches(self) -> None:
         try:
-            withheld = self.recorder.new_attempts(rows)
+            while self._committed is not None:
+                rows, committed = self._rows, self._committed
+                self._rows, self._committed = [], None
+                await self._commit(rows, committed)
+        finally:
+            self._committer = None
+            if self._committed is not None:  # cancelled: no commit is coming for these
+                self._committed.cancel()
+                self._rows, self._committed = [], None
+
+    async def _commit(
+        self,
+        rows: list[TaskIdRow],
+        committed: asyncio.Future[Mapping[tuple[str, int], OperatorRecord]],
+    ) -> None:
+        try:
+            withheld = await self.recorder.new_attempts_off_loop(rows)
+        except asyncio.CancelledError:
+            committed.cancel()
+            raise
         except Exception as exc:  # StateError: every attempt of the batch fails with it
             committed.set_exception(exc)
         else:
             committed.set_result(withheld)
-        self.commits += 1
+        finally:
+            self.commits += 1

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from amtflow.errors import StateError
-from amtflow.state.group import CommitGroup
+from amtflow.state.group import CommitGroup, Write
 
 DB_NAME = "journal.db"
 
@@ -44,11 +44,29 @@ class JournalBase:
         self._full_sync = True  # schema.connect opens at synchronous=FULL
         self._group = CommitGroup(conn, self._error)
 
-    def _grouped(self) -> None:
-        """Before a per-job state write: at NORMAL, in the open group if the engine groups."""
+    def close(self) -> None:
+        """Close the database; every write was committed already (an open group now)."""
+        self._group.commit()
+        self._conn.close()
+
+    def _grouped(self, write: Write) -> None:
+        """A per-job state write: made at NORMAL, in the open group if the engine groups, or
+        held while new attempts are committed aside (``group``)."""
         self._group.check()
+        if self._group.defer(write):
+            return
         self._sync(full=False)  # never changed inside the group: FULL writers settle it first
         self._group.join()
+        write()
+
+    def release_held(self) -> None:
+        """Make the writes held while new attempts were committed aside, in order, in the group.
+        One that fails is kept as the group's failure (no caller is left to tell)."""
+        for write in self._group.take_held():
+            try:
+                self._grouped(write)
+            except StateError as exc:
+                self._group.failed = self._group.failed or exc
 
     def _sync(self, *, full: bool) -> None:
         """FULL (fsync each commit) only where a lost commit could start a job twice."""

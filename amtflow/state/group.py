@@ -13,6 +13,12 @@ the end of the run commit the open group first, so a dependent job's Start is ne
 the end of the job it waited for is committed. A crash in between loses at most the changes of
 that tick, which ``resume`` rebuilds as it does a power cut's (these writes were never fsynced):
 it re-monitors a job whose end is not recorded, and repeats a Start with its recorded taskId.
+
+While the taskIds of new Starts are committed on the journal's worker thread (``aside``: the
+fsync off the event loop), the connection is the worker's: the writes made meanwhile are *held*,
+in order, and made in the group when the commit is over (``JournalBase.release_held``). Held
+writes are as durable as grouped ones; one that fails then is kept as ``failed``, as a failed
+commit is.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import Callable
 from amtflow.errors import StateError
 
 Schedule = Callable[[Callable[[], None]], object]  # e.g. ``loop.call_soon``
+Write = Callable[[], None]  # one grouped write, made now or once it is no longer held
 
 
 class CommitGroup:
@@ -36,6 +43,7 @@ class CommitGroup:
         self._open = False
         self.failed: StateError | None = None  # a commit that failed: every later write says so
         self.commits = 0
+        self._held: list[Write] | None = None  # while the connection is the worker's (``aside``)
 
     def start(self, schedule: Schedule) -> None:
         """From now on, grouped writes share a transaction that ``schedule`` commits."""
@@ -57,6 +65,27 @@ class CommitGroup:
             raise self._error("cannot begin a transaction", exc) from exc
         self._open = True
         self._schedule(self.commit)
+
+    @property
+    def grouping(self) -> bool:
+        return self._schedule is not None
+
+    def hold(self) -> None:
+        """Commit what is open; from now on grouped writes wait (``defer``) until ``take_held``."""
+        self.settle()
+        self._held = []
+
+    def defer(self, write: Write) -> bool:
+        """Keep ``write`` for later if writes are held now; False: make it now."""
+        if self._held is None:
+            return False
+        self._held.append(write)
+        return True
+
+    def take_held(self) -> list[Write]:
+        """The writes held, in the order they were made; none is held any more."""
+        held, self._held = self._held or [], None
+        return held
 
     def settle(self) -> None:
         """Before any other write: commit the open group now; raise if a commit failed."""

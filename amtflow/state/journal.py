@@ -11,7 +11,8 @@ starting anything twice.
 
 The journal stores no secret by design: there is no column for a password, token or header.
 A ``Journal`` is used from one thread (the run's event loop); each write takes microseconds to a
-millisecond (see ``schema`` on durability).
+millisecond (see ``schema`` on durability). While grouped, the durable commits of new attempts
+are made on a worker thread of its own, with its own connection (``aside``).
 
 ``Journal`` is opened here and put together from one part per concern, over one connection
 (``connection.JournalBase``): ``journal_runs``, ``journal_attempts``, ``journal_marks``.
@@ -19,11 +20,14 @@ millisecond (see ``schema`` on durability).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from amtflow.operator import OperatorRecord
+from amtflow.state.aside import Aside
 from amtflow.state.connection import DB_NAME, companions, journal_path, utc_now
 from amtflow.state.files import check_owned, ensure_state_dir, is_file, make_private
 from amtflow.state.group import Schedule
@@ -45,6 +49,8 @@ __all__ = [
 
 class Journal(JournalRuns, JournalAttempts, JournalMarks):
     """The state database of one state dir: runs and job attempts, committed as they happen."""
+
+    _aside: Aside | None = None  # the worker thread of new attempts, while grouped
 
     @classmethod
     def open(cls, state_dir: Path, *, read_only: bool = False) -> Journal:
@@ -74,22 +80,41 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
             create(db_path)
         return cls(connect(db_path), db_path)
 
-    def close(self) -> None:
-        """Close the database; every write was committed already (an open group now)."""
-        self._group.commit()
-        self._conn.close()
-
     @contextlib.contextmanager
     def grouped(self, schedule: Schedule) -> Iterator[None]:
         """Within: the per-job state writes (batch request id, last seq, an attempt's end, not
         run, a job's mark) share one transaction, committed by the callback ``schedule``
         (``loop.call_soon``) is given, or by any other write first; committed on the way out.
+        ``new_attempts_off_loop`` commits on a worker thread meanwhile (``aside``).
         A commit that failed raises its StateError from every later write, and here."""
         self._group.start(schedule)
+        self._aside = Aside(self.path)
         try:
             yield
         finally:
-            self._group.stop()
+            aside, self._aside = self._aside, None
+            try:
+                aside.close()  # a commit under way ends first
+            finally:
+                self.release_held()
+                self._group.stop()
+
+    async def new_attempts_off_loop(
+        self, rows: Sequence[tuple[str, str, int, str]]
+    ) -> dict[tuple[str, int], OperatorRecord]:
+        """``new_attempts``, committed on the worker thread while the event loop goes on (in a
+        group; ``aside`` says why and what is held meanwhile), or here outside one."""
+        if self._aside is None:
+            return self.new_attempts(rows)
+        self._group.hold()  # what came before these Starts is committed first
+        try:
+            done = self._aside.new_attempts(rows)
+        except BaseException:
+            self.release_held()
+            raise
+        loop = asyncio.get_running_loop()
+        done.add_done_callback(lambda _: loop.call_soon_threadsafe(self.release_held))
+        return await asyncio.wrap_future(done)
 
     def __enter__(self) -> Journal:
         return self

@@ -18,6 +18,11 @@ _NEW_ATTEMPT = (
     "INSERT INTO job_runs (run_id, job, attempt, task_id, state, started_at)"
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
+_NOT_RUN = (
+    "INSERT INTO job_runs (run_id, job, attempt, state, ended_at, reason)"
+    " VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT (run_id, job, attempt)"
+    " DO UPDATE SET ended_at = excluded.ended_at, reason = excluded.reason, state = excluded.state"
+)
 
 
 class JournalAttempts(JournalBase):
@@ -44,7 +49,8 @@ class JournalAttempts(JournalBase):
         comes first or is refused. Answers the attempts so withheld, (job, attempt) -> action;
         they are not recorded and their Starts must not be sent.
         """
-        self._group.settle()  # state changes made before these Starts are committed first
+        self.release_held()  # state changes made before these Starts are committed first
+        self._group.settle()
         self._sync(full=True)
         now = utc_now()
         starting = JobState.STARTING.value
@@ -76,19 +82,20 @@ class JournalAttempts(JournalBase):
         self, run_id: str, job: str, attempt: int, batch_request_id: int, log_path: str
     ) -> None:
         """Record the batchRequestId the Start answered (the attempt is now RUNNING)."""
-        self._grouped()  # lost to a power cut: resume repeats the Start, same taskId
-        self._update_attempt(
-            run_id,
-            job,
-            attempt,
-            "state = ?, batch_request_id = ?, log_path = ?",
-            (JobState.RUNNING.value, batch_request_id, log_path),
+        values = (JobState.RUNNING.value, batch_request_id, log_path)
+        self._grouped(  # lost to a power cut: resume repeats the Start, same taskId
+            lambda: self._update_attempt(
+                run_id, job, attempt, "state = ?, batch_request_id = ?, log_path = ?", values
+            )
         )
 
     def set_last_seq(self, run_id: str, job: str, attempt: int, seq: int) -> None:
         """Remember the last message seq written to the job's log (cheap: no fsync)."""
-        self._grouped()
-        self._update_attempt(run_id, job, attempt, "last_seq = max(last_seq, ?)", (seq,))
+        self._grouped(
+            lambda: self._update_attempt(
+                run_id, job, attempt, "last_seq = max(last_seq, ?)", (seq,)
+            )
+        )
 
     def finish_attempt(
         self,
@@ -110,14 +117,16 @@ class JournalAttempts(JournalBase):
         """
         if not state.finished:
             raise ValueError(f"finish_attempt needs a finished state, not {state.value}")
-        self._grouped()  # lost to a power cut: resume re-monitors the job
-        self._update_attempt(
-            run_id,
-            job,
-            attempt,
-            "state = ?, completion_code = ?, reason = ?, ended_at = ?,"
-            " log_path = coalesce(?, log_path), last_seq = max(last_seq, coalesce(?, last_seq))",
-            (state.value, completion_code, reason, utc_now(), log_path, last_seq),
+        values = (state.value, completion_code, reason, utc_now(), log_path, last_seq)
+        self._grouped(  # lost to a power cut: resume re-monitors the job
+            lambda: self._update_attempt(
+                run_id,
+                job,
+                attempt,
+                "state = ?, completion_code = ?, reason = ?, ended_at = ?,"
+                " log_path = coalesce(?, log_path), last_seq = max(last_seq, coalesce(?, last_seq))",
+                values,
+            )
         )
 
     def mark_not_run(
@@ -128,17 +137,15 @@ class JournalAttempts(JournalBase):
         ``state`` is NOT_RUN, or SKIPPED for a job that was not needed. Recording it again (a
         resumed run that still cannot start it) updates the reason.
         """
-        self._grouped()
-        try:
-            self._conn.execute(
-                "INSERT INTO job_runs (run_id, job, attempt, state, ended_at, reason)"
-                " VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT (run_id, job, attempt)"
-                " DO UPDATE SET ended_at = excluded.ended_at, reason = excluded.reason,"
-                " state = excluded.state",
-                (run_id, job, state.value, utc_now(), reason),
-            )
-        except sqlite3.Error as exc:
-            raise self._error(_integrity(run_id, job, 0, exc), exc) from exc
+        row = (run_id, job, state.value, utc_now(), reason)
+
+        def write() -> None:
+            try:
+                self._conn.execute(_NOT_RUN, row)
+            except sqlite3.Error as exc:
+                raise self._error(_integrity(run_id, job, 0, exc), exc) from exc
+
+        self._grouped(write)
 
     def _update_attempt(
         self, run_id: str, job: str, attempt: int, assignments: str, values: tuple[Any, ...]

@@ -17,14 +17,18 @@ class JournalMarks(JournalBase):
 
     def flag_job(self, run_id: str, job: str, flag: str, detail: str = "") -> None:
         """Record a moment of the job's time window (``JobFlag`` value), e.g. it became late."""
-        self._grouped()
-        try:
-            self._conn.execute(
-                "INSERT INTO job_marks (run_id, job, mark, at, detail) VALUES (?, ?, ?, ?, ?)",
-                (run_id, job, flag, utc_now(), detail),
-            )
-        except sqlite3.Error as exc:
-            raise self._error(f"cannot record that job '{job}' is {flag}", exc) from exc
+        row = (run_id, job, flag, utc_now(), detail)
+
+        def write() -> None:
+            try:
+                self._conn.execute(
+                    "INSERT INTO job_marks (run_id, job, mark, at, detail) VALUES (?, ?, ?, ?, ?)",
+                    row,
+                )
+            except sqlite3.Error as exc:
+                raise self._error(f"cannot record that job '{job}' is {flag}", exc) from exc
+
+        self._grouped(write)
 
     def job_marks(self, run_id: str) -> dict[str, dict[str, tuple[str, str]]]:
         """Each job's marks (``JobFlag`` value -> (when, detail)), the latest of each kind."""

@@ -28,10 +28,10 @@ class WatchedJournal(Journal):
 
     timeline: Timeline
 
-    def new_attempts(
+    async def new_attempts_off_loop(
         self, rows: Sequence[tuple[str, str, int, str]]
     ) -> dict[tuple[str, int], OperatorRecord]:
-        withheld = super().new_attempts(rows)
+        withheld = await super().new_attempts_off_loop(rows)
         self.timeline.append(("commit", [row[1] for row in rows]))
         return withheld
 
