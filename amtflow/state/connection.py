@@ -46,8 +46,15 @@ class JournalBase:
 
     def close(self) -> None:
         """Close the database; every write was committed already (an open group now)."""
+        self.release_held()
         self._group.commit()
         self._conn.close()
+
+    def _settle(self) -> None:
+        """Before any write that is not grouped: the grouped writes made so far are committed
+        first, held ones too (made now, waiting for the worker's commit if one is under way)."""
+        self.release_held()
+        self._group.settle()
 
     def _grouped(self, write: Write) -> None:
         """A per-job state write: made at NORMAL, in the open group if the engine groups, or

@@ -71,8 +71,10 @@ class CommitGroup:
         return self._schedule is not None
 
     def hold(self) -> None:
-        """Commit what is open; from now on grouped writes wait (``defer``) until ``take_held``."""
-        self.settle()
+        """From now on grouped writes wait (``defer``) until ``take_held``; what is open must be
+        committed first (``settle``)."""
+        if self._open or self._held is not None:
+            raise RuntimeError("hold needs a settled group")
         self._held = []
 
     def defer(self, write: Write) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -106,15 +106,25 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
         group; ``aside`` says why and what is held meanwhile), or here outside one."""
         if self._aside is None:
             return self.new_attempts(rows)
-        self._group.hold()  # what came before these Starts is committed first
+        self._settle()  # what came before these Starts is committed first
+        self._group.hold()
         try:
             done = self._aside.new_attempts(rows)
         except BaseException:
             self.release_held()
             raise
-        loop = asyncio.get_running_loop()
-        done.add_done_callback(lambda _: loop.call_soon_threadsafe(self.release_held))
+        done.add_done_callback(self._released_on(asyncio.get_running_loop()))
         return await asyncio.wrap_future(done)
+
+    def _released_on(self, loop: asyncio.AbstractEventLoop) -> Callable[[object], None]:
+        """The worker's done callback: the held writes are made on the loop, before the
+        batch's Starts go out (or by ``grouped`` on its way out, if the loop has closed)."""
+
+        def release(_: object) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                loop.call_soon_threadsafe(self.release_held)
+
+        return release
 
     def __enter__(self) -> Journal:
         return self

@@ -49,8 +49,7 @@ class JournalAttempts(JournalBase):
         comes first or is refused. Answers the attempts so withheld, (job, attempt) -> action;
         they are not recorded and their Starts must not be sent.
         """
-        self.release_held()  # state changes made before these Starts are committed first
-        self._group.settle()
+        self._settle()  # state changes made before these Starts are committed first
         self._sync(full=True)
         now = utc_now()
         starting = JobState.STARTING.value

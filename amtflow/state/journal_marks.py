@@ -47,7 +47,7 @@ class JournalMarks(JournalBase):
         self, run_id: str, jobs: Sequence[str], action: OperatorAction, user: str
     ) -> list[OperatorRecord]:
         """Check and record an operator's ``action`` on ``jobs`` (all or none; see ``actions``)."""
-        self._group.settle()
+        self._settle()
         self._sync(full=True)  # an acknowledged hold must survive a power cut
         try:
             return actions.record_actions(self._conn, run_id, jobs, action, user=user, at=utc_now)
@@ -74,7 +74,7 @@ class JournalMarks(JournalBase):
         reason: str,
     ) -> None:
         """Record one notification delivery, made or not (never a URL; ``reason`` masked)."""
-        self._group.settle()
+        self._settle()
         self._sync(full=False)
         row = (run_id, notification, url_index, event, int(delivered), tries, reason, utc_now())
         try:

@@ -138,3 +138,18 @@ def test_outside_a_group_the_commit_is_made_at_once_on_the_caller(
     assert asyncio.run(commit()) == {}
     assert seen(state_dir, run_id) == {"B": JobState.STARTING}
     assert workers() == []
+
+
+async def test_a_write_that_is_not_grouped_makes_the_held_writes_first(
+    journal: Journal, state_dir: Path, gate: threading.Event
+) -> None:
+    run_id = started(journal, "A")
+    with journal.grouped(asyncio.get_running_loop().call_soon):
+        commit = asyncio.create_task(journal.new_attempts_off_loop([(run_id, "B", 1, "task-B")]))
+        await asyncio.sleep(0)
+        journal.finish_attempt(run_id, "A", 1, JobState.OK, completion_code=4)  # held
+        journal.new_attempts([(run_id, "C", 1, "task-C")])  # C's Start comes after A's end
+        assert seen(state_dir, run_id) == {"A": JobState.OK, "C": JobState.STARTING}
+        gate.set()
+        await commit
+    assert seen(state_dir, run_id)["B"] is JobState.STARTING
