@@ -37,16 +37,19 @@ class Aside:
         self._db_path = db_path
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="amtflow-journal")
         self._attempts: JournalAttempts | None = None  # connected on the worker, when first used
+        self._used = False  # the worker thread is started by the first commit given to it
 
     def new_attempts(self, rows: Sequence[tuple[str, str, int, str]]) -> Future[Withheld]:
         """``JournalAttempts.new_attempts`` of ``rows``, made on the worker: its answer, or its
         StateError, is the future's."""
+        self._used = True
         return self._worker.submit(self._commit, rows)
 
     def close(self) -> None:
         """Wait for a commit under way, then close the worker's connection and the worker."""
         try:
-            self._worker.submit(self._disconnect).result()
+            if self._used:
+                self._worker.submit(self._disconnect).result()
         finally:
             self._worker.shutdown(wait=True)
 

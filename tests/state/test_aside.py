@@ -153,3 +153,11 @@ async def test_a_write_that_is_not_grouped_makes_the_held_writes_first(
         gate.set()
         await commit
     assert seen(state_dir, run_id)["B"] is JobState.STARTING
+
+
+def test_a_group_without_new_attempts_starts_no_worker(journal: Journal, state_dir: Path) -> None:
+    run_id = started(journal, "A")
+    with journal.grouped(lambda callback: None):
+        journal.finish_attempt(run_id, "A", 1, JobState.OK, completion_code=4)
+        assert workers() == []
+    assert seen(state_dir, run_id) == {"A": JobState.OK}
