@@ -55,7 +55,7 @@ class Aside:
 
     def _commit(self, rows: Sequence[tuple[str, str, int, str]]) -> Withheld:
         if self._attempts is None:
-            self._attempts = JournalAttempts(connect(self._db_path), self._db_path)
+            self._attempts = JournalAttempts(connect(self._db_path, existing=True), self._db_path)
         return self._attempts.new_attempts(rows)
 
     def _disconnect(self) -> None:

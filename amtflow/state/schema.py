@@ -122,10 +122,12 @@ _TEMPORARY_PREFIX, _TEMPORARY_SUFFIX = ".journal-", ".tmp"
 STALE_TEMPORARY_S = 3600.0
 
 
-def connect(db_path: Path) -> sqlite3.Connection:
-    """Open the journal database in WAL mode at the current schema version."""
+def connect(db_path: Path, *, existing: bool = False) -> sqlite3.Connection:
+    """Open the journal database in WAL mode at the current schema version (``existing``: only
+    if the file is there, never a new empty one)."""
+    target = f"{db_path.absolute().as_uri()}?mode=rw" if existing else str(db_path)
     try:
-        conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn = sqlite3.connect(target, uri=existing, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as exc:
         raise StateError(f"state db {db_path}: cannot open it: {exc}") from exc
     try:

@@ -15,6 +15,7 @@ from amtflow.errors import StateError
 from amtflow.runs import JobState
 from amtflow.state import Journal
 from amtflow.state.aside import Aside, Withheld
+from amtflow.state.connection import companions
 from tests.state.test_group import seen, started
 
 
@@ -161,3 +162,15 @@ def test_a_group_without_new_attempts_starts_no_worker(journal: Journal, state_d
         journal.finish_attempt(run_id, "A", 1, JobState.OK, completion_code=4)
         assert workers() == []
     assert seen(state_dir, run_id) == {"A": JobState.OK}
+
+
+async def test_a_journal_removed_under_a_run_is_not_made_again_empty_by_the_worker(
+    journal: Journal, state_dir: Path
+) -> None:
+    run_id = started(journal, "")
+    with journal.grouped(asyncio.get_running_loop().call_soon):
+        for path in (journal.path, *companions(journal.path)):
+            path.unlink(missing_ok=True)
+        with pytest.raises(StateError, match=f"state db {journal.path}: cannot open it"):
+            await journal.new_attempts_off_loop([(run_id, "B", 1, "task-B")])
+    assert sorted(path.name for path in state_dir.iterdir() if "journal" in path.name) == []
