@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from amtflow.errors import UsageError
-from amtflow.model import WEEKDAYS, Definitions, Schedule
+from amtflow.model import WEEKDAYS, Definitions, Schedule, SecretRef
 from amtflow.timeofday import TimeOfDay
 
 _DATE_WORDS = {0: "today", 1: "yesterday"}  # a start_time +1 runs the day before's schedule date
@@ -128,15 +128,22 @@ def relative(path: Path, root: Path) -> PurePosixPath:
 
 
 def env_names(definitions: Definitions) -> tuple[list[str], list[str]]:
-    """The environment variables a run reads: batch users' passwords, and ``[[ENV:NAME]]``."""
+    """The environment variables a run reads: batch users' passwords (it cannot run without
+    them), then the others: ``[[ENV:NAME]]`` and the notifications' URLs (a run without them
+    goes on, saying what it cannot send)."""
     passwords = sorted({u.password.env for u in definitions.batch_users.values() if u.password.env})
-    found: set[str] = set()
+    found: set[str] = {url.env for url in notification_urls(definitions) if url.env}
     for path in definitions.files:
         try:
             found.update(_ENV_PROPERTY.findall(Path(path).read_text(encoding="utf-8")))
         except OSError:
             continue
     return passwords, sorted(found - set(passwords))
+
+
+def notification_urls(definitions: Definitions) -> list[SecretRef]:
+    """Where the notifications' Apprise URLs are read from (each a secret: it holds tokens)."""
+    return [url for notice in definitions.notifications.values() for url in notice.urls]
 
 
 def cron_fields(trigger: Trigger) -> str:

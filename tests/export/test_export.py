@@ -558,3 +558,55 @@ def test_an_out_folder_with_escape_codes_is_shown_safely(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stderr
     assert "wrote amtflow.cron to out\\u001b[2J" in result.stderr
+
+
+NOTIFIED = DEFINITIONS.replace(
+    "schedules:\n",
+    "notifications:\n"
+    "  - {name: ops, urls: [{env: OPS_NOTIFY_URL}], events: [run_failed]}\n"
+    "  - {name: managers, urls: [{file: /run/secrets/mail_url}], events: [run_failed]}\n"
+    "schedules:\n",
+    1,
+).replace('    start_time: "02:30"\n', '    start_time: "02:30"\n    notify: [ops, managers]\n', 1)
+
+
+def test_the_pod_gets_the_notification_urls_never_blocking_the_run(project: Path) -> None:
+    """A CronJob's run must be able to tell people it failed: the Apprise URLs that the
+    notifications reference (an environment variable, a file) come from the Secret as the
+    passwords do, but optionally, as sending never blocks a run: a Secret without them
+    still starts the pod, and the run warns that it cannot notify."""
+    import kubernetes_validate
+
+    (project / "definitions" / "nightly.yaml").write_text(NOTIFIED)
+    documents = _manifests(project)
+    cronjob = next(doc for doc in documents if doc["metadata"]["name"] == "amtflow-nightly")
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    assert env["OPS_NOTIFY_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "amtflow-secrets",
+        "key": "OPS_NOTIFY_URL",
+        "optional": True,
+    }
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    mount = mounts["/run/secrets/mail_url"]
+    assert mount["readOnly"] is True and mount["subPath"] == "mail_url"
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    assert volume["secret"]["secretName"] == "amtflow-secrets"
+    assert volume["secret"]["items"] == [{"key": "mail_url", "path": "mail_url"}]
+    assert volume["secret"]["optional"] is True
+    password = next(v for v in pod["volumes"] if v["name"] == "password-files")
+    assert "optional" not in password["secret"]  # a run cannot go on without its passwords
+    for doc in documents:
+        kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
+
+
+@pytest.mark.parametrize(("target", "name"), [("cron", "amtflow.cron"), ("systemd", None)])
+def test_cron_and_systemd_name_the_notification_variables_to_provide(
+    project: Path, target: str, name: str | None
+) -> None:
+    (project / "definitions" / "nightly.yaml").write_text(NOTIFIED)
+    files = exported(project, target)
+    text = files[name or "amtflow-nightly.service"]
+    note = next(line for line in text.splitlines() if "AMT_API_PASSWORD" in line)
+    assert "OPS_NOTIFY_URL" in note, note
