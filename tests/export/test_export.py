@@ -610,3 +610,91 @@ def test_cron_and_systemd_name_the_notification_variables_to_provide(
     text = files[name or "amtflow-nightly.service"]
     note = next(line for line in text.splitlines() if "AMT_API_PASSWORD" in line)
     assert "OPS_NOTIFY_URL" in note, note
+
+
+# -- a start_time the clocks jump over -----------------------------------------------------------
+
+GAPPED = """\
+version: 1
+timezone: Europe/Amsterdam
+batch_users: [{name: api, identifier: OPCONAPI, password: {env: AMT_API_PASSWORD}}]
+agents: [{name: amt, batch_server_url: "http://127.0.0.1:9", batch_user: api}]
+schedules:
+  - name: NIGHTLY
+    start_time: "02:30"
+    defaults: {agent: amt, application: DEMO2}
+    jobs: [{name: A, task: batch_job, job_name: A}]
+  - name: WEEKDAYS
+    start_time: "02:30"
+    frequency: {days: [mon, tue, wed, thu, fri]}
+    defaults: {agent: amt, application: DEMO2}
+    jobs: [{name: B, task: batch_job, job_name: B}]
+  - name: EARLY
+    start_time: "01:30"
+    defaults: {agent: amt, application: DEMO2}
+    jobs: [{name: C, task: batch_job, job_name: C}]
+"""
+
+
+def _next_spring_forward(zone: str) -> dt.date:
+    """The next day (from today) whose 02:30 does not exist in ``zone``."""
+    tz, day = ZoneInfo(zone), dt.date.today()
+    while True:
+        wall = dt.datetime.combine(day, dt.time(2, 30), tzinfo=tz)
+        if wall.astimezone(dt.timezone.utc).astimezone(tz).time() != dt.time(2, 30):
+            return day
+        day += dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize("target", ["systemd", "kubernetes"])
+def test_a_start_time_the_clocks_skip_is_said_at_export(project: Path, target: str) -> None:
+    """systemd and Kubernetes' CronJob controller do not fire a time that does not exist that
+    day: the schedule date of the spring-forward night would silently not run. The export says
+    which date, and how to get it run."""
+    (project / "definitions" / "nightly.yaml").write_text(GAPPED)
+    result = export(project, target, "--out", project / "out")
+    assert result.returncode == 0, result.stderr
+    gap = _next_spring_forward("Europe/Amsterdam")
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1, result.stderr  # WEEKDAYS never fires on a Sunday, EARLY exists
+    (warning,) = warnings
+    assert "schedule NIGHTLY: 02:30 does not exist in Europe/Amsterdam on " in warning
+    assert gap.isoformat() in warning
+    assert f"--schedule NIGHTLY --date {gap.isoformat()}" in warning
+
+
+def test_cron_is_not_warned_about_a_start_time_the_clocks_skip(project: Path) -> None:
+    (project / "definitions" / "nightly.yaml").write_text(GAPPED)
+    result = export(project, "cron")
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+
+
+@needs_systemd
+def test_systemd_indeed_skips_the_day_the_export_warns_about(project: Path) -> None:
+    """The warning is the tool's truth: systemd-analyze shows the timer passing over that date."""
+    (project / "definitions" / "nightly.yaml").write_text(GAPPED)
+    assert export(project, "systemd", "--out", project / "out").returncode == 0
+    calendar = _unit((project / "out" / "amtflow-nightly.timer").read_text())["OnCalendar"][0]
+    gap = _next_spring_forward("Europe/Amsterdam")
+    result = subprocess.run(
+        [
+            SYSTEMD_ANALYZE,
+            "calendar",
+            calendar,
+            "--iterations",
+            "2",
+            f"--base-time={gap - dt.timedelta(days=1)} 12:00 UTC",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TZ": "UTC"},
+    )
+    assert result.returncode == 0, result.stderr
+    days = [
+        line.split()[-3]
+        for line in result.stdout.splitlines()
+        if "Next elapse" in line or "Iter. #" in line
+    ]
+    assert gap.isoformat() not in days
+    assert days[0] == (gap + dt.timedelta(days=1)).isoformat()
