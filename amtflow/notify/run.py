@@ -175,9 +175,11 @@ class RunNotices:
 
 
 def _failed_what(facts: list[JobFact], troubled: list[JobFact], signum: int | None) -> str:
-    failed = sum(fact.state in (JobState.FAILED, JobState.KILLED) for fact in troubled)
+    failed = sum(fact.state is JobState.FAILED for fact in troubled)
+    killed = sum(fact.state is JobState.KILLED for fact in troubled)
     not_run = sum(fact.state is JobState.NOT_RUN for fact in troubled)
-    counts = f"{failed} failed, {not_run} not run, of {len(facts)} jobs"
+    shown_killed = f"{killed} killed, " if killed else ""  # as the summary and status count them
+    counts = f"{failed} failed, {shown_killed}{not_run} not run, of {len(facts)} jobs"
     if signum is not None:
         name = signal.Signals(signum).name
         return f"Interrupted by {name}: {counts}; amtflow resume RUN carries it on."
