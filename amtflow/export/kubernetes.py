@@ -36,6 +36,7 @@ DATA = PurePosixPath("/var/lib/amtflow")
 CONTAINER = "amtflow"
 PASSWORD_FILES = "password-files"  # the volumes of the Secret's files: a run needs these
 NOTIFICATION_FILES = "notification-files"  # and may go without these
+CONFIGMAP_LIMIT = 1024 * 1024  # bytes of its values, summed (the API server's ValidateConfigMap)
 FINAL_EXIT_CODES = [1, 2]  # failed jobs or invalid definitions: a retry would end the same
 
 
@@ -95,6 +96,14 @@ def _definition_files(definitions: Definitions, root: Path) -> dict[str, tuple[s
                 " every definition file (they go into the ConfigMap)"
             ) from None
         read.append((relative, path.read_text(encoding="utf-8")))
+    size = sum(len(text.encode("utf-8")) for _, text in read)
+    if size > CONFIGMAP_LIMIT:
+        raise UsageError(
+            f"the definition files total {size} bytes; a ConfigMap holds at most"
+            f" {CONFIGMAP_LIMIT} (1 MiB), so the API server would refuse it: ship the"
+            " definitions in the image or on a volume instead (export cron or systemd where"
+            " they are on disk)"
+        )
     keys = _unique_keys([relative.replace("/", "__") for relative, _ in read])
     return dict(zip(keys, read, strict=True))
 

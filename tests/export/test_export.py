@@ -698,3 +698,24 @@ def test_systemd_indeed_skips_the_day_the_export_warns_about(project: Path) -> N
     ]
     assert gap.isoformat() not in days
     assert days[0] == (gap + dt.timedelta(days=1)).isoformat()
+
+
+def test_definitions_a_configmap_cannot_hold_are_refused_in_one_line(project: Path) -> None:
+    """The API server refuses a ConfigMap whose data totals more than 1 MiB (`ValidateConfigMap`:
+    the sum of its values' bytes): `kubectl apply` would fail at deploy time, after the export
+    said it wrote the manifests. A schedule big enough is refused at export, saying why."""
+    jobs = "".join(
+        f"      - {{name: JOB{n:05d}, task: batch_job, job_name: AMTJOB{n:05d}, queue: NIGHTQ}}\n"
+        for n in range(14_000)
+    )
+    big = DEFINITIONS.split("  - name: Month End", 1)[0] + jobs
+    (project / "definitions" / "nightly.yaml").write_text(big)
+    assert len(big.encode()) > 1024 * 1024
+    out = project / "out"
+    result = export(project, "kubernetes", "--out", out)
+    assert result.returncode == 2, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "error" in line]
+    assert "1048576" in line and "ConfigMap" in line, line
+    assert not out.exists()
+    cron = export(project, "cron")  # a crontab reads the files where they are: no such limit
+    assert cron.returncode == 0, cron.stderr
