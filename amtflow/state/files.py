@@ -47,6 +47,7 @@ def ensure_private_dir(path: Path) -> None:
     try:
         if path.is_dir():
             check_owned(path, "state dir")
+            _check_not_read_only(path)
             return
         if path.exists():
             raise StateError(f"state dir {path}: exists and is not a directory")
@@ -56,6 +57,16 @@ def ensure_private_dir(path: Path) -> None:
             os.chmod(folder, DIR_MODE)
     except OSError as exc:
         raise StateError(f"state dir {path}: cannot create it: {_reason(exc)}") from exc
+
+
+def _check_not_read_only(path: Path) -> None:
+    """StateError in words when ``path`` is on a file system mounted read-only (a PVC mounted
+    readOnly, a backup): SQLite would only say "unable to open database file"."""
+    if os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 0):
+        raise StateError(
+            f"state dir {path} is read-only (its file system is mounted read-only): this"
+            " command writes the journal there; status, logs and report only read it"
+        )
 
 
 def check_owned(path: Path, what: str) -> None:

@@ -161,6 +161,16 @@ def test_reports_work_on_a_read_only_state_dir(tmp_path: Path, read_only_state: 
     assert run_id in history.read_text()
 
 
+def test_a_run_on_a_read_only_state_dir_says_so(tmp_path: Path, read_only_state: Path) -> None:
+    """A PVC mounted readOnly, a backup mounted to look at: the one line says what is wrong
+    (it said "not a usable amtflow journal: unable to open database file")."""
+    result = simulated_run(tmp_path, "--state-dir", str(read_only_state), "--date", "2026-11-25")
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"amtflow: error: state dir {read_only_state} is read-only"), line
+    assert "not a usable" not in line
+
+
 def test_json_and_junit_files_are_private_under_umask_000(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
