@@ -165,8 +165,13 @@ class RunNotices:
 
     def run_recovered(self, outcomes: Sequence[JobOutcome]) -> None:
         """``run_recovered``: a rerun turned this failed schedule date OK."""
-        what = f"Recovered: after a rerun all {len(outcomes)} jobs ended OK."
-        self._run(NotifyEvent.RUN_RECOVERED, what, [fact_of(o) for o in outcomes if o.attempts])
+        facts = [fact_of(o) for o in outcomes if o.attempts]
+        passed = sum(bool(fact.operator) for fact in facts)
+        if passed:  # mark-ok carried it on: those were passed, not started again
+            what = f"Recovered: all {len(outcomes)} jobs ended OK, {passed} by an operator's word."
+        else:
+            what = f"Recovered: after a rerun all {len(outcomes)} jobs ended OK."
+        self._run(NotifyEvent.RUN_RECOVERED, what, facts)
 
     async def close(self) -> None:
         """Send what is collected and wait (bounded) for the messages still on their way."""
