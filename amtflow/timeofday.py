@@ -89,6 +89,13 @@ def instant(date: dt.date, when: TimeOfDay, tz: dt.tzinfo) -> dt.datetime:
     return _end_of_gap(wall, tz)
 
 
+def skipped_on(when: dt.time, tz: dt.tzinfo, start: dt.date, days: int) -> list[dt.date]:
+    """The days of ``days`` from ``start`` on which the wall time ``when`` does not exist in
+    ``tz`` (the clocks jump over it)."""
+    dates = (start + dt.timedelta(days=n) for n in range(days))
+    return [d for d in dates if not _exists(dt.datetime.combine(d, when, tzinfo=tz))]
+
+
 def _exists(local: dt.datetime) -> bool:
     return local.astimezone(_UTC).astimezone(local.tzinfo).replace(tzinfo=None, fold=0) == (
         local.replace(tzinfo=None, fold=0)

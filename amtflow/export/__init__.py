@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -23,7 +24,14 @@ from pathlib import Path
 
 from amtflow.errors import UsageError
 from amtflow.export import cron, kubernetes, systemd
-from amtflow.export.triggers import Export, ExportedFile, ExportOptions, Trigger, triggers
+from amtflow.export.triggers import (
+    Export,
+    ExportedFile,
+    ExportOptions,
+    Trigger,
+    skipped_firings,
+    triggers,
+)
 from amtflow.model import Definitions
 from amtflow.report import terminal_safe
 
@@ -39,14 +47,23 @@ TARGETS = tuple(_RENDERERS)
 _USER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\$?|[0-9]+")  # POSIX account names, or a uid
 
 
-def export(definitions: Definitions, target: str, options: ExportOptions) -> Export:
-    """The files of ``target`` (cron, systemd or kubernetes) for every timed schedule."""
+def export(
+    definitions: Definitions, target: str, options: ExportOptions, today: dt.date | None = None
+) -> Export:
+    """The files of ``target`` (cron, systemd or kubernetes) for every timed schedule, and a
+    warning for each trigger whose time the clocks skip within a year from ``today``."""
     if target not in _RENDERERS:
         raise UsageError(f"unknown export target '{target}' (choose {', '.join(TARGETS)})")
     made, skipped = triggers(definitions, options.root)
     _check_one_line(made, options)
     files = _RENDERERS[target](definitions, made, options) if made else []
-    return Export(tuple(files), tuple(skipped), tuple(made))
+    warnings = [] if target == "cron" else _skipped_firings(made, today or dt.date.today())
+    return Export(tuple(files), tuple(skipped), tuple(made), warnings=tuple(warnings))
+
+
+def _skipped_firings(made: list[Trigger], today: dt.date) -> list[str]:
+    """systemd timers and CronJobs pass over a time the clocks skip (cron may run it late)."""
+    return [warning for trigger in made for warning in skipped_firings(trigger, today)]
 
 
 def _check_one_line(made: list[Trigger], options: ExportOptions) -> None:

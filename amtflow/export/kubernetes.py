@@ -7,8 +7,8 @@ non-root on a read-only root filesystem, writing only to the claim and an emptyD
 Job's pod failure policy ends it at once when amtflow exits 1 (some job failed or was not run) or
 2 (invalid definitions): running again would change nothing. A pod that was evicted, preempted or
 killed is retried, and the new pod's ``amtflow run`` of the same date resumes the run. Secrets are
-``secretKeyRef``s into a Secret the operator creates; their values never appear here.
-"""
+``secretKeyRef``s into a Secret the operator creates; their values never appear here. The
+notifications' URLs come from it too, optionally: a run goes on without them (it says so)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from amtflow.export.triggers import (
     Trigger,
     cron_fields,
     env_names,
+    notification_urls,
     unit_name,
 )
 from amtflow.model import Definitions
@@ -33,6 +34,9 @@ from amtflow.model import Definitions
 DEFINITIONS = PurePosixPath("/etc/amtflow/definitions")
 DATA = PurePosixPath("/var/lib/amtflow")
 CONTAINER = "amtflow"
+PASSWORD_FILES = "password-files"  # the volumes of the Secret's files: a run needs these
+NOTIFICATION_FILES = "notification-files"  # and may go without these
+CONFIGMAP_LIMIT = 1024 * 1024  # bytes of its values, summed (the API server's ValidateConfigMap)
 FINAL_EXIT_CODES = [1, 2]  # failed jobs or invalid definitions: a retry would end the same
 
 
@@ -92,6 +96,14 @@ def _definition_files(definitions: Definitions, root: Path) -> dict[str, tuple[s
                 " every definition file (they go into the ConfigMap)"
             ) from None
         read.append((relative, path.read_text(encoding="utf-8")))
+    size = sum(len(text.encode("utf-8")) for _, text in read)
+    if size > CONFIGMAP_LIMIT:
+        raise UsageError(
+            f"the definition files total {size} bytes; a ConfigMap holds at most"
+            f" {CONFIGMAP_LIMIT} (1 MiB), so the API server would refuse it: ship the"
+            " definitions in the image or on a volume instead (export cron or systemd where"
+            " they are on disk)"
+        )
     keys = _unique_keys([relative.replace("/", "__") for relative, _ in read])
     return dict(zip(keys, read, strict=True))
 
@@ -185,7 +197,7 @@ def _pod_spec(sources: _Sources, trigger: Trigger) -> dict[str, Any]:
         raise UsageError(f"schedule {trigger.schedule}: its file is outside this folder")
     args = trigger.run_args()
     args[1] = schedule_file
-    password_files = _password_files(sources.definitions)
+    password_files, notice_files = _secret_files(sources.definitions)
     return {
         "restartPolicy": "Never",  # the Job makes a new pod; a pod failure policy needs Never
         "securityContext": {
@@ -212,15 +224,8 @@ def _pod_spec(sources: _Sources, trigger: Trigger) -> dict[str, Any]:
                     {"name": "definitions", "mountPath": str(DEFINITIONS), "readOnly": True},
                     {"name": "state", "mountPath": str(DATA)},
                     {"name": "tmp", "mountPath": "/tmp"},
-                    *(
-                        {
-                            "name": "password-files",
-                            "mountPath": path,
-                            "subPath": key,
-                            "readOnly": True,
-                        }
-                        for path, key in password_files.items()
-                    ),
+                    *_file_mounts(PASSWORD_FILES, password_files),
+                    *_file_mounts(NOTIFICATION_FILES, notice_files),
                 ],
             }
         ],
@@ -237,22 +242,37 @@ def _pod_spec(sources: _Sources, trigger: Trigger) -> dict[str, Any]:
             },
             {"name": "state", "persistentVolumeClaim": {"claimName": options.claim}},
             {"name": "tmp", "emptyDir": {}},
-            *_password_volume(password_files, options),
+            *_secret_volume(PASSWORD_FILES, password_files, options),
+            *_secret_volume(NOTIFICATION_FILES, notice_files, options, optional=True),
         ],
     }
 
 
-def _password_files(definitions: Definitions) -> dict[str, str]:
-    """Password file path in the pod (relative ones are read from the definitions folder, the
-    working directory) -> the key of the Secret that holds it (its file name)."""
-    paths = sorted({u.password.file for u in definitions.batch_users.values() if u.password.file})
+def _secret_files(definitions: Definitions) -> tuple[dict[str, str], dict[str, str]]:
+    """The password files and the notification URL files: each a path in the pod (relative ones
+    are read from the definitions folder, the working directory) -> the key of the Secret that
+    holds it (its file name). A file both name is a password file."""
+    passwords = {u.password.file for u in definitions.batch_users.values() if u.password.file}
+    notices = {url.file for url in notification_urls(definitions) if url.file} - passwords
+    paths = sorted(passwords | notices)
     names = [PurePosixPath(path).name for path in paths]
     # two files of one name (/run/a/pw, /run/b/pw) must not share a key: one user would get the
     # other's password; the whole path names them apart
     keys = [
         path if names.count(name) > 1 else name for path, name in zip(paths, names, strict=True)
     ]
-    return dict(zip((str(DEFINITIONS / path) for path in paths), _unique_keys(keys), strict=True))
+    mounted = dict(zip(paths, _unique_keys(keys), strict=True))
+    return (
+        {str(DEFINITIONS / path): mounted[path] for path in sorted(passwords)},
+        {str(DEFINITIONS / path): mounted[path] for path in sorted(notices)},
+    )
+
+
+def _file_mounts(volume: str, files: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"name": volume, "mountPath": path, "subPath": key, "readOnly": True}
+        for path, key in files.items()
+    ]
 
 
 def _unique_keys(texts: list[str]) -> list[str]:
@@ -267,14 +287,18 @@ def _unique_keys(texts: list[str]) -> list[str]:
     return keys
 
 
-def _password_volume(
-    password_files: dict[str, str], options: ExportOptions
+def _secret_volume(
+    volume: str, files: dict[str, str], options: ExportOptions, *, optional: bool = False
 ) -> list[dict[str, Any]]:
-    if not password_files:
+    """The Secret's keys ``files`` mount; ``optional``: a Secret without them still starts the
+    pod (a notification's URL: sending never blocks a run; the run warns it cannot send)."""
+    if not files:
         return []
-    items = [{"key": key, "path": key} for key in sorted(set(password_files.values()))]
-    secret = {"secretName": options.secret, "items": items, "defaultMode": 0o400}
-    return [{"name": "password-files", "secret": secret}]
+    items = [{"key": key, "path": key} for key in sorted(set(files.values()))]
+    secret: dict[str, Any] = {"secretName": options.secret, "items": items, "defaultMode": 0o400}
+    if optional:
+        secret["optional"] = True
+    return [{"name": volume, "secret": secret}]
 
 
 def _env(

@@ -3,13 +3,14 @@ reads, names for units and objects."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from amtflow.errors import UsageError
-from amtflow.model import WEEKDAYS, Definitions, Schedule
-from amtflow.timeofday import TimeOfDay
+from amtflow.model import WEEKDAYS, Definitions, Schedule, SecretRef
+from amtflow.timeofday import TimeOfDay, skipped_on, zone
 
 _DATE_WORDS = {0: "today", 1: "yesterday"}  # a start_time +1 runs the day before's schedule date
 _ENV_PROPERTY = re.compile(r"\[\[ENV:([A-Za-z_][A-Za-z0-9_.-]*)(?::[^\]]*)?\]\]")
@@ -74,6 +75,7 @@ class Export:
     files: tuple[ExportedFile, ...]
     skipped: tuple[str, ...] = ()  # "schedule X: why", said on stderr
     triggers: tuple[Trigger, ...] = field(default=())
+    warnings: tuple[str, ...] = ()  # said on stderr too: a day a trigger will not fire
 
 
 def triggers(definitions: Definitions, root: Path) -> tuple[list[Trigger], list[str]]:
@@ -118,6 +120,26 @@ def _weekdays(schedule: Schedule, shift: int) -> tuple[int, ...]:
     return tuple(sorted({(WEEKDAYS.index(day) + 1 + shift) % 7 for day in days}))
 
 
+def skipped_firings(trigger: Trigger, today: dt.date) -> list[str]:
+    """A warning for the next day in a year on which ``trigger``'s time does not exist in its
+    zone: systemd (``systemd-analyze calendar`` shows no elapse) and Kubernetes' CronJob
+    controller pass over it, so that schedule date would not run; cron may differ."""
+    fires = set(trigger.weekdays)
+    days = skipped_on(trigger.time.time, zone(trigger.zone), today, 366)
+    for day in days:
+        if fires and (day.isoweekday() % 7) not in fires:
+            continue
+        date = day - dt.timedelta(days=trigger.time.days)
+        return [
+            f"schedule {trigger.schedule}: {trigger.time.time.strftime('%H:%M')} does not exist"
+            f" in {trigger.zone} on {day} (the clocks jump over it): its timer does not fire"
+            f" that day, so run that date by hand (amtflow run {trigger.definitions}"
+            f" --schedule {trigger.schedule} --date {date}), or choose a start_time the"
+            " clocks never skip"
+        ]
+    return []
+
+
 def relative(path: Path, root: Path) -> PurePosixPath:
     """``path`` relative to ``root`` when inside it, else absolute."""
     absolute = path if path.is_absolute() else Path.cwd() / path
@@ -128,15 +150,22 @@ def relative(path: Path, root: Path) -> PurePosixPath:
 
 
 def env_names(definitions: Definitions) -> tuple[list[str], list[str]]:
-    """The environment variables a run reads: batch users' passwords, and ``[[ENV:NAME]]``."""
+    """The environment variables a run reads: batch users' passwords (it cannot run without
+    them), then the others: ``[[ENV:NAME]]`` and the notifications' URLs (a run without them
+    goes on, saying what it cannot send)."""
     passwords = sorted({u.password.env for u in definitions.batch_users.values() if u.password.env})
-    found: set[str] = set()
+    found: set[str] = {url.env for url in notification_urls(definitions) if url.env}
     for path in definitions.files:
         try:
             found.update(_ENV_PROPERTY.findall(Path(path).read_text(encoding="utf-8")))
         except OSError:
             continue
     return passwords, sorted(found - set(passwords))
+
+
+def notification_urls(definitions: Definitions) -> list[SecretRef]:
+    """Where the notifications' Apprise URLs are read from (each a secret: it holds tokens)."""
+    return [url for notice in definitions.notifications.values() for url in notice.urls]
 
 
 def cron_fields(trigger: Trigger) -> str:

@@ -165,8 +165,13 @@ class RunNotices:
 
     def run_recovered(self, outcomes: Sequence[JobOutcome]) -> None:
         """``run_recovered``: a rerun turned this failed schedule date OK."""
-        what = f"Recovered: after a rerun all {len(outcomes)} jobs ended OK."
-        self._run(NotifyEvent.RUN_RECOVERED, what, [fact_of(o) for o in outcomes if o.attempts])
+        facts = [fact_of(o) for o in outcomes if o.attempts]
+        passed = sum(bool(fact.operator) for fact in facts)
+        if passed:  # mark-ok carried it on: those were passed, not started again
+            what = f"Recovered: all {len(outcomes)} jobs ended OK, {passed} by an operator's word."
+        else:
+            what = f"Recovered: after a rerun all {len(outcomes)} jobs ended OK."
+        self._run(NotifyEvent.RUN_RECOVERED, what, facts)
 
     async def close(self) -> None:
         """Send what is collected and wait (bounded) for the messages still on their way."""
@@ -175,9 +180,11 @@ class RunNotices:
 
 
 def _failed_what(facts: list[JobFact], troubled: list[JobFact], signum: int | None) -> str:
-    failed = sum(fact.state in (JobState.FAILED, JobState.KILLED) for fact in troubled)
+    failed = sum(fact.state is JobState.FAILED for fact in troubled)
+    killed = sum(fact.state is JobState.KILLED for fact in troubled)
     not_run = sum(fact.state is JobState.NOT_RUN for fact in troubled)
-    counts = f"{failed} failed, {not_run} not run, of {len(facts)} jobs"
+    shown_killed = f"{killed} killed, " if killed else ""  # as the summary and status count them
+    counts = f"{failed} failed, {shown_killed}{not_run} not run, of {len(facts)} jobs"
     if signum is not None:
         name = signal.Signals(signum).name
         return f"Interrupted by {name}: {counts}; amtflow resume RUN carries it on."

@@ -80,6 +80,14 @@ class Restart:
     before: RunState | None = None  # the run's state before it was carried on
 
 
+def _header_word(restart: Restart) -> str:
+    """How the run's first line says it began: a finished run carried on past jobs marked OK
+    (``amtflow mark-ok``) starts no failed job again, so it is not "rerunning failed jobs"."""
+    if restart.began is Began.RERUN and not restart.rerun:
+        return "carried_on"
+    return restart.began.value
+
+
 @dataclass(frozen=True)
 class Connection:
     """The agents a run talks to (pointed at the simulator with --simulate) and their clients."""
@@ -182,7 +190,7 @@ async def _drive(
     restart: Restart,
     notices: RunNotices,
 ) -> RunResult:
-    view.run_header(run_id, plan, simulated=connection.simulator_url, began=restart.began.value)
+    view.run_header(run_id, plan, simulated=connection.simulator_url, began=_header_word(restart))
     started = time.monotonic()
     with _view(options.live, [job.name for job in plan.jobs]) as observe:
         ctx = RunContext(

@@ -10,6 +10,7 @@ goes on to its end with its journal, logs and exit status.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import unicodedata
@@ -142,5 +143,7 @@ def write_private(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as stream:
             os.fchmod(fd, 0o600)
             stream.write(data)
-    except OSError as exc:
+    except OSError as exc:  # no half-written file is left to be read as the run's
+        with contextlib.suppress(OSError):
+            path.unlink()
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc

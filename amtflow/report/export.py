@@ -8,13 +8,15 @@ from pathlib import Path
 from rich.markup import escape
 
 from amtflow.export import Export
-from amtflow.report import plain, stderr, terminal_safe
+from amtflow.report import plain, stderr, terminal_safe, warning
 
 
 def show(result: Export, out: Path | None) -> None:
     """Print the exported files, or say where they were written; then what was skipped."""
     for note in result.skipped:
         stderr.print(f"skipped {escape(terminal_safe(note))}")
+    for note in result.warnings:
+        warning(note)
     if not result.files:
         stderr.print("nothing to export: no schedule has a start_time")
         return

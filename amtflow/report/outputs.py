@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,16 +61,29 @@ def _write_summaries(outputs: RunOutputs, result: RunResult, state_dir: Path) ->
         "simulated": simulated,
     }
     if outputs.json_path:
-        runfiles.write_json(outputs.json_path, run, result.outcomes, spans)
+        with _only_warned():
+            runfiles.write_json(outputs.json_path, run, result.outcomes, spans)
     if outputs.junit_path:
-        runfiles.write_junit(
-            outputs.junit_path,
-            result.schedule,
-            result.outcomes,
-            result.elapsed,
-            spans,
-            simulated=simulated,
-        )
+        with _only_warned():
+            runfiles.write_junit(
+                outputs.junit_path,
+                result.schedule,
+                result.outcomes,
+                result.elapsed,
+                spans,
+                simulated=simulated,
+            )
+
+
+@contextlib.contextmanager
+def _only_warned() -> Iterator[None]:
+    """A file of the run's end that cannot be written (checked up front; the disk filled up
+    since) is a warning: the run happened, and its exit status says how it went, as when its
+    stdout is gone. The other files are still written."""
+    try:
+        yield
+    except AmtflowError as exc:
+        warning(str(exc))
 
 
 def _write_html(html_path: Path | None, state_dir: Path, result: RunResult) -> None:

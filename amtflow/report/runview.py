@@ -185,7 +185,12 @@ class LiveView:
         )
 
 
-_VERBS = {"new": "run", "resumed": "resuming run", "rerun": "rerunning failed jobs of run"}
+_VERBS = {
+    "new": "run",
+    "resumed": "resuming run",
+    "rerun": "rerunning failed jobs of run",
+    "carried_on": "carrying on run",
+}
 
 
 def run_header(run_id: str, plan: Plan, *, simulated: str, began: str = "new") -> None:

@@ -47,13 +47,26 @@ def ensure_private_dir(path: Path) -> None:
     try:
         if path.is_dir():
             check_owned(path, "state dir")
+            _check_not_read_only(path)
             return
         if path.exists():
             raise StateError(f"state dir {path}: exists and is not a directory")
+        made = missing_folders(path)
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
+        for folder in made:  # mkdir's mode is filtered by the umask, and parents get 0777 & ~umask
+            os.chmod(folder, DIR_MODE)
     except OSError as exc:
         raise StateError(f"state dir {path}: cannot create it: {_reason(exc)}") from exc
+
+
+def _check_not_read_only(path: Path) -> None:
+    """StateError in words when ``path`` is on a file system mounted read-only (a PVC mounted
+    readOnly, a backup): SQLite would only say "unable to open database file"."""
+    if os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 0):
+        raise StateError(
+            f"state dir {path} is read-only (its file system is mounted read-only): this"
+            " command writes the journal there; status, logs and report only read it"
+        )
 
 
 def check_owned(path: Path, what: str) -> None:
@@ -80,15 +93,25 @@ GITIGNORE = "# Created by amtflow: the state dir holds nothing for git.\n*\n"
 
 
 def ensure_state_dir(state_dir: Path) -> None:
-    """``ensure_private_dir``; a state dir amtflow creates gets a ``.gitignore`` of ``*``.
+    """``ensure_private_dir``; a state dir amtflow creates (and each parent it creates on the way)
+    gets a ``.gitignore`` of ``*``.
 
     As pytest does for its cache, so that a first run leaves nothing in ``git status``. A folder
     that already existed is left alone: it may be the user's own (``--state-dir .``).
     """
-    created = not state_dir.exists()
+    made = missing_folders(state_dir)
     ensure_private_dir(state_dir)
-    if created:
-        _write_gitignore(state_dir / ".gitignore")
+    for folder in made:  # `.amtflow` made on the way to `.amtflow/simulated` holds real runs later
+        _write_gitignore(folder / ".gitignore")
+
+
+def missing_folders(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, outermost first."""
+    missing: list[Path] = []
+    while not path.exists() and path != path.parent:
+        missing.insert(0, path)
+        path = path.parent
+    return missing
 
 
 def _write_gitignore(path: Path) -> None:

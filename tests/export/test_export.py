@@ -558,3 +558,164 @@ def test_an_out_folder_with_escape_codes_is_shown_safely(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stderr
     assert "wrote amtflow.cron to out\\u001b[2J" in result.stderr
+
+
+NOTIFIED = DEFINITIONS.replace(
+    "schedules:\n",
+    "notifications:\n"
+    "  - {name: ops, urls: [{env: OPS_NOTIFY_URL}], events: [run_failed]}\n"
+    "  - {name: managers, urls: [{file: /run/secrets/mail_url}], events: [run_failed]}\n"
+    "schedules:\n",
+    1,
+).replace('    start_time: "02:30"\n', '    start_time: "02:30"\n    notify: [ops, managers]\n', 1)
+
+
+def test_the_pod_gets_the_notification_urls_never_blocking_the_run(project: Path) -> None:
+    """A CronJob's run must be able to tell people it failed: the Apprise URLs that the
+    notifications reference (an environment variable, a file) come from the Secret as the
+    passwords do, but optionally, as sending never blocks a run: a Secret without them
+    still starts the pod, and the run warns that it cannot notify."""
+    import kubernetes_validate
+
+    (project / "definitions" / "nightly.yaml").write_text(NOTIFIED)
+    documents = _manifests(project)
+    cronjob = next(doc for doc in documents if doc["metadata"]["name"] == "amtflow-nightly")
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    assert env["OPS_NOTIFY_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "amtflow-secrets",
+        "key": "OPS_NOTIFY_URL",
+        "optional": True,
+    }
+    mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+    mount = mounts["/run/secrets/mail_url"]
+    assert mount["readOnly"] is True and mount["subPath"] == "mail_url"
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    assert volume["secret"]["secretName"] == "amtflow-secrets"
+    assert volume["secret"]["items"] == [{"key": "mail_url", "path": "mail_url"}]
+    assert volume["secret"]["optional"] is True
+    password = next(v for v in pod["volumes"] if v["name"] == "password-files")
+    assert "optional" not in password["secret"]  # a run cannot go on without its passwords
+    for doc in documents:
+        kubernetes_validate.validate(doc, kubernetes_validate.latest_version(), strict=True)
+
+
+@pytest.mark.parametrize(("target", "name"), [("cron", "amtflow.cron"), ("systemd", None)])
+def test_cron_and_systemd_name_the_notification_variables_to_provide(
+    project: Path, target: str, name: str | None
+) -> None:
+    (project / "definitions" / "nightly.yaml").write_text(NOTIFIED)
+    files = exported(project, target)
+    text = files[name or "amtflow-nightly.service"]
+    note = next(line for line in text.splitlines() if "AMT_API_PASSWORD" in line)
+    assert "OPS_NOTIFY_URL" in note, note
+
+
+# -- a start_time the clocks jump over -----------------------------------------------------------
+
+GAPPED = """\
+version: 1
+timezone: Europe/Amsterdam
+batch_users: [{name: api, identifier: OPCONAPI, password: {env: AMT_API_PASSWORD}}]
+agents: [{name: amt, batch_server_url: "http://127.0.0.1:9", batch_user: api}]
+schedules:
+  - name: NIGHTLY
+    start_time: "02:30"
+    defaults: {agent: amt, application: DEMO2}
+    jobs: [{name: A, task: batch_job, job_name: A}]
+  - name: WEEKDAYS
+    start_time: "02:30"
+    frequency: {days: [mon, tue, wed, thu, fri]}
+    defaults: {agent: amt, application: DEMO2}
+    jobs: [{name: B, task: batch_job, job_name: B}]
+  - name: EARLY
+    start_time: "01:30"
+    defaults: {agent: amt, application: DEMO2}
+    jobs: [{name: C, task: batch_job, job_name: C}]
+"""
+
+
+def _next_spring_forward(zone: str) -> dt.date:
+    """The next day (from today) whose 02:30 does not exist in ``zone``."""
+    tz, day = ZoneInfo(zone), dt.date.today()
+    while True:
+        wall = dt.datetime.combine(day, dt.time(2, 30), tzinfo=tz)
+        if wall.astimezone(dt.timezone.utc).astimezone(tz).time() != dt.time(2, 30):
+            return day
+        day += dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize("target", ["systemd", "kubernetes"])
+def test_a_start_time_the_clocks_skip_is_said_at_export(project: Path, target: str) -> None:
+    """systemd and Kubernetes' CronJob controller do not fire a time that does not exist that
+    day: the schedule date of the spring-forward night would silently not run. The export says
+    which date, and how to get it run."""
+    (project / "definitions" / "nightly.yaml").write_text(GAPPED)
+    result = export(project, target, "--out", project / "out")
+    assert result.returncode == 0, result.stderr
+    gap = _next_spring_forward("Europe/Amsterdam")
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1, result.stderr  # WEEKDAYS never fires on a Sunday, EARLY exists
+    (warning,) = warnings
+    assert "schedule NIGHTLY: 02:30 does not exist in Europe/Amsterdam on " in warning
+    assert gap.isoformat() in warning
+    assert f"--schedule NIGHTLY --date {gap.isoformat()}" in warning
+
+
+def test_cron_is_not_warned_about_a_start_time_the_clocks_skip(project: Path) -> None:
+    (project / "definitions" / "nightly.yaml").write_text(GAPPED)
+    result = export(project, "cron")
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+
+
+@needs_systemd
+def test_systemd_indeed_skips_the_day_the_export_warns_about(project: Path) -> None:
+    """The warning is the tool's truth: systemd-analyze shows the timer passing over that date."""
+    (project / "definitions" / "nightly.yaml").write_text(GAPPED)
+    assert export(project, "systemd", "--out", project / "out").returncode == 0
+    calendar = _unit((project / "out" / "amtflow-nightly.timer").read_text())["OnCalendar"][0]
+    gap = _next_spring_forward("Europe/Amsterdam")
+    result = subprocess.run(
+        [
+            SYSTEMD_ANALYZE,
+            "calendar",
+            calendar,
+            "--iterations",
+            "2",
+            f"--base-time={gap - dt.timedelta(days=1)} 12:00 UTC",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TZ": "UTC"},
+    )
+    assert result.returncode == 0, result.stderr
+    days = [
+        line.split()[-3]
+        for line in result.stdout.splitlines()
+        if "Next elapse" in line or "Iter. #" in line
+    ]
+    assert gap.isoformat() not in days
+    assert days[0] == (gap + dt.timedelta(days=1)).isoformat()
+
+
+def test_definitions_a_configmap_cannot_hold_are_refused_in_one_line(project: Path) -> None:
+    """The API server refuses a ConfigMap whose data totals more than 1 MiB (`ValidateConfigMap`:
+    the sum of its values' bytes): `kubectl apply` would fail at deploy time, after the export
+    said it wrote the manifests. A schedule big enough is refused at export, saying why."""
+    jobs = "".join(
+        f"      - {{name: JOB{n:05d}, task: batch_job, job_name: AMTJOB{n:05d}, queue: NIGHTQ}}\n"
+        for n in range(14_000)
+    )
+    big = DEFINITIONS.split("  - name: Month End", 1)[0] + jobs
+    (project / "definitions" / "nightly.yaml").write_text(big)
+    assert len(big.encode()) > 1024 * 1024
+    out = project / "out"
+    result = export(project, "kubernetes", "--out", out)
+    assert result.returncode == 2, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if "error" in line]
+    assert "1048576" in line and "ConfigMap" in line, line
+    assert not out.exists()
+    cron = export(project, "cron")  # a crontab reads the files where they are: no such limit
+    assert cron.returncode == 0, cron.stderr

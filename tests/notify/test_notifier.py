@@ -82,7 +82,7 @@ def test_every_emission_point_sends_its_event(webhook: Webhook, monkeypatch) -> 
             "A late",
             "B missed its start",
             "C failed, KILLED (3)",
-            "Failed: 1 failed, 0 not run, of 1 jobs",
+            "Failed: 0 failed, 1 killed, 0 not run, of 1 jobs",  # C was KILLED (3)
             "Recovered: after a rerun all 1 jobs ended OK",
         ]
     )

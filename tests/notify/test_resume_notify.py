@@ -144,3 +144,32 @@ def test_a_rerun_that_turns_the_date_ok_sends_run_recovered(
         f"NIGHTLY {DATE}: Recovered: after a rerun all 2 jobs ended OK",
     ]
     assert "- B: ok" in webhook.posts[1].message
+
+
+def test_a_date_recovered_by_an_operator_s_mark_ok_says_so(
+    tmp_path: Path, start_simulator: Any, webhook: Webhook
+) -> None:
+    """mark-ok of the failed job of a finished run carries it on; the date is OK, but not
+    because B 'ended OK after a rerun': B was not started again, an operator passed it."""
+    live = start_simulator({"default": {"duration": 0.05}, "jobs": {"B": {"end_code": 11}}})
+    jobs = [
+        {"name": "B", "task": "batch_job", "job_name": "B"},
+        {"name": "C", "task": "batch_job", "job_name": "C", "depends_on": ["B"]},
+    ]
+    schedule = write_definitions(tmp_path, live.url, jobs)
+    document = yaml.safe_load(schedule.read_text())
+    document["notifications"] = [
+        {"name": "ops", "urls": [{"env": "OPS"}], "events": ["run_recovered"]}
+    ]
+    document["schedules"][0]["notify"] = ["ops"]
+    schedule.write_text(yaml.safe_dump(document, sort_keys=False))
+    env = {"OPS": webhook.apprise_url("ops")}
+    first = amtflow("run", schedule, "--date", DATE, "--plain", cwd=tmp_path, env=env)
+    assert first.returncode == 1, first.stderr
+    runs = json.loads(amtflow("status", "--format", "json", cwd=tmp_path).stdout)["runs"]
+    marked = amtflow("mark-ok", runs[0]["run_id"], "B", "--plain", cwd=tmp_path, env=env)
+    assert marked.returncode == 0, marked.stderr
+    (post,) = webhook.posts
+    assert post.title == f"NIGHTLY {DATE}: Recovered: all 2 jobs ended OK, 1 by an operator's word"
+    assert "- B: failed, completion code ERROR (11), marked OK by" in post.message
+    assert live.simulator.record.starts_by_job() == {"B": 1, "C": 1}

@@ -245,3 +245,23 @@ def test_300_jobs_with_100_failures_send_a_bounded_number_of_messages(
     assert run_failed.title == f"NIGHTLY {DATE}: Failed: 100 failed, 0 not run, of 300 jobs"
     assert "... and 80 more (amtflow status RUN)" in run_failed.message
     assert run_failed.message.count("last lines of the log:") == 3
+
+
+def test_a_killed_job_is_counted_as_killed_as_the_summary_counts_it(
+    tmp_path: Path, webhook: Webhook
+) -> None:
+    """One vocabulary: the summary says `1 failed, 1 killed`; the phone must not say 2 failed."""
+    scenario = {
+        "default": {"duration": 0.1},
+        "jobs": {"REPORT": {"end_code": 11}, "ABORT": {"end_code": 3}},
+    }
+    notifications = [{"name": "ops", "urls": [{"env": "OPS"}], "events": ["run_failed"]}]
+    schedule = write_schedule(
+        tmp_path, batch_jobs("EXTRACT", "REPORT", "ABORT"), notifications, ["ops"]
+    )
+    result = run_simulated(tmp_path, schedule, scenario, {"OPS": webhook.apprise_url("ops")})
+    assert result.returncode == 1, result.stderr
+    assert "1 failed, 1 killed, 1 ok" in result.stdout
+    (post,) = webhook.at("ops")
+    assert post.title == f"NIGHTLY {DATE}: Failed: 1 failed, 1 killed, 0 not run, of 3 jobs"
+    assert "- ABORT: killed, completion code KILLED (3)" in post.message

@@ -168,3 +168,46 @@ def test_a_bad_log_cap_is_a_usage_error(tmp_path: Path) -> None:
         result = run(tmp_path, server, AMTFLOW_MAX_LOG_BYTES="lots")
     assert result.returncode == 2 and "AMTFLOW_MAX_LOG_BYTES" in result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_a_full_disk_under_the_run_s_files_never_changes_its_exit_status(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    """--json, --junit and --html go to a disk that filled up during the run: each is one
+    warning, no half-written file is left to be read as the run's, every file that can be
+    written still is, and the exit status is the run's own (a repeat of the command says the
+    same), as for a closed stdout: a systemd unit or CronJob must not see an OK night as
+    failed, nor as exit 2 (invalid definitions), which they take as final."""
+    definitions = write_definitions(tmp_path, "http://127.0.0.1:9", JOBS[:2])
+    fill(small_disk)
+    outputs = (
+        "--json", small_disk / "run.json",
+        "--junit", small_disk / "junit.xml",
+        "--html", small_disk / "run.html",
+    )  # fmt: skip
+    result = amtflow(
+        "run", definitions, "--date", DATE, "--simulate", "--plain", *outputs, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 ok" in result.stdout.splitlines()[-1]
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(warnings) == 3 and all("amtflow: warning: " in w for w in warnings), warnings
+    assert all("No space left on device" in w for w in warnings), warnings
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # nothing half written
+    again = amtflow("run", definitions, "--date", DATE, "--simulate", "--plain", cwd=tmp_path)
+    assert again.returncode == result.returncode and "already ran" in again.stdout
+
+
+def test_the_run_s_files_are_written_where_there_is_room_when_one_cannot_be(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    definitions = write_definitions(tmp_path, "http://127.0.0.1:9", JOBS[:2])
+    fill(small_disk)
+    result = amtflow(
+        "run", definitions, "--date", DATE, "--simulate", "--plain",
+        "--json", small_disk / "run.json", "--junit", tmp_path / "junit.xml",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "cannot write" in result.stderr and "run.json" in result.stderr
+    assert 'tests="2"' in (tmp_path / "junit.xml").read_text()

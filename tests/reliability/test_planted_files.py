@@ -137,6 +137,40 @@ def test_status_and_logs_work_on_a_read_only_state_dir(
     assert logs.returncode == 0 and "Job Log" in logs.stdout, logs.stderr
 
 
+def test_reports_work_on_a_read_only_state_dir(tmp_path: Path, read_only_state: Path) -> None:
+    """`amtflow report` only reads the journal, as status and logs do: a state dir copied off a
+    pod's volume or mounted read-only for an auditor still gives its pictures."""
+    listed = amtflow("status", "--state-dir", read_only_state, "--format", "json", cwd=tmp_path)
+    run_id = listed.stdout.split('"run_id": "')[1].split('"')[0]
+    page = tmp_path / "run.html"
+    run = amtflow("report", run_id, "--state-dir", read_only_state, "--html", page, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run_id in page.read_text()
+    history = tmp_path / "history.html"
+    shown = amtflow(
+        "report",
+        "--schedule",
+        "NIGHTLY",
+        "--state-dir",
+        read_only_state,
+        "--html",
+        history,
+        cwd=tmp_path,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert run_id in history.read_text()
+
+
+def test_a_run_on_a_read_only_state_dir_says_so(tmp_path: Path, read_only_state: Path) -> None:
+    """A PVC mounted readOnly, a backup mounted to look at: the one line says what is wrong
+    (it said "not a usable amtflow journal: unable to open database file")."""
+    result = simulated_run(tmp_path, "--state-dir", str(read_only_state), "--date", "2026-11-25")
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"amtflow: error: state dir {read_only_state} is read-only"), line
+    assert "not a usable" not in line
+
+
 def test_json_and_junit_files_are_private_under_umask_000(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -234,6 +234,8 @@ def test_mark_ok_on_a_finished_run_carries_it_on_without_starting_the_job_again(
     )
     assert marked.returncode == 0, marked.stderr
     assert "the run was carried on" in marked.stdout
+    assert marked.stdout.startswith(f"carrying on run {run_id}: ")  # BAD is not started again
+    assert "rerunning" not in marked.stdout
     assert live.simulator.record.starts_by_job() == {"BAD": 1, "AFTER": 1}
     by_name, cases = outputs(tmp_path)
     assert by_name["BAD"]["operator"] == {

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import stat
+import subprocess
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -179,3 +181,29 @@ def test_operator_actions_find_a_simulated_run_kept_apart(tmp_path: Path) -> Non
     assert actions == [("EXTRACT", "mark_ok")]
     shown = amtflow("status", run_id, cwd=tmp_path).stdout
     assert re.search(r"REPORT\s.*\bok\b", shown), shown
+
+
+def test_the_readme_s_first_simulated_run_then_a_real_one_leave_a_private_ignored_state_dir(
+    tmp_path: Path, start_simulator: Any
+) -> None:
+    """The README's order: `amtflow run --simulate` first, then real runs. The simulated run made
+    `.amtflow` only as the parent of `.amtflow/simulated`; it must still be the private state
+    dir amtflow promises (0700, a `.gitignore` of `*`), or the real journal and job logs that
+    then go into it are readable by others and show in `git status`."""
+    live = start_simulator({"default": {"duration": 0.05}}, users={"OPCONAPI": PASSWORD})
+    schedule = write_definitions(tmp_path, live.url, JOBS)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("nightly.yaml\n")  # only amtflow's files are in question
+    assert simulated(tmp_path, schedule).returncode == 0
+    real = amtflow("run", schedule, "--date", DATE, "--plain", cwd=tmp_path)
+    assert real.returncode == 0, real.stderr
+    assert (tmp_path / ".amtflow" / "journal.db").is_file()  # the real run recorded there
+    assert stat.S_IMODE((tmp_path / ".amtflow").stat().st_mode) == 0o700
+    untracked = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert untracked.splitlines() == ["?? .gitignore"], untracked

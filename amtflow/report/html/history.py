@@ -83,7 +83,7 @@ def read_history(state_dir: Path, schedule: str, last: int) -> list[HistoryRun]:
     """The last ``last`` runs of ``schedule``, oldest first; StateError when it has none."""
     if not is_file(journal_path(state_dir)):
         raise StateError(f"no runs of schedule {schedule} (no runs yet in {state_dir})")
-    with Journal.open(state_dir) as journal:
+    with Journal.open(state_dir, read_only=True) as journal:
         runs = journal.schedule_runs(schedule, last)
         if not runs:
             raise StateError(f"no runs of schedule {schedule} in {state_dir}")

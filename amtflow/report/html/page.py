@@ -41,7 +41,7 @@ def read_run_page(
     detail = read_status(state_dir, run_ref).detail
     assert detail is not None
     run = detail.summary.run
-    with Journal.open(state_dir) as journal:
+    with Journal.open(state_dir, read_only=True) as journal:
         attempts = tuple(journal.job_runs(run.run_id))
     facts = facts or recorded_facts(run)
     now = now or dt.datetime.now(dt.timezone.utc)
