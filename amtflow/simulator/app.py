@@ -69,9 +69,17 @@ class Simulator:
         return f"Simulator(jobs={len(self.jobs)}, requests={len(self.record)})"
 
     @asynccontextmanager
-    async def running(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-        """Serve on ``host:port`` (0 = a free port) and yield the base URL."""
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+    async def running(
+        self, host: str = "127.0.0.1", port: int = 0, *, shutdown_timeout: float = 60.0
+    ) -> AsyncIterator[str]:
+        """Serve on ``host:port`` (0 = a free port) and yield the base URL.
+
+        On the way out, answers still in the making (a slow fault's) get ``shutdown_timeout``
+        seconds before their connections are closed: tests that leave one pending set it short.
+        """
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=shutdown_timeout
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port, ssl_context=self.ssl_context)

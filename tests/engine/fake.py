@@ -51,6 +51,9 @@ class FakeServer:
     running_now: int = 0
     peak_running: int = 0
     next_id: int = 4280
+    # the jobs not yet seen ended: an ended job never runs again, so ``running()`` looks only at
+    # these and drops those that ended (it looked at every job ever started: O(n²) in a big run)
+    live: dict[int, FakeJob] = field(default_factory=dict)
 
     def client(self) -> FakeClient:
         return FakeClient(self)
@@ -67,11 +70,16 @@ class FakeServer:
             request, self.behaviours.get(name, Behaviour()), self.next_id, time.monotonic()
         )
         self.jobs[job.batch_request_id] = job
+        self.live[job.batch_request_id] = job
         self.by_task[request.task_id] = job.batch_request_id
         return JobStatus(job.batch_request_id, 1, "QUEUED")
 
     def running(self) -> int:
-        return sum(1 for job in self.jobs.values() if not job.status().terminal)
+        """How many started jobs have not ended yet."""
+        ended = [rid for rid, job in self.live.items() if job.status().terminal]
+        for rid in ended:
+            del self.live[rid]
+        return len(self.live)
 
 
 class FakeClient:

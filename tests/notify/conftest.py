@@ -70,7 +70,9 @@ def webhook() -> Iterator[Webhook]:
     async def serve() -> None:
         app = web.Application()
         app.router.add_post("/{tail:.*}", receive)
-        runner = web.AppRunner(app)
+        # a hanging answer (``hang``) is dropped when the test ends: aiohttp's graceful shutdown
+        # would wait 60 s for it, and the join below gave up after 10
+        runner = web.AppRunner(app, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
