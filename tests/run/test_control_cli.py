@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
 from tests.run.conftest import DATE, amtflow, background_run, write_definitions
-from tests.waits import UNTIL_TOLD_S, MovableClock
+from tests.waits import UNTIL_TOLD_S, MovableClock, wait_for_batch_request_id
 
 LONG = [
     {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
@@ -19,26 +17,9 @@ LONG = [
 
 
 def wait_until_running(folder: Path, job: str = "LONG") -> str:
-    deadline = time.monotonic() + 120  # a deadline, not a wait: slow only when broken
-    while time.monotonic() < deadline:
-        result = amtflow("status", "--state-dir", folder / "state", "--format", "json", cwd=folder)
-        runs = json.loads(result.stdout).get("runs", []) if result.returncode == 0 else []
-        if runs:
-            detail = json.loads(
-                amtflow(
-                    "status",
-                    runs[0]["run_id"],
-                    "--state-dir",
-                    folder / "state",
-                    "--format",
-                    "json",
-                    cwd=folder,
-                ).stdout
-            )
-            if any(j["job"] == job and j["batch_request_id"] for j in detail["jobs"]):
-                return str(runs[0]["run_id"])
-        time.sleep(0.1)
-    raise AssertionError("the run did not start its job")
+    """The run's id, once its runner recorded ``job``'s batch request id (the journal, read as
+    ``amtflow status`` reads it, not ``amtflow status`` started every tenth of a second)."""
+    return wait_for_batch_request_id(folder / "state", job)
 
 
 def test_kill_from_another_terminal_ends_the_job_killed(

@@ -3,7 +3,6 @@ undisturbed run gives, with no AMT job started twice and every message logged ex
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import subprocess
@@ -19,6 +18,7 @@ from tests.run.conftest import (
     LiveSimulator,
     amtflow,
     background_run,
+    status_json,
     write_definitions,
 )
 
@@ -75,21 +75,9 @@ def wait_for(condition: Any, timeout: float = 120) -> None:
 
 def final_jobs(folder: Path) -> tuple[str, str, dict[str, dict[str, Any]]]:
     """The run's id, its recorded state and its jobs, as ``amtflow status`` reports them."""
-    runs = json.loads(
-        amtflow("status", "--state-dir", folder / "state", "--format", "json", cwd=folder).stdout
-    )["runs"]
+    runs = status_json(folder / "state")["runs"]
     assert len(runs) == 1
-    detail = json.loads(
-        amtflow(
-            "status",
-            runs[0]["run_id"],
-            "--state-dir",
-            folder / "state",
-            "--format",
-            "json",
-            cwd=folder,
-        ).stdout
-    )
+    detail = status_json(folder / "state", runs[0]["run_id"])
     return runs[0]["run_id"], runs[0]["state"], {job["job"]: job for job in detail["jobs"]}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from tests.run.conftest import amtflow, background_run, write_definitions
+from tests.run.conftest import amtflow, background_run, status_here, status_json, write_definitions
 from tests.waits import UNTIL_TOLD_S, MovableClock
 
 USER = getpass.getuser()
@@ -33,9 +33,7 @@ def cli(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def detail(folder: Path, run_id: str) -> dict[str, Any]:
-    shown = cli(folder, "status", run_id, "--format", "json")
-    assert shown.returncode == 0, shown.stderr
-    return dict(json.loads(shown.stdout))
+    return status_json(folder / "state", run_id)
 
 
 def jobs_of(folder: Path, run_id: str) -> dict[str, dict[str, Any]]:
@@ -45,8 +43,8 @@ def jobs_of(folder: Path, run_id: str) -> dict[str, dict[str, Any]]:
 def the_run_id(folder: Path) -> str:
     deadline = time.monotonic() + 120  # a deadline, not a wait: slow only when broken
     while time.monotonic() < deadline:
-        listed = cli(folder, "status", "--format", "json")
-        runs = json.loads(listed.stdout).get("runs", []) if listed.returncode == 0 else []
+        listed = status_here(folder / "state", "--format", "json")
+        runs = json.loads(listed.output).get("runs", []) if listed.exit_code == 0 else []
         if runs:
             return str(runs[0]["run_id"])
         time.sleep(0.1)
