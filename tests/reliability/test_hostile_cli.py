@@ -28,7 +28,7 @@ from tests.reliability.hostile_cli import (
     reply,
     serving,
 )
-from tests.run.conftest import PASSWORD, amtflow, write_definitions
+from tests.run.conftest import PASSWORD, amtflow, status_here, write_definitions
 
 DATE = "2026-11-24"
 JOBS: list[dict[str, Any]] = [{"name": "REPORT", "task": "batch_job", "job_name": "REPORT"}]
@@ -54,9 +54,9 @@ def job_log(tmp_path: Path) -> str:
 def assert_clean_end(result: subprocess.CompletedProcess[str], tmp_path: Path) -> None:
     """No internal error; the run is recorded as ended, no job left 'running'."""
     assert "internal error" not in output(result) and "Traceback" not in output(result)
-    status = amtflow("status", "--format", "json", cwd=tmp_path)
-    if status.returncode == 0 and status.stdout.strip():
-        assert '"running"' not in status.stdout, status.stdout
+    status = status_here(tmp_path / ".amtflow", "--format", "json")  # the run's default state dir
+    if status.exit_code == 0 and status.output.strip():
+        assert '"running"' not in status.output, status.output
 
 
 # -- 1. redirects are never followed -------------------------------------------------------------
