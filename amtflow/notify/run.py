@@ -222,10 +222,14 @@ async def closing(notices: RunNotices) -> AsyncIterator[RunNotices]:
 
 
 def policy_from(environ: Mapping[str, str]) -> Policy:
-    """The send policy, with ``AMTFLOW_NOTIFY_TIMEOUT`` (seconds per try) if set."""
+    """The send policy, with ``AMTFLOW_NOTIFY_TIMEOUT`` (seconds per try) and
+    ``AMTFLOW_NOTIFY_PAUSE`` (seconds before the second try, twice that before the third) if set."""
     from .send import Policy
 
-    return Policy(timeout=_seconds(environ, "AMTFLOW_NOTIFY_TIMEOUT", Policy.timeout))
+    return Policy(
+        timeout=_seconds(environ, "AMTFLOW_NOTIFY_TIMEOUT", Policy.timeout),
+        pause=_seconds(environ, "AMTFLOW_NOTIFY_PAUSE", Policy.pause),
+    )
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:

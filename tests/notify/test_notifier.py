@@ -102,3 +102,13 @@ def test_a_schedule_without_notify_sends_nothing_and_needs_no_apprise(monkeypatc
     notices.run_ended(RunState.OK, [])
     asyncio.run(notices.close())
     assert notices._notifier is None
+
+
+def test_the_send_policy_takes_its_timeout_and_pause_from_the_environment() -> None:
+    from amtflow.notify import policy_from
+
+    assert policy_from({}) == Policy()
+    chosen = {"AMTFLOW_NOTIFY_TIMEOUT": "2", "AMTFLOW_NOTIFY_PAUSE": "0.05"}
+    assert policy_from(chosen) == Policy(timeout=2, tries=3, pause=0.05)
+    for bad in ("0", "-1", "soon", "3601"):  # no pause at all, or an absurd one: the default
+        assert policy_from({"AMTFLOW_NOTIFY_PAUSE": bad}).pause == Policy.pause == 1.0

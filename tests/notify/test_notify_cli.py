@@ -44,7 +44,7 @@ def test_says_which_url_failed_and_exits_1(tmp_path: Path, webhook: Webhook) -> 
         "ops",
         schedule(tmp_path),
         cwd=tmp_path,
-        env={**env, "AMTFLOW_NOTIFY_TIMEOUT": "2"},
+        env={**env, "AMTFLOW_NOTIFY_TIMEOUT": "2", "AMTFLOW_NOTIFY_PAUSE": "0.05"},
     )
     assert result.returncode == 1
     lines = result.stdout.splitlines()

@@ -147,6 +147,7 @@ def test_unreachable_or_failing_receiver_changes_nothing_but_one_warning(
         "DEAD": f"json://127.0.0.1:{dead_port()}/hook",
         "BROKEN": webhook.apprise_url("broken"),
         "AMTFLOW_NOTIFY_TIMEOUT": "2",
+        "AMTFLOW_NOTIFY_PAUSE": "0.05",  # the tries' count is checked, not their pace
     }
     schedule = write_schedule(tmp_path, batch_jobs("EXTRACT", "REPORT"), notifications, ["ops"])
     result = run_simulated(tmp_path, schedule, FAILING, env, "--json", str(tmp_path / "run.json"))

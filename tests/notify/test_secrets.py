@@ -56,6 +56,7 @@ def test_url_token_never_appears_in_output_logs_or_journal(
         "BROKEN": secret_url(webhook.port),
         "DEAD": secret_url(dead_port()),
         "AMTFLOW_NOTIFY_TIMEOUT": "2",
+        "AMTFLOW_NOTIFY_PAUSE": "0.05",
     }
     schedule = write_schedule(tmp_path, batch_jobs("A", "B"), notifications, ["ops"])
     result = run_simulated(tmp_path, schedule, FAILING, env, "--json", str(tmp_path / "run.json"))
@@ -76,7 +77,12 @@ def test_notify_test_never_prints_the_url(tmp_path: Path) -> None:
         ["ops"],
     )
     result = amtflow(
-        "notify", "test", "ops", schedule, cwd=tmp_path, env={"DEAD": secret_url(dead_port())}
+        "notify",
+        "test",
+        "ops",
+        schedule,
+        cwd=tmp_path,
+        env={"DEAD": secret_url(dead_port()), "AMTFLOW_NOTIFY_PAUSE": "0.05"},
     )
     assert result.returncode == 1
     assert "notification 'ops' URL 1 (json): NOT delivered:" in result.stdout
