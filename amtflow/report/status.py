@@ -10,7 +10,6 @@ from rich.table import Table
 
 from amtflow import report
 from amtflow.errors import StateError
-from amtflow.orchestration.record import spec_of
 from amtflow.report import shown
 from amtflow.report.statusjson import is_live, status_json, unstarted
 from amtflow.runs import JobRunRecord, JobState, RunRecord
@@ -128,6 +127,8 @@ def _print_stale_note(runs: tuple[RunSummary, ...]) -> None:
 
 def next_step(run: RunRecord) -> str:
     """The command that carries a stale run on (or closes it, when it cannot be resumed)."""
+    from amtflow.orchestration.record import spec_of  # only for a stale run (``_planned``)
+
     try:
         simulated = spec_of(run).simulate
     except StateError:

@@ -20,14 +20,13 @@ are made on a worker thread of its own, with its own connection (``aside``).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from amtflow.operator import OperatorRecord
-from amtflow.state.aside import Aside
 from amtflow.state.connection import DB_NAME, companions, journal_path, utc_now
 from amtflow.state.files import check_owned, ensure_state_dir, is_file, make_private
 from amtflow.state.group import Schedule
@@ -35,6 +34,11 @@ from amtflow.state.journal_attempts import JournalAttempts
 from amtflow.state.journal_marks import JournalMarks
 from amtflow.state.journal_runs import MIN_RUN_PREFIX, JournalRuns, check_run_prefix, new_run_id
 from amtflow.state.schema import connect, connect_read_only, create, remove_stale_temporaries
+
+if TYPE_CHECKING:  # asyncio and a thread pool only for a run's engine, not for status or logs
+    import asyncio
+
+    from amtflow.state.aside import Aside
 
 __all__ = [
     "DB_NAME",
@@ -87,6 +91,8 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
         (``loop.call_soon``) is given, or by any other write first; committed on the way out.
         ``new_attempts_off_loop`` commits on a worker thread meanwhile (``aside``).
         A commit that failed raises its StateError from every later write, and here."""
+        from amtflow.state.aside import Aside
+
         self._group.start(schedule)
         self._aside = Aside(self.path)
         try:
@@ -104,6 +110,8 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
     ) -> dict[tuple[str, int], OperatorRecord]:
         """``new_attempts``, committed on the worker thread while the event loop goes on (in a
         group; ``aside`` says why and what is held meanwhile), or here outside one."""
+        import asyncio  # the caller's event loop runs: already imported
+
         if self._aside is None:
             return self.new_attempts(rows)
         self._settle()  # what came before these Starts is committed first

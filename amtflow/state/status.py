@@ -15,7 +15,6 @@ from pathlib import Path
 from amtflow.errors import StateError
 from amtflow.model import Retry
 from amtflow.operator import OperatorRecord, OperatorView
-from amtflow.orchestration.record import RecordedPlan
 from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
 from amtflow.state.apart import simulated_state_dir
 from amtflow.state.files import is_file
@@ -133,6 +132,10 @@ def _planned(run: RunRecord) -> tuple[tuple[str, ...], dict[str, Retry]]:
     before plans were kept, or whose plan cannot be read: status still shows what started)."""
     if not run.plan:
         return (), {}
+    # imported here: it brings the definitions loader, some 0.2 s of every ``amtflow status``
+    # start that never reads a plan (the list of runs)
+    from amtflow.orchestration.record import RecordedPlan
+
     try:
         jobs = RecordedPlan.from_json(run.plan, run.run_id).jobs
     except StateError:
