@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from amtflow.client import AmtClient, RetryPolicy, new_session
-from amtflow.client.http import TlsFailure
+from amtflow.client.http import HTML_ANSWER, TlsFailure
 from amtflow.errors import (
     AmtError,
     AuthenticationError,
@@ -104,6 +104,11 @@ def _unreachable(exc: AmtError, url: str) -> str:
     reason = _detail(exc)
     if isinstance(exc, TlsFailure):
         return reason
+    if isinstance(exc, ServerUnavailable) and HTML_ANSWER in reason:
+        return (
+            f"{url} answers with web pages, not as an AMT Batch Server ({reason}): is a proxy or "
+            "a login page in front of it? check batch_server_url"
+        )
     if isinstance(exc, ServerUnavailable):
         return f"{url} is not reachable ({reason}): is the server up and batch_server_url right?"
     if isinstance(exc, (NotFound, ProtocolError, AuthenticationError)):

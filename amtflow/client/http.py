@@ -98,11 +98,13 @@ def _answer(status: int, raw: bytes, retry_after: float | None, location: str | 
         raise Transient(f"HTTP {status}", retry_after)
     data = _json(raw)
     if data is _NOT_JSON and 200 <= status < 300:
-        raise Transient("answer is not valid JSON (truncated?)")
+        html = raw.lstrip()[:1] == b"<"  # a proxy's or a web server's page, not a cut answer
+        raise Transient(HTML_ANSWER if html else "answer is not valid JSON (truncated?)")
     return Answer(status, None if data is _NOT_JSON else data, location)
 
 
 _NOT_JSON = object()
+HTML_ANSWER = "answer is not valid JSON but an HTML page"
 
 
 def _json(raw: bytes) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from amtflow.client import new_session
 from amtflow.client.check import AgentCheck, check_agents
@@ -67,6 +68,26 @@ async def test_wrong_url_path_is_not_an_amt_server(url: str) -> None:
     [result] = await check(Agent("wrongpath", url + "/elsewhere", "amt-api"))
     assert not result.ok
     assert "does not answer as an AMT Batch Server" in result.problem
+
+
+async def test_a_proxy_s_web_page_is_not_taken_for_a_server_that_is_down() -> None:
+    async def login_page(request: web.Request) -> web.Response:
+        page = "<!DOCTYPE html>\n<html><body>Please sign in</body></html>"
+        return web.Response(text=page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", login_page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    try:
+        [result] = await check(Agent("proxied", f"http://{host}:{port}", "amt-api"))
+    finally:
+        await runner.cleanup()
+    assert not result.ok
+    assert "answers with web pages, not as an AMT Batch Server" in result.problem
+    assert "an HTML page" in result.problem and "is not reachable" not in result.problem
 
 
 async def test_disabled_agent_is_skipped_and_several_agents_are_checked(
