@@ -15,8 +15,9 @@ that tick, which ``resume`` rebuilds as it does a power cut's (these writes were
 it re-monitors a job whose end is not recorded, and repeats a Start with its recorded taskId.
 
 While the taskIds of new Starts are committed on the journal's worker thread (``aside``: the
-fsync off the event loop), the connection is the worker's: the writes made meanwhile are *held*,
-in order, and made in the group when the commit is over (``JournalBase.release_held``). Held
+fsync off the event loop, over its own connection), that commit holds the database's write
+lock: the writes made meanwhile are *held*, in order, rather than wait for it on the loop, and
+are made in the group when the commit is over (``JournalBase.release_held``). Held
 writes are as durable as grouped ones; one that fails then is kept as ``failed``, as a failed
 commit is.
 """
@@ -43,7 +44,7 @@ class CommitGroup:
         self._open = False
         self.failed: StateError | None = None  # a commit that failed: every later write says so
         self.commits = 0
-        self._held: list[Write] | None = None  # while the connection is the worker's (``aside``)
+        self._held: list[Write] | None = None  # while the worker commits (``aside``)
 
     def start(self, schedule: Schedule) -> None:
         """From now on, grouped writes share a transaction that ``schedule`` commits."""
@@ -65,10 +66,6 @@ class CommitGroup:
             raise self._error("cannot begin a transaction", exc) from exc
         self._open = True
         self._schedule(self.commit)
-
-    @property
-    def grouping(self) -> bool:
-        return self._schedule is not None
 
     def hold(self) -> None:
         """From now on grouped writes wait (``defer``) until ``take_held``; what is open must be
