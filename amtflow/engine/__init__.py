@@ -20,11 +20,11 @@ from collections.abc import Callable, Collection, Mapping
 from amtflow.batch import BatchClient
 from amtflow.engine import collector
 from amtflow.engine.context import JobEvent, JobFlag, RunContext
-from amtflow.engine.dependencies import why_not_run
+from amtflow.engine.dependencies import dependents_of, why_not_run
 from amtflow.engine.jobrun import JobRun, Lanes, start_ahead
 from amtflow.engine.launch import ReadyQueue, TaskIdCommit
 from amtflow.engine.operator import OperatorDesk, held_back_by
-from amtflow.engine.resume import Resume, resume_points
+from amtflow.engine.resume import resume_points, settled_record
 from amtflow.engine.timing import Deadlines
 from amtflow.model import Agent
 from amtflow.operator import OperatorAction, OperatorRecord
@@ -65,10 +65,7 @@ class Engine:
         )
         self.interrupted = False
         self.desk = OperatorDesk(ctx.operator_actions, ctx.operator_tick)
-        self.dependents: dict[str, list[str]] = {}  # only jobs something depends on
-        for job in plan.jobs:
-            for dep in job.depends_on:
-                self.dependents.setdefault(dep.job, []).append(job.name)
+        self.dependents = dependents_of(plan.jobs)
         self.sorter = self._sorter()
         self.lanes = Lanes(
             ctx,
@@ -147,7 +144,12 @@ class Engine:
             self._launch(self.plan.job(name))  # type: ignore[arg-type]
 
     def _launch(self, planned: PlannedJob) -> None:
-        settled = self._settled(planned.name)
+        settled = settled_record(
+            self.points[planned.name],
+            marked_ok=planned.name in self.desk.view.marked_ok,
+            rerun=planned.name in self.rerun,
+            interrupted=self.interrupted,
+        )
         if settled is not None:
             self._settle(JobOutcome.recorded(settled))
             return
@@ -296,18 +298,6 @@ class Engine:
         if self.interrupted:
             return JobState.NOT_RUN, "run interrupted before it started"
         return why_not_run(planned, self.agents[planned.job.agent], self.outcomes)
-
-    def _settled(self, name: str) -> JobRunRecord | None:
-        """The recorded attempt that is the job's outcome: it ended and is not started again
-        (an interrupted run begins no retry either; a rerun is decided as any job)."""
-        point = self.points[name]
-        if point.resume is Resume.SETTLED:
-            return point.record
-        ended = point.record if point.record and point.record.state.finished else None
-        if ended is not None and name in self.desk.view.marked_ok and name not in self.rerun:
-            return ended  # marked OK: its retry is not begun
-        retry_of = point.record if point.record and point.record.state.finished else None
-        return retry_of if self.interrupted and name not in self.rerun else None
 
 
 _MARKABLE = (JobState.FAILED, JobState.KILLED)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from amtflow import batch
 from amtflow.batch import BatchClient, JobStatus
+from amtflow.engine import verdict
 from amtflow.engine.attemptlog import AttemptLog
 from amtflow.engine.context import JobEvent, RunContext
 from amtflow.engine.forms import start_request
@@ -26,8 +27,6 @@ from amtflow.model import Agent
 from amtflow.plan import PlannedJob
 from amtflow.properties import masked_text
 from amtflow.runs import JobState
-from amtflow.timeofday import format_duration
-from amtflow.wording import code_text
 
 MAX_PAGES_PER_READ = 10_000  # GetMessages pages read in one go (10 million messages)
 
@@ -138,35 +137,20 @@ class Attempt:
             self._warn_unknown(status)
             if now >= next_read:
                 await self._read_messages()
-                next_read = now + self._read_interval(now - started)
-            overrun = self._overrun(now - started)
+                next_read = now + verdict.read_interval(
+                    self.ctx.messages_every, self.ctx.messages_cap, now - started
+                )
+            overrun = verdict.overrun(self.planned.job.max_run_time, now - started)
             if overrun and kill_sent_at is None and not status.terminal:
                 if not self.agent.allow_kill_job:
-                    return await self._end(status, JobState.FAILED, overrun + self._no_kill())
+                    reason = overrun + verdict.no_kill(self.agent.name)
+                    return await self._end(status, JobState.FAILED, reason)
                 kill_sent_at = await self._request_kill(overrun)
             elif kill_sent_at is not None and now - kill_sent_at > self.ctx.kill_grace:
                 reason = f"{overrun}; the server did not confirm the kill"
                 return await self._end(status, JobState.FAILED, reason)
-        return await self._end(status, _state_of(status), self._reason(status, kill_sent_at))
-
-    def _read_interval(self, elapsed: float) -> float:
-        """Messages of a long job are read less often, like its status (at most every cap)."""
-        return min(self.ctx.messages_cap, max(self.ctx.messages_every, elapsed / 4))
-
-    def _overrun(self, elapsed: float) -> str:
-        limit = self.planned.job.max_run_time
-        if limit is None or elapsed <= limit:
-            return ""
-        return f"exceeded its max run time of {format_duration(limit)}"
-
-    def _no_kill(self) -> str:
-        return f"; agent {self.agent.name} does not allow kill: the job goes on on the server"
-
-    def _reason(self, status: JobStatus, kill_sent_at: float | None) -> str:
-        if status.ok:
-            return ""
-        prefix = "killed after it exceeded its max run time; " if kill_sent_at else ""
-        return f"{prefix}ended {code_text(status.completion_code)}"
+        reason = verdict.ended_reason(status, kill_sent_at is not None)
+        return await self._end(status, verdict.state_of(status), reason)
 
     async def _monitor(self) -> JobStatus:
         assert self.batch_request_id is not None
@@ -257,7 +241,7 @@ class Attempt:
     async def _stop_on_interrupt(self) -> AttemptResult:
         """The run was interrupted: kill the job if allowed and wait a bounded time for proof."""
         if not self.agent.allow_kill_job:
-            reason = "run interrupted" + self._no_kill()
+            reason = "run interrupted" + verdict.no_kill(self.agent.name)
             self._note(reason)
             self.logs.seen_running()
             self._emit(JobState.RUNNING, None, reason)
@@ -269,7 +253,7 @@ class Attempt:
                 JobState.KILLED, batch.KILLED, "killed: run interrupted", interrupted=True
             )
         code = status.completion_code if status else None
-        state = _state_of(status) if status and status.terminal else JobState.RUNNING
+        state = verdict.state_of(status) if status and status.terminal else JobState.RUNNING
         reason = "run interrupted; the server did not confirm the kill"
         return self._finish(state, code, reason, interrupted=True)
 
@@ -308,11 +292,3 @@ async def _start_answer(start: asyncio.Future[JobStatus]) -> JobStatus | AmtErro
         return await start
     except AmtError as exc:
         return exc
-
-
-def _state_of(status: JobStatus | None) -> JobState:
-    if status is None:
-        return JobState.FAILED
-    if status.ok:
-        return JobState.OK
-    return JobState.KILLED if status.completion_code == batch.KILLED else JobState.FAILED

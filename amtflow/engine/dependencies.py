@@ -3,7 +3,7 @@ of the job it depends on (pure: the engine asks, once per ready job)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from amtflow.model import Agent, Condition, Dependency
 from amtflow.plan import PlannedJob
@@ -45,3 +45,12 @@ def unmet(dependency: Dependency, outcome: JobOutcome) -> tuple[JobState, str]:
     if dependency.on is Condition.FAILED and state is JobState.OK:
         return JobState.SKIPPED, f"runs only if {job} fails; it ended OK"
     return JobState.NOT_RUN, ""
+
+
+def dependents_of(jobs: Iterable[PlannedJob]) -> dict[str, list[str]]:
+    """The jobs that depend on each job, for only the jobs something depends on."""
+    dependents: dict[str, list[str]] = {}
+    for job in jobs:
+        for dep in job.depends_on:
+            dependents.setdefault(dep.job, []).append(job.name)
+    return dependents

@@ -91,3 +91,17 @@ def resume_points(
         job.name: resume_point(recorded.get(job.name), job.job.retry, rerun=job.name in rerun)
         for job in jobs
     }
+
+
+def settled_record(
+    point: ResumePoint, *, marked_ok: bool, rerun: bool, interrupted: bool
+) -> JobRunRecord | None:
+    """The recorded attempt that is a job's outcome, or None when it is (started) again: it
+    settled, or it ended and was marked OK by an operator (its retry is not begun), or the run
+    is interrupted (no retry is begun then either). A rerun is decided as any job."""
+    if point.resume is Resume.SETTLED:
+        return point.record
+    ended = point.record if point.record and point.record.state.finished else None
+    if ended is not None and (marked_ok or interrupted) and not rerun:
+        return ended
+    return None

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from amtflow.engine.resume import Resume, ResumePoint, resume_point, resume_points
+from amtflow.engine.resume import (
+    Resume,
+    ResumePoint,
+    resume_point,
+    resume_points,
+    settled_record,
+)
 from amtflow.model import Retry
 from amtflow.runs import JobRunRecord, JobState
 
@@ -95,3 +101,29 @@ def test_a_new_run_starts_every_job_fresh() -> None:
         "A": ResumePoint(Resume.SETTLED, 1, OK_1),
         "B": ResumePoint(Resume.FRESH, 2, FAILED_1),
     }
+
+
+@pytest.mark.parametrize(
+    ("recorded", "retry", "marked_ok", "rerun", "interrupted", "outcome"),
+    [
+        (OK_1, NO_RETRY, False, False, False, OK_1),  # settled
+        (FAILED_1, TWO_RETRIES, False, False, False, None),  # its retry begins
+        (FAILED_1, TWO_RETRIES, True, False, False, FAILED_1),  # marked OK: no retry
+        (FAILED_1, TWO_RETRIES, False, False, True, FAILED_1),  # interrupted: no retry
+        (FAILED_1, TWO_RETRIES, True, True, False, None),  # rerun after a mark-ok
+        (KILLED_1, NO_RETRY, False, True, True, None),  # an interrupted rerun is decided as any
+        (RUNNING, TWO_RETRIES, True, False, True, None),  # carried on: not ended
+        (None, NO_RETRY, True, False, True, None),  # never started
+    ],
+)
+def test_the_recorded_attempt_that_settles_a_job(
+    recorded: JobRunRecord | None,
+    retry: Retry,
+    marked_ok: bool,
+    rerun: bool,
+    interrupted: bool,
+    outcome: JobRunRecord | None,
+) -> None:
+    point = resume_point(recorded, retry, rerun=rerun)
+    settled = settled_record(point, marked_ok=marked_ok, rerun=rerun, interrupted=interrupted)
+    assert settled is outcome
