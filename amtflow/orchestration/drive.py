@@ -168,6 +168,7 @@ async def drive(
     restart: Restart = Restart(),
 ) -> RunResult:
     """Run the plan's jobs under the engine, with the view, signals, notifications, summary."""
+    journal.lock_watch.say = report.warning  # another process holding the journal's lock
     notices = RunNotices.start(
         connection.notifications,
         plan.schedule,

@@ -24,8 +24,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from amtflow.operator import OperatorRecord
+from amtflow.state.busy import LockWatch, patiently
 from amtflow.state.journal_attempts import JournalAttempts
 from amtflow.state.schema import connect
+
+# Each try of a commit waits this long for another process's write lock, then looks whether
+# the run is closing (and gives up) before it tries again (``busy.patiently``).
+WORKER_BUSY_TIMEOUT_S = 1.0
 
 Withheld = dict[tuple[str, int], OperatorRecord]
 
@@ -33,8 +38,10 @@ Withheld = dict[tuple[str, int], OperatorRecord]
 class Aside:
     """One worker thread, and its own connection to a journal, for commits of new attempts."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, lock_watch: LockWatch) -> None:
         self._db_path = db_path
+        self._lock_watch = lock_watch
+        self._closing = False  # a commit waiting for another process's lock gives up
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="amtflow-journal")
         self._attempts: JournalAttempts | None = None  # connected on the worker, when first used
         self._used = False  # the worker thread is started by the first commit given to it
@@ -47,6 +54,7 @@ class Aside:
 
     def close(self) -> None:
         """Wait for a commit under way, then close the worker's connection and the worker."""
+        self._closing = True
         try:
             if self._used:
                 self._worker.submit(self._disconnect).result()
@@ -54,9 +62,15 @@ class Aside:
             self._worker.shutdown(wait=True)
 
     def _commit(self, rows: Sequence[tuple[str, str, int, str]]) -> Withheld:
-        if self._attempts is None:
-            self._attempts = JournalAttempts(connect(self._db_path, existing=True), self._db_path)
-        return self._attempts.new_attempts(rows)
+        attempts = self._attempts
+        if attempts is None:
+            conn = connect(self._db_path, existing=True)
+            conn.execute(f"PRAGMA busy_timeout = {round(WORKER_BUSY_TIMEOUT_S * 1000)}")
+            attempts = JournalAttempts(conn, self._db_path)
+            self._attempts = attempts
+        return patiently(
+            lambda: attempts.new_attempts(rows), self._lock_watch, lambda: self._closing
+        )
 
     def _disconnect(self) -> None:
         if self._attempts is not None:

@@ -29,6 +29,7 @@ import sqlite3
 from collections.abc import Callable
 
 from amtflow.errors import StateError
+from amtflow.state.busy import is_busy
 
 Schedule = Callable[[Callable[[], None]], object]  # e.g. ``loop.call_soon``
 Write = Callable[[], None]  # one grouped write, made now or once it is no longer held
@@ -44,28 +45,38 @@ class CommitGroup:
         self._open = False
         self.failed: StateError | None = None  # a commit that failed: every later write says so
         self.commits = 0
-        self._held: list[Write] | None = None  # while the worker commits (``aside``)
+        self._held: list[Write] | None = None  # while the worker commits (``aside``), or
+        self.blocked = False  # while another process holds the write lock (``busy``)
 
     def start(self, schedule: Schedule) -> None:
         """From now on, grouped writes share a transaction that ``schedule`` commits."""
         self._schedule = schedule
+
+    @property
+    def grouping(self) -> bool:
+        """Whether grouped writes share a transaction now (between ``start`` and ``stop``)."""
+        return self._schedule is not None
 
     def stop(self) -> None:
         """Commit what is open and go back to one transaction per write."""
         self._schedule = None
         self.settle()
 
-    def join(self) -> None:
-        """Before a grouped write: open the group's transaction if none is open."""
+    def join(self) -> bool:
+        """Before a grouped write: open the group's transaction if none is open, taking the
+        write lock. False if another process holds it (``busy``): the write is to be held."""
         self.check()
         if self._open or self._schedule is None:
-            return
+            return True
         try:
-            self._conn.execute("BEGIN")
+            self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
+            if is_busy(exc):
+                return False
             raise self._error("cannot begin a transaction", exc) from exc
         self._open = True
         self._schedule(self.commit)
+        return True
 
     def hold(self) -> None:
         """From now on grouped writes wait (``defer``) until ``take_held``; what is open must be
@@ -81,9 +92,16 @@ class CommitGroup:
         self._held.append(write)
         return True
 
+    def block(self, write: Write) -> None:
+        """Hold ``write`` and the writes after it (``defer``) until ``take_held``: another process
+        holds the write lock (``join`` said so; nothing was held)."""
+        self._held = [write]
+        self.blocked = True
+
     def take_held(self) -> list[Write]:
         """The writes held, in the order they were made; none is held any more."""
         held, self._held = self._held or [], None
+        self.blocked = False
         return held
 
     def settle(self) -> None:

@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from amtflow.operator import OperatorRecord
+from amtflow.state.busy import BUSY_TIMEOUT_S, LOOP_BUSY_TIMEOUT_S, RETRY_S, patiently
 from amtflow.state.connection import DB_NAME, companions, journal_path, utc_now
 from amtflow.state.files import check_owned, ensure_state_dir, is_file, make_private
 from amtflow.state.group import Schedule
@@ -91,10 +92,16 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
         (``loop.call_soon``) is given, or by any other write first; committed on the way out.
         ``new_attempts_off_loop`` commits on a worker thread meanwhile (``aside``).
         A commit that failed raises its StateError from every later write, and here."""
+        import asyncio
+
         from amtflow.state.aside import Aside
 
+        self._patient = True  # a run: from now on its writes wait out another's lock (``busy``)
+        with contextlib.suppress(RuntimeError):  # no event loop: held writes wait for the end
+            self._later, self._retry_due = asyncio.get_running_loop().call_later, False
+        self._pragma(f"busy_timeout = {round(LOOP_BUSY_TIMEOUT_S * 1000)}")
         self._group.start(schedule)
-        self._aside = Aside(self.path)
+        self._aside = Aside(self.path, self.lock_watch)
         try:
             yield
         finally:
@@ -102,7 +109,9 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
             try:
                 aside.close()  # a commit under way ends first
             finally:
-                self.release_held()
+                self._later = None
+                self._pragma(f"busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
+                patiently(self._settle, self.lock_watch)  # what is held waits for the lock
                 self._group.stop()
 
     async def new_attempts_off_loop(
@@ -114,6 +123,9 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
 
         if self._aside is None:
             return self.new_attempts(rows)
+        while self._group.blocked:  # another process holds the write lock: writes are held
+            await asyncio.sleep(RETRY_S)
+            self._retry()
         self._settle()  # what came before these Starts is committed first
         self._group.hold()
         try:

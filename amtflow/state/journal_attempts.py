@@ -49,7 +49,11 @@ class JournalAttempts(JournalBase):
         comes first or is refused. Answers the attempts so withheld, (job, attempt) -> action;
         they are not recorded and their Starts must not be sent.
         """
-        self._settle()  # state changes made before these Starts are committed first
+        return self._write(lambda: self._new_attempts(rows))  # after what was written before
+
+    def _new_attempts(
+        self, rows: Sequence[tuple[str, str, int, str]]
+    ) -> dict[tuple[str, int], OperatorRecord]:
         self._sync(full=True)
         now = utc_now()
         starting = JobState.STARTING.value

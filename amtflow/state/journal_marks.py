@@ -47,7 +47,11 @@ class JournalMarks(JournalBase):
         self, run_id: str, jobs: Sequence[str], action: OperatorAction, user: str
     ) -> list[OperatorRecord]:
         """Check and record an operator's ``action`` on ``jobs`` (all or none; see ``actions``)."""
-        self._settle()
+        return self._write(lambda: self._record_actions(run_id, jobs, action, user))
+
+    def _record_actions(
+        self, run_id: str, jobs: Sequence[str], action: OperatorAction, user: str
+    ) -> list[OperatorRecord]:
         self._sync(full=True)  # an acknowledged hold must survive a power cut
         try:
             return actions.record_actions(self._conn, run_id, jobs, action, user=user, at=utc_now)
@@ -74,13 +78,22 @@ class JournalMarks(JournalBase):
         reason: str,
     ) -> None:
         """Record one notification delivery, made or not (never a URL; ``reason`` masked)."""
-        self._settle()
-        self._sync(full=False)
         row = (run_id, notification, url_index, event, int(delivered), tries, reason, utc_now())
-        try:
-            self._conn.execute("INSERT INTO notices VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
-        except sqlite3.Error as exc:
-            raise self._error("cannot record a notification", exc) from exc
+
+        def write() -> None:
+            try:
+                self._conn.execute("INSERT INTO notices VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+            except sqlite3.Error as exc:
+                raise self._error("cannot record a notification", exc) from exc
+
+        def at_normal() -> None:
+            self._sync(full=False)
+            write()
+
+        if self._group.grouping:  # during a run: held, not waited for, if the lock is taken
+            self._grouped(write)
+        else:
+            self._write(at_normal)
 
     def notices(self, run_id: str) -> list[tuple[Any, ...]]:
         """A run's deliveries: (notification, url_index, event, delivered, tries, reason, at)."""

@@ -72,7 +72,9 @@ class JournalRuns(JournalBase):
         raise StateError(f"state db {self.path}: cannot find a free run id for {schedule}")
 
     def _insert_run(self, r: RunRecord) -> bool:
-        self._settle()
+        return self._write(lambda: self._inserted(r))
+
+    def _inserted(self, r: RunRecord) -> bool:
         try:
             self._conn.execute(
                 f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -98,20 +100,22 @@ class JournalRuns(JournalBase):
 
     def finish_run(self, run_id: str, state: RunState) -> None:
         """Record the run's end state and end time."""
-        self._settle()
-        self._update(
-            "UPDATE runs SET state = ?, ended_at = ? WHERE run_id = ?",
-            (state.value, utc_now(), run_id),
-            f"run '{run_id}'",
+        self._write(
+            lambda: self._update(
+                "UPDATE runs SET state = ?, ended_at = ? WHERE run_id = ?",
+                (state.value, utc_now(), run_id),
+                f"run '{run_id}'",
+            )
         )
 
     def reopen_run(self, run_id: str) -> RunRecord:
         """Mark a run RUNNING again under this process (for ``resume``); returns it updated."""
-        self._settle()
-        self._update(
-            "UPDATE runs SET state = ?, ended_at = NULL, pid = ? WHERE run_id = ?",
-            (RunState.RUNNING.value, os.getpid(), run_id),
-            f"run '{run_id}'",
+        self._write(
+            lambda: self._update(
+                "UPDATE runs SET state = ?, ended_at = NULL, pid = ? WHERE run_id = ?",
+                (RunState.RUNNING.value, os.getpid(), run_id),
+                f"run '{run_id}'",
+            )
         )
         return self.run(run_id)
 

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from amtflow.errors import StateError
+from amtflow.state.busy import BUSY_TIMEOUT_S, busy_message, is_busy
 from amtflow.state.files import NOFOLLOW
 
 _V1 = (
@@ -112,7 +113,6 @@ _OPERATOR_ACTIONS = (
 # Step i brings a database from version i to version i + 1. Append only; never edit a step.
 MIGRATIONS: tuple[Sequence[str], ...] = (_V1, _V2, _V3, _NOTICES, _OPERATOR_ACTIONS)
 
-BUSY_TIMEOUT_S = 10.0
 
 _TEMPORARY_PREFIX, _TEMPORARY_SUFFIX = ".journal-", ".tmp"
 # A journal is made whole in its temporary file in well under a second (15 fsyncs); one untouched
@@ -135,6 +135,8 @@ def connect(db_path: Path, *, existing: bool = False) -> sqlite3.Connection:
         migrate(conn, db_path)
     except sqlite3.DatabaseError as exc:
         conn.close()
+        if is_busy(exc):  # migrating: another process holds the write lock
+            raise StateError(busy_message(db_path, "cannot bring it up to date")) from exc
         raise StateError(f"state db {db_path}: not a usable amtflow journal: {exc}") from exc
     except StateError:
         conn.close()
