@@ -39,6 +39,7 @@ from amtflow.report import logs as logs_report
 from amtflow.report import runview as view
 from amtflow.runs import Began, JobOutcome, JobRunRecord, JobState, RunResult, RunState
 from amtflow.state import Journal
+from amtflow.state.files import make_log_dir
 
 _P = ParamSpec("_P")
 
@@ -169,6 +170,7 @@ async def drive(
 ) -> RunResult:
     """Run the plan's jobs under the engine, with the view, signals, notifications, summary."""
     journal.lock_watch.say = report.warning  # another process holding the journal's lock
+    make_log_dir(options.log_dir)  # with a .gitignore where it is new
     notices = RunNotices.start(
         connection.notifications,
         plan.schedule,

@@ -105,6 +105,28 @@ def ensure_state_dir(state_dir: Path) -> None:
         _write_gitignore(folder / ".gitignore")
 
 
+def make_log_dir(log_dir: Path) -> None:
+    """Make a run's log dir before its first job log, if missing: 0700, and a ``.gitignore`` of
+    ``*`` in it and in each parent made on the way, as ``ensure_state_dir`` does, so that a run
+    in a definitions repo (``.amtflow/logs``) leaves nothing in ``git status``.
+
+    Only there: a ``.gitignore`` in a schedule's or date's folder would keep retention from
+    removing it once empty. A courtesy, never a failure: a log dir that cannot be made is said
+    so by the job logs, as before.
+    """
+    made = missing_folders(log_dir)
+    if not made:
+        return
+    try:
+        log_dir.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        for folder in made:  # mkdir's mode is filtered by the umask, as for the state dir
+            os.chmod(folder, DIR_MODE)
+    except OSError:
+        return
+    for folder in made:
+        _write_gitignore(folder / ".gitignore")
+
+
 def missing_folders(path: Path) -> list[Path]:
     """``path`` and those of its parents that do not exist yet, outermost first."""
     missing: list[Path] = []

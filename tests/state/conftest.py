@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from amtflow.state import Journal
+from tests.run.conftest import start_simulator
+
+__all__ = ["start_simulator"]
 
 DATE = dt.date(2026, 11, 24)
 
