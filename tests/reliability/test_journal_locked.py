@@ -124,6 +124,9 @@ def test_sigkill_while_the_lock_is_held_then_resume_ends_the_run_as_undisturbed(
     assert holder.wait(timeout=30) == 0
     with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:
         (run_id,) = conn.execute("SELECT run_id FROM runs").fetchone()
+        on_disk = dict(conn.execute("SELECT job, state FROM job_runs").fetchall())
+    # A's end was held when the run was killed, and B never got its taskId: lost, to rebuild
+    assert on_disk == {"LONG": "running", "A": "running"}
     resumed = amtflow("resume", run_id, "--state-dir", tmp_path / "state", "--plain", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert jobs_of(tmp_path / "state") == {"LONG": "ok", "A": "ok", "B": "ok"}
@@ -149,13 +152,17 @@ def test_an_operator_command_meeting_the_lock_says_so_in_one_line(
     assert done.returncode == 0, done.stderr
     run_id = status_json(tmp_path / "state")["runs"][0]["run_id"]
     holder = hold_lock(tmp_path / "state" / "journal.db", 30)
-    try:
+    try:  # a new run of the next date meanwhile: it cannot record its start either
+        later = background_run(tmp_path, schedule, "--date", "2026-11-25")
         refused = amtflow("mark-ok", run_id, "B", "--state-dir", tmp_path / "state", cwd=tmp_path)
+        _, later_err = later.communicate(timeout=60)
     finally:
         holder.kill()
         holder.wait()
-    assert refused.returncode == 2
-    lines = refused.stderr.strip().splitlines()
-    assert len(lines) == 1, refused.stderr
-    assert "another process has held its write lock" in lines[0]
-    assert str(tmp_path / "state" / "journal.db") in lines[0]
+    for code, stderr in ((refused.returncode, refused.stderr), (later.returncode, later_err)):
+        assert code == 2
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1, stderr
+        assert "another process has held its write lock" in lines[0]
+        assert str(tmp_path / "state" / "journal.db") in lines[0]
+    assert len(status_json(tmp_path / "state")["runs"]) == 1  # nothing recorded
