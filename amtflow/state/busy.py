@@ -31,7 +31,7 @@ from amtflow.errors import StateError
 
 BUSY_TIMEOUT_S = 10.0  # a write outside a run's loop waits this long for another's lock
 LOOP_BUSY_TIMEOUT_S = 0.05  # ... and on a run's event loop, this long: then it is held
-RETRY_S = 0.25  # held writes are tried again this often
+RETRY_S = 0.5  # held writes are tried again this often (each try may wait the loop's timeout)
 WARN_AFTER_S = 10.0  # a lock held this long is worth a line on the terminal
 
 T = TypeVar("T")

@@ -125,7 +125,8 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
             return self.new_attempts(rows)
         while self._group.blocked:  # another process holds the write lock: writes are held
             await asyncio.sleep(RETRY_S)
-            self._retry()
+            if not self._retry_due:  # no timer of the loop's tries it (``grouped`` without one)
+                self._retry()
         self._settle()  # what came before these Starts is committed first
         self._group.hold()
         try:

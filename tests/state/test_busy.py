@@ -80,8 +80,12 @@ async def test_grouped_writes_are_held_while_another_holds_the_lock_then_made_in
         assert "waiting for another process's write lock" in said[0]
         assert seen(state_dir, run_id) == {"A": JobState.STARTING, "B": JobState.STARTING}
         holder.let_go()
-        await asyncio.sleep(0.5)  # the loop's next try makes them
-        assert seen(state_dir, run_id) == {"A": JobState.OK, "B": JobState.RUNNING}
+        expected = {"A": JobState.OK, "B": JobState.RUNNING}
+        for _ in range(30):  # the loop's next try (every RETRY_S) makes them
+            await asyncio.sleep(0.1)
+            if seen(state_dir, run_id) == expected:
+                break
+        assert seen(state_dir, run_id) == expected
         assert len(said) == 2 and "let go" in said[1]
         ticking.cancel()
     assert journal.latest_attempts(run_id)["A"].batch_request_id == 4711
