@@ -111,8 +111,10 @@ class Journal(JournalRuns, JournalAttempts, JournalMarks):
             finally:
                 self._later = None
                 self._pragma(f"busy_timeout = {round(BUSY_TIMEOUT_S * 1000)}")
-                patiently(self._settle, self.lock_watch)  # what is held waits for the lock
-                self._group.stop()
+                try:
+                    patiently(self._settle, self.lock_watch)  # what is held waits for the lock
+                finally:
+                    self._group.stop()
 
     async def new_attempts_off_loop(
         self, rows: Sequence[tuple[str, str, int, str]]
