@@ -16,7 +16,7 @@ import pytest
 
 from amtflow.errors import StateError
 from amtflow.runs import JobState, RunState
-from amtflow.state import Journal, busy
+from amtflow.state import Journal, busy, schema
 from amtflow.state.connection import journal_path
 from tests.state.test_group import seen, started
 
@@ -156,3 +156,23 @@ def test_a_write_outside_a_run_gives_up_in_one_line(
     message = str(raised.value)
     assert message.startswith(f"state db {journal.path}: ")
     assert "another process has held its write lock" in message and "\n" not in message
+
+
+def test_a_journal_to_bring_up_to_date_under_anothers_lock_says_so_in_one_line(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Journal.open(state_dir).close()
+    with sqlite3.connect(journal_path(state_dir)) as older:
+        older.execute("PRAGMA user_version = 4")  # one migration step behind
+    holder = Holder(state_dir)
+    holder.take()
+    monkeypatch.setattr(schema, "BUSY_TIMEOUT_S", 0.2)
+    try:
+        with pytest.raises(StateError) as raised:
+            Journal.open(state_dir)
+    finally:
+        holder.let_go()
+    message = str(raised.value)
+    assert message.startswith(f"state db {journal_path(state_dir)}: cannot bring it up to date: ")
+    assert "another process has held its write lock" in message
+    assert "not a usable amtflow journal" not in message
