@@ -29,7 +29,7 @@ from amtflow.client.check import check_agents
 from amtflow.engine import Engine
 from amtflow.engine.context import RunContext
 from amtflow.engine.polling import PollPolicy
-from amtflow.errors import AmtError
+from amtflow.errors import AmtError, RunLeftUnfinished, StateError
 from amtflow.joblog import purge, retention_of
 from amtflow.model import Agent, Definitions, Notification
 from amtflow.notify import RunFacts, RunNotices, closing, refusal
@@ -177,8 +177,30 @@ async def drive(
         environ=options.environ,
         began=restart.began.value,
     )
-    async with closing(notices):
+    async with closing(notices), _left_unfinished(run_id, simulated=options.simulate):
         return await _drive(options, plan, connection, journal, run_id, restart, notices)
+
+
+@contextlib.asynccontextmanager
+async def _left_unfinished(run_id: str, *, simulated: bool) -> AsyncIterator[None]:
+    """A journal that cannot be written once the run is recorded (a disk that filled up) stops
+    the runner; the run is left as it stands, its jobs on the servers go on, and the message
+    says how to carry it on (``RunLeftUnfinished``: a status that the schedulers retry)."""
+    try:
+        yield
+    except RunLeftUnfinished:
+        raise
+    except StateError as exc:
+        way_on = (
+            f"amtflow abandon {run_id} closes it (it ran on the embedded simulator)"
+            if simulated
+            else f"once the state dir can be written again, amtflow resume {run_id} (or this "
+            "same command) carries it on"
+        )
+        raise RunLeftUnfinished(
+            f"{exc}; run {run_id} is left as it stands (the jobs it started go on on their "
+            f"servers): {way_on}"
+        ) from exc
 
 
 async def _drive(

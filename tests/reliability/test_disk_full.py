@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from aiohttp import web
 
 from tests.reliability.hostile import job_status
 from tests.reliability.hostile_cli import ACTION, MESSAGES, MONITOR, Listener, serving
-from tests.run.conftest import amtflow, write_definitions
+from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, write_definitions
+from tests.waits import UNTIL_TOLD_S, MovableClock, wait_for_batch_request_id
 
 DATE = "2026-11-24"
 RUN_FOR = 1.5  # seconds each job runs on the server
@@ -211,3 +213,47 @@ def test_the_run_s_files_are_written_where_there_is_room_when_one_cannot_be(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "cannot write" in result.stderr and "run.json" in result.stderr
     assert 'tests="2"' in (tmp_path / "junit.xml").read_text()
+
+
+def test_a_state_disk_that_fills_up_mid_run_leaves_the_run_to_resume_and_says_how(
+    tmp_path: Path, small_disk: Path, start_simulator: Callable[..., LiveSimulator]
+) -> None:
+    """The journal cannot be written once LONG ends: the runner stops in one line that names
+    the run and the way on, with an exit status that a systemd unit or a Kubernetes Job retries
+    (not 1 or 2, which they take as final). Once there is room again, the same command resumes
+    the run: LONG is not started again, AFTER runs, and every log is whole."""
+    clock = MovableClock()
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}, clock=clock)
+    jobs = [
+        {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
+        {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LONG"]},
+    ]
+    definitions = write_definitions(tmp_path, live.url, jobs)
+    state = small_disk / "state"
+    command = ("run", definitions, "--date", DATE, "--plain", "--state-dir", state)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "amtflow", *map(str, command)],
+        cwd=tmp_path,
+        env={**os.environ, "AMT_TEST_PASSWORD": PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_id = wait_for_batch_request_id(state, "LONG")
+    fill(small_disk)
+    clock.end_long_jobs()
+    out, err = runner.communicate(timeout=120)
+    assert runner.returncode == 75, out + err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("amtflow: error: ") and "disk is full" in line, line
+    assert f"run {run_id} is left as it stands" in line and f"amtflow resume {run_id}" in line
+    assert "Traceback" not in err and "internal error" not in err
+
+    (small_disk / "filler").unlink()
+    again = amtflow(*command, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"resuming run {run_id}" in again.stdout
+    assert live.simulator.record.starts_by_job() == {"LONG": 1, "AFTER": 1}
+    logs = sorted((tmp_path / ".amtflow" / "logs").rglob("*.log"))
+    assert [log.name.split(".")[0] for log in logs] == ["AFTER", "LONG"]
+    assert all("Completion Code : DONE (4)" in log.read_text() for log in logs)
