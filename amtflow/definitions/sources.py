@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,17 +100,31 @@ def _file_root(path: Path, given: str) -> Root:
 def _folder_roots(folder: Path) -> list[Root]:
     top = folder.resolve()
     boundary = repository(top) or top
-    found = sorted(
-        path
-        for path in folder.rglob("*")
-        if path.suffix in SUFFIXES
-        and path.name != PROJECT_FILE
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+    unreadable: list[OSError] = []
+    found = sorted(_definition_files(folder, unreadable.append))
+    if unreadable:  # a tree checked in part must not pass as checked (pre-commit, CI)
+        first = unreadable[0]
+        more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+        raise UsageError(f"cannot read folder {first.filename}: {first.strerror}{more}")
     if not found:
         raise UsageError(f"no *.yaml or *.yml files in {folder}")
     return [Root(path.resolve(), str(path), boundary) for path in found]
+
+
+def _definition_files(folder: Path, unreadable: Callable[[OSError], None]) -> Iterator[Path]:
+    """The definition files under ``folder``: hidden names and symlinked folders are not
+    entered, and ``unreadable`` hears of each folder that cannot be listed."""
+    for parent, folders, names in os.walk(folder, onerror=unreadable):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            path = Path(parent, name)
+            if (
+                path.suffix in SUFFIXES
+                and name != PROJECT_FILE
+                and not name.startswith(".")
+                and path.is_file()
+            ):
+                yield path
 
 
 @functools.lru_cache(maxsize=256)
