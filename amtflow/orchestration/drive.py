@@ -198,7 +198,7 @@ async def _left_unfinished(run_id: str, *, simulated: bool) -> AsyncIterator[Non
             "same command) carries it on"
         )
         raise RunLeftUnfinished(
-            f"{exc}; run {run_id} is left as it stands (the jobs it started go on on their "
+            f"{exc}; run {run_id} is left as it stands (the jobs it started keep running on their "
             f"servers): {way_on}"
         ) from exc
 
