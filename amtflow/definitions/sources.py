@@ -24,8 +24,9 @@ from .files import resolve, unreadable
 from .prune import valid_parts
 from .schema import schema_problems
 from .textfields import is_text
-from .yamlload import YamlDocument, read_document
+from .yamlload import YamlDocument, file_limits, read_document
 from .yamlmarks import Path_, YamlProblem
+from .yamlnodes import NODES_ENV
 
 SUFFIXES = (".yaml", ".yml")
 MAX_SCHEMA_PROBLEMS = (
@@ -35,6 +36,10 @@ PROJECT_FILE = (
     "amtflow.yaml"  # the project file (amtflow.definitions.project), never a definitions file
 )
 MAX_INCLUDE_DEPTH = 32  # files in one include chain; deeper is refused, not a RecursionError
+# The YAML nodes of all the files one command reads, in files at the node limit: the limit of one
+# file bounds its cost (~2 s, ~50 MB at the default), this bounds a tree of many such files (a
+# pull request adding a hundred of them) instead of multiplying it. Raised with the node limit.
+FILES_AT_THE_NODE_LIMIT = 4
 
 
 @dataclass(frozen=True)
@@ -142,11 +147,20 @@ class Sources:
     def __init__(self) -> None:
         self.files: dict[Path, SourceFile] = {}
         self.cwd = Path.cwd()
+        self.total_nodes = FILES_AT_THE_NODE_LIMIT * file_limits()[1]
+        self.nodes_left = self.total_nodes
 
     def read(self, path: Path, display: str | None = None) -> SourceFile:
-        """The file at the resolved ``path``, read and schema-checked on first use."""
+        """The file at the resolved ``path``, read and schema-checked on first use; once the
+        files read hold ``total_nodes`` YAML nodes together, the next are refused unread."""
         if path not in self.files:
-            self.files[path] = _load(path, display or self._display(path))
+            display = display or self._display(path)
+            if self.nodes_left > 0:
+                self.files[path] = _load(path, display)
+                document = self.files[path].document
+                self.nodes_left -= document.nodes if document else 0
+            else:
+                self.files[path] = _over_the_total(path, display, self.total_nodes)
         return self.files[path]
 
     def _display(self, path: Path) -> str:
@@ -213,6 +227,16 @@ def _include_problem(target: Path | str, boundary: Path) -> str | None:
 
 def _shown(name: str, limit: int = 200) -> str:
     return name if len(name) <= limit else f"{name[:limit]}... ({len(name)} characters)"
+
+
+def _over_the_total(path: Path, display: str, total: int) -> SourceFile:
+    source = SourceFile(path, display)
+    message = (
+        f"not read: the files read before it hold more than {total} YAML nodes together "
+        f"(refused); for trusted files raise {NODES_ENV}"
+    )
+    source.problems.append(Diagnostic(Location(display, 1, 1), "error", message, "limit"))
+    return source
 
 
 def _load(path: Path, display: str) -> SourceFile:

@@ -71,6 +71,7 @@ class YamlDocument:
     positions: dict[Path_, int] = field(default_factory=dict)
     key_positions: dict[Path_, int] = field(default_factory=dict)
     complete: bool = True  # False: only collections and list items have their position yet
+    nodes: int = 0  # as written (an alias counts once): what the limits count
     keep_text: KeepText | None = field(default=None, repr=False)
 
     def position(self, path: Path_, *, key: bool = False) -> Position:
