@@ -177,15 +177,18 @@ async def drive(
         environ=options.environ,
         began=restart.began.value,
     )
-    async with closing(notices), _left_unfinished(run_id, simulated=options.simulate):
+    async with closing(notices), _left_unfinished(run_id, notices, simulated=options.simulate):
         return await _drive(options, plan, connection, journal, run_id, restart, notices)
 
 
 @contextlib.asynccontextmanager
-async def _left_unfinished(run_id: str, *, simulated: bool) -> AsyncIterator[None]:
+async def _left_unfinished(
+    run_id: str, notices: RunNotices, *, simulated: bool
+) -> AsyncIterator[None]:
     """A journal that cannot be written once the run is recorded (a disk that filled up) stops
-    the runner; the run is left as it stands, its jobs on the servers go on, and the message
-    says how to carry it on (``RunLeftUnfinished``: a status that the schedulers retry)."""
+    the runner; the run is left as it stands, its jobs on the servers go on, and the message,
+    on the terminal and to the run's notifications, says how to carry it on
+    (``RunLeftUnfinished``: a status that the schedulers retry)."""
     try:
         yield
     except RunLeftUnfinished:
@@ -197,10 +200,12 @@ async def _left_unfinished(run_id: str, *, simulated: bool) -> AsyncIterator[Non
             else f"once the state dir can be written again, amtflow resume {run_id} (or this "
             "same command) carries it on"
         )
-        raise RunLeftUnfinished(
+        left = RunLeftUnfinished(
             f"{exc}; run {run_id} is left as it stands (the jobs it started keep running on their "
             f"servers): {way_on}"
-        ) from exc
+        )
+        notices.run_stopped(str(left))
+        raise left from exc
 
 
 async def _drive(

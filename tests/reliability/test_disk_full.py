@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp import web
 
+from tests.notify.conftest import Webhook
 from tests.reliability.hostile import job_status
 from tests.reliability.hostile_cli import ACTION, MESSAGES, MONITOR, Listener, serving
 from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, write_definitions
@@ -216,12 +218,16 @@ def test_the_run_s_files_are_written_where_there_is_room_when_one_cannot_be(
 
 
 def test_a_state_disk_that_fills_up_mid_run_leaves_the_run_to_resume_and_says_how(
-    tmp_path: Path, small_disk: Path, start_simulator: Callable[..., LiveSimulator]
+    tmp_path: Path,
+    small_disk: Path,
+    start_simulator: Callable[..., LiveSimulator],
+    webhook: Webhook,
 ) -> None:
     """The journal cannot be written once LONG ends: the runner stops in one line that names
     the run and the way on, with an exit status that a systemd unit or a Kubernetes Job retries
-    (not 1 or 2, which they take as final). Once there is room again, the same command resumes
-    the run: LONG is not started again, AFTER runs, and every log is whole."""
+    (not 1 or 2, which they take as final), and tells the run's notification (at 02:00 nobody
+    reads an exit status). Once there is room again, the same command resumes the run: LONG is
+    not started again, AFTER runs, and every log is whole."""
     clock = MovableClock()
     live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}, clock=clock)
     jobs = [
@@ -229,12 +235,18 @@ def test_a_state_disk_that_fills_up_mid_run_leaves_the_run_to_resume_and_says_ho
         {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LONG"]},
     ]
     definitions = write_definitions(tmp_path, live.url, jobs)
+    document = yaml.safe_load(definitions.read_text())
+    events = ["run_failed", "run_resumed", "run_ok"]
+    document["notifications"] = [{"name": "ops", "urls": [{"env": "OPS"}], "events": events}]
+    document["schedules"][0]["notify"] = ["ops"]
+    definitions.write_text(yaml.safe_dump(document, sort_keys=False))
     state = small_disk / "state"
     command = ("run", definitions, "--date", DATE, "--plain", "--state-dir", state)
+    env = {"AMT_TEST_PASSWORD": PASSWORD, "OPS": webhook.apprise_url("ops")}
     runner = subprocess.Popen(
         [sys.executable, "-m", "amtflow", *map(str, command)],
         cwd=tmp_path,
-        env={**os.environ, "AMT_TEST_PASSWORD": PASSWORD},
+        env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -248,12 +260,19 @@ def test_a_state_disk_that_fills_up_mid_run_leaves_the_run_to_resume_and_says_ho
     assert line.startswith("amtflow: error: ") and "disk is full" in line, line
     assert f"run {run_id} is left as it stands" in line and f"amtflow resume {run_id}" in line
     assert "Traceback" not in err and "internal error" not in err
+    (stopped,) = webhook.posts
+    assert stopped.type == "failure" and "Stopped before the run ended" in stopped.message
+    assert f"amtflow resume {run_id}" in stopped.message, stopped.message
 
     (small_disk / "filler").unlink()
-    again = amtflow(*command, cwd=tmp_path)
+    again = amtflow(*command, cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"resuming run {run_id}" in again.stdout
     assert live.simulator.record.starts_by_job() == {"LONG": 1, "AFTER": 1}
     logs = sorted((tmp_path / ".amtflow" / "logs").rglob("*.log"))
     assert [log.name.split(".")[0] for log in logs] == ["AFTER", "LONG"]
     assert all("Completion Code : DONE (4)" in log.read_text() for log in logs)
+    assert [post.title.split(": ")[1].split()[0] for post in webhook.posts[1:]] == [
+        "Resumed",
+        "OK",
+    ], webhook.posts
