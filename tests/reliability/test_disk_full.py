@@ -276,3 +276,41 @@ def test_a_state_disk_that_fills_up_mid_run_leaves_the_run_to_resume_and_says_ho
         "Resumed",
         "OK",
     ], webhook.posts
+
+
+def test_a_log_disk_that_fills_up_mid_run_is_carried_on_by_mark_ok_once_there_is_room(
+    tmp_path: Path, small_disk: Path, start_simulator: Callable[..., LiveSimulator]
+) -> None:
+    """What the README tells an operator: LONG ended DONE (4) on the server but its log could
+    not be finished, so it failed and AFTER was not run (exit 1); once there is room,
+    ``mark-ok RUN LONG`` carries the run on without starting LONG again."""
+    clock = MovableClock()
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}, clock=clock)
+    jobs = [
+        {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
+        {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LONG"]},
+    ]
+    definitions = write_definitions(tmp_path, live.url, jobs)
+    state = tmp_path / "state"
+    command = ("run", definitions, "--date", DATE, "--plain", "--state-dir", state)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "amtflow", *map(str, command), "--log-dir", str(small_disk)],
+        cwd=tmp_path,
+        env={**os.environ, "AMT_TEST_PASSWORD": PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_id = wait_for_batch_request_id(state, "LONG")
+    fill(small_disk)
+    clock.end_long_jobs()
+    out, err = runner.communicate(timeout=120)
+    assert runner.returncode == 1, out + err
+    assert "LONG failed R:4280 DONE (4) - its job log could not be written" in out, out
+    assert "AFTER not run" in out and "Traceback" not in err
+
+    (small_disk / "filler").unlink()
+    carried = amtflow("mark-ok", run_id, "LONG", "--state-dir", state, cwd=tmp_path)
+    assert carried.returncode == 0, carried.stdout + carried.stderr
+    assert live.simulator.record.starts_by_job() == {"LONG": 1, "AFTER": 1}
+    assert "DONE (4)" in (next(small_disk.rglob("AFTER.*.log"))).read_text()
