@@ -51,6 +51,7 @@ def _want_traceback() -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error ends in one clear line and a non-zero exit status."""
+    report.command_begins()
     try:
         status = cli.main(args=argv, prog_name="amtflow", standalone_mode=False)
     except click.exceptions.Abort:

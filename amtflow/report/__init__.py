@@ -132,6 +132,11 @@ def table(renderable: RenderableType) -> None:
 _concluded: list[bool] = []  # a run's result was concluded: its exit status is the run's own
 
 
+def command_begins() -> None:
+    """Forget what an earlier command in this process concluded (``run_concluded``)."""
+    _concluded.clear()
+
+
 def run_concluded() -> None:
     """A run's result, in its journal, logs and files, is what this command gives: standard
     output lost on the way (a full disk under ``amtflow run > run.txt``) does not fail it."""
