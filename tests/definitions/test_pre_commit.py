@@ -28,7 +28,7 @@ GIT = [
 ]
 VALID = (REPO / "definitions" / "common" / "amt.yaml").read_text()
 OLDEST = REPO / ".ci" / "oldest.txt"
-RUNTIME = ("pyyaml", "jsonschema", "click", "aiohttp", "rich")  # what the hook imports
+RUNTIME = ("pyyaml", "jsonschema", "click", "aiohttp", "rich", "tzdata", "apprise")  # pyproject
 INVALID = (DATA / "invalid" / "unknown_key_misspelt.yaml").read_text()
 
 
