@@ -33,6 +33,7 @@ from amtflow.errors import AmtError, RunLeftUnfinished, StateError
 from amtflow.joblog import purge, retention_of
 from amtflow.model import Agent, Definitions, Notification
 from amtflow.notify import RunFacts, RunNotices, closing, refusal
+from amtflow.orchestration.logroom import refuse_a_log_dir_without_room
 from amtflow.orchestration.servers import AGENTS, Servers, Simulated
 from amtflow.plan import Plan
 from amtflow.report import logs as logs_report
@@ -106,8 +107,10 @@ def purge_logs(log_dir: Path, definitions: Definitions) -> None:
 async def connect(
     options: RunOptions, definitions: Definitions, plan: Plan, *, after_request: int = 0
 ) -> AsyncIterator[Connection]:
-    """Clients for the agents the plan needs, checked (reachable, credentials) before any Start.
-    An embedded simulator (``--simulate``) numbers its jobs after ``after_request``."""
+    """Clients for the agents the plan needs, checked (reachable, credentials) before any Start,
+    as the log dir's room is (``logroom``). An embedded simulator (``--simulate``) numbers its
+    jobs after ``after_request``."""
+    refuse_a_log_dir_without_room(options.log_dir)
     needed = {job.job.agent for job in plan.jobs}
     simulated = options.simulated
     if simulated is not None:  # job logs of simulated runs never share a name (JOB.4280~2.log)

@@ -314,3 +314,33 @@ def test_a_log_disk_that_fills_up_mid_run_is_carried_on_by_mark_ok_once_there_is
     assert carried.returncode == 0, carried.stdout + carried.stderr
     assert live.simulator.record.starts_by_job() == {"LONG": 1, "AFTER": 1}
     assert "DONE (4)" in (next(small_disk.rglob("AFTER.*.log"))).read_text()
+
+
+@pytest.mark.parametrize("how", ["full", "read-only"])
+def test_a_log_dir_that_cannot_take_a_file_is_refused_before_any_job_starts(
+    tmp_path: Path, small_disk: Path, start_simulator: Callable[..., LiveSimulator], how: str
+) -> None:
+    """A log dir on a full or read-only file system is known before the first Start: without
+    this check the run started the AMT jobs, then failed each one that ran OK on its server
+    because its log could not be written, and left the rest not run (exit 1)."""
+    live = start_simulator({"default": {"duration": 0.1}})
+    definitions = write_definitions(tmp_path, live.url, JOBS[:2])
+    logs = small_disk / "logs"
+    logs.mkdir(mode=0o700)
+    if how == "full":
+        fill(small_disk)
+    else:
+        subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    state = tmp_path / "state"
+    result = amtflow(
+        "run", definitions, "--date", DATE, "--plain", "--log-dir", logs, "--state-dir", state,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    reason = "no space left" if how == "full" else "is on a read-only file system"
+    assert line.startswith(f"amtflow: error: log dir {logs}") and reason in line, line
+    assert "no job was started" in line
+    assert live.simulator.record.starts() == []
+    runs = amtflow("status", "--state-dir", state, "--format", "json", cwd=tmp_path)
+    assert '"runs": []' in runs.stdout, runs.stdout  # nothing recorded: the next try is a new run
