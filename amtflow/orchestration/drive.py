@@ -29,11 +29,11 @@ from amtflow.client.check import check_agents
 from amtflow.engine import Engine
 from amtflow.engine.context import RunContext
 from amtflow.engine.polling import PollPolicy
-from amtflow.errors import AmtError, RunLeftUnfinished, StateError
+from amtflow.errors import AmtError
 from amtflow.joblog import purge, retention_of
 from amtflow.model import Agent, Definitions, Notification
 from amtflow.notify import RunFacts, RunNotices, closing, refusal
-from amtflow.orchestration.logroom import refuse_a_log_dir_without_room
+from amtflow.orchestration.room import left_unfinished, refuse_a_log_dir_without_room, way_on
 from amtflow.orchestration.servers import AGENTS, Servers, Simulated
 from amtflow.plan import Plan
 from amtflow.report import logs as logs_report
@@ -108,7 +108,7 @@ async def connect(
     options: RunOptions, definitions: Definitions, plan: Plan, *, after_request: int = 0
 ) -> AsyncIterator[Connection]:
     """Clients for the agents the plan needs, checked (reachable, credentials) before any Start,
-    as the log dir's room is (``logroom``). An embedded simulator (``--simulate``) numbers its
+    as the log dir's room is (``room``). An embedded simulator (``--simulate``) numbers its
     jobs after ``after_request``."""
     refuse_a_log_dir_without_room(options.log_dir)
     needed = {job.job.agent for job in plan.jobs}
@@ -180,35 +180,9 @@ async def drive(
         environ=options.environ,
         began=restart.began.value,
     )
-    async with closing(notices), _left_unfinished(run_id, notices, simulated=options.simulate):
+    way = way_on(run_id, simulated=options.simulate, began=restart.began)
+    async with closing(notices), left_unfinished(run_id, notices, way):
         return await _drive(options, plan, connection, journal, run_id, restart, notices)
-
-
-@contextlib.asynccontextmanager
-async def _left_unfinished(
-    run_id: str, notices: RunNotices, *, simulated: bool
-) -> AsyncIterator[None]:
-    """A journal that cannot be written once the run is recorded (a disk that filled up) stops
-    the runner; the run is left as it stands, its jobs on the servers go on, and the message,
-    on the terminal and to the run's notifications, says how to carry it on
-    (``RunLeftUnfinished``: a status that the schedulers retry)."""
-    try:
-        yield
-    except RunLeftUnfinished:
-        raise
-    except StateError as exc:
-        way_on = (
-            f"amtflow abandon {run_id} closes it (it ran on the embedded simulator)"
-            if simulated
-            else f"once the state dir can be written again, amtflow resume {run_id} (or this "
-            "same command) carries it on"
-        )
-        left = RunLeftUnfinished(
-            f"{exc}; run {run_id} is left as it stands (the jobs it started keep running on their "
-            f"servers): {way_on}"
-        )
-        notices.run_stopped(str(left))
-        raise left from exc
 
 
 async def _drive(
