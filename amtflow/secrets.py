@@ -26,7 +26,8 @@ def read_secret(ref: SecretRef, owner: str) -> str:
     """The secret ``ref`` points at; ``owner`` names who needs it (for messages).
 
     Raises ``SecretError`` when the env var is unset or empty, or the file is missing,
-    unreadable, empty, over 64 KiB or not a regular file (a FIFO or a device). One trailing newline (``\\n`` or ``\\r\\n``) is stripped from a file.
+    unreadable, empty, over 64 KiB or not a regular file (a FIFO or a device). One trailing
+    newline (``\\n`` or ``\\r\\n``) is stripped from a file.
     """
     if ref.env:
         return _from_env(ref.env, owner)

@@ -1,16 +1,16 @@
 """The room a run needs on disk: for its logs before it starts, for its journal as it goes.
 
-Before any job starts, the log dir's file system must take files. A job's log is written as its messages arrive and finished at its end; one that cannot be
-written fails its job after the job ran on its server (``engine``). A file system that is
-read-only, or has no block or no inode left, is known before the first Start: the run is then
-refused in one line, nothing recorded and nothing started, so that the next try (once there is
-room) is a whole run rather than jobs to mark OK one by one. A disk that fills up during the
-run is the engine's to meet.
+Before any job starts, the log dir's file system must take files. A job's log is written as its
+messages arrive and finished at its end; one that cannot be written fails its job after the job
+ran on its server (``engine``). A file system that is read-only, or has no block or no inode
+left, is known before the first Start: the run is then refused in one line, nothing recorded
+and nothing started, so that the next try (once there is room) is a whole run rather than jobs
+to mark OK one by one. A disk that fills up during the run is the engine's to meet.
 
 A journal that cannot be written once the run is recorded (its disk filled up) stops the runner
-(``left_unfinished``): the run is left as it stands, the jobs it started go on on their servers,
-and the one line, on the terminal and to the run's notifications, says how to carry it on, with
-exit 75 (``RunLeftUnfinished``), which systemd and Kubernetes retry, unlike 1 and 2.
+(``left_unfinished``): the run is left as it stands, the jobs it started keep running on their
+servers, and the one line, on the terminal and to the run's notifications, says how to carry it
+on, with exit 75 (``RunLeftUnfinished``), which systemd and Kubernetes retry, unlike 1 and 2.
 """
 
 from __future__ import annotations
