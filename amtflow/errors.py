@@ -9,6 +9,7 @@ sqlite3) are wrapped where they first appear and never leak past that module.
     ├── DefinitionError               exit 2   definitions that do not validate (carries diagnostics)
     ├── SecretError                   exit 2   a password's env var or file is missing or unreadable
     ├── StateError                    exit 2   the state dir is unusable, a run is locked or unknown
+    │   └── RunLeftUnfinished         exit 75  the journal failed mid-run: resume the run later
     ├── AmtError                      exit 1   talking to an AMT Batch Server failed
     │   ├── AuthenticationError                wrong credentials, or a second 401 (code 24)
     │   ├── ServerUnavailable                  retry budget spent on transient faults (code 23)
@@ -62,6 +63,17 @@ class StateError(AmtflowError):
     """The state dir or journal cannot be used, or a run is locked or unknown."""
 
     exit_status = 2
+
+
+class RunLeftUnfinished(StateError):
+    """The journal could not be written during a run (a full disk): the run is left to resume.
+
+    Exit 75 (EX_TEMPFAIL), not 2: a systemd unit or a Kubernetes Job takes 1 and 2 as final,
+    and this run is not over: its runner stopped, so the same command resumes it once the
+    state dir can be written again.
+    """
+
+    exit_status = 75
 
 
 class AmtError(AmtflowError):

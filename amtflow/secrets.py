@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 
 from amtflow.errors import SecretError
 from amtflow.model import SecretRef
+
+MAX_SECRET_FILE_BYTES = 64 * 1024  # far above any password or URL; a bigger file is not one
 
 
 def read_secret(ref: SecretRef, owner: str) -> str:
     """The secret ``ref`` points at; ``owner`` names who needs it (for messages).
 
     Raises ``SecretError`` when the env var is unset or empty, or the file is missing,
-    unreadable or empty. One trailing newline (``\\n`` or ``\\r\\n``) is stripped from a file.
+    unreadable, empty, over 64 KiB or not a regular file (a FIFO or a device). One trailing
+    newline (``\\n`` or ``\\r\\n``) is stripped from a file.
     """
     if ref.env:
         return _from_env(ref.env, owner)
@@ -42,18 +46,49 @@ def _from_env(name: str, owner: str) -> str:
 
 
 def _from_file(path: str, owner: str) -> str:
+    where = f"{owner}: password file {path}"
     try:
-        with open(path, encoding="utf-8") as handle:
-            value = handle.read()
+        # non-blocking: opening a FIFO nobody writes to must not hang an unattended run
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise SecretError(f"{owner}: password file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        raise SecretError(f"{owner}: password file {path} cannot be read ({reason})") from None
-    value = value.removesuffix("\n").removesuffix("\r")
+        raise SecretError(f"{where} does not exist") from None
+    except OSError as exc:
+        raise SecretError(f"{where} cannot be read ({exc.strerror or exc})") from None
+    try:
+        data = _regular_file_bytes(fd, where)
+    finally:
+        os.close(fd)
+    try:
+        value = data.decode("utf-8").removesuffix("\n").removesuffix("\r")
+    except UnicodeDecodeError:
+        raise SecretError(f"{where} cannot be read (not UTF-8 text)") from None
     if not value:
-        raise SecretError(f"{owner}: password file {path} is empty")
+        raise SecretError(f"{where} is empty")
     return value
+
+
+def _regular_file_bytes(fd: int, where: str) -> bytes:
+    """The bytes of the open regular file ``fd``, at most ``MAX_SECRET_FILE_BYTES``.
+
+    A FIFO, socket or device is refused rather than read: it may never answer or never end,
+    and a password is read again at each logon, which a pipe cannot give twice."""
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        raise SecretError(f"{where} cannot be read: it is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise SecretError(
+            f"{where} cannot be read: it is not a regular file (a FIFO, socket or device)"
+        )
+    chunks, size = [], 0
+    try:
+        while chunk := os.read(fd, MAX_SECRET_FILE_BYTES + 1 - size):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_SECRET_FILE_BYTES:
+                raise SecretError(f"{where} is larger than 64 KiB: not a password")
+    except OSError as exc:
+        raise SecretError(f"{where} cannot be read ({exc.strerror or exc})") from None
+    return b"".join(chunks)
 
 
 MIN_SECRET_CHARS = 4  # shorter secrets are masked only as whole tokens (see above)

@@ -51,6 +51,7 @@ def _want_traceback() -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error ends in one clear line and a non-zero exit status."""
+    report.command_begins()
     try:
         status = cli.main(args=argv, prog_name="amtflow", standalone_mode=False)
     except click.exceptions.Abort:
@@ -72,4 +73,14 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         report.error(f"internal error: {type(exc).__name__} (run with --traceback for details)")
         status = 70
-    sys.exit(status if isinstance(status, int) else 0)
+    sys.exit(_with_output_written(status if isinstance(status, int) else 0))
+
+
+def _with_output_written(status: int) -> int:
+    """``status``, or 1 in place of 0 with one line when standard output was lost (a full
+    disk): ``amtflow export cron > crontab.txt`` must not pass an empty file as written."""
+    lost = report.output_lost()
+    if lost is None:
+        return status
+    report.error(f"cannot write the output: {lost}")
+    return status or 1

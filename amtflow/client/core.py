@@ -7,8 +7,10 @@ budget, logs on again once after a 401, and maps HTTP statuses to amtflow's erro
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import ssl
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -304,6 +306,9 @@ class AmtClient:
 
 def _ca_context(path: str, agent: str) -> ssl.SSLContext:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # OpenSSL would wait on a FIFO forever
+            reason = "not a regular file: a folder, FIFO, socket or device"
+            raise AmtError(f"tls.ca_bundle {path} cannot be used ({reason})", agent=agent)
         return ssl.create_default_context(cafile=path)
     except (OSError, ssl.SSLError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,9 @@ from .files import resolve, unreadable
 from .prune import valid_parts
 from .schema import schema_problems
 from .textfields import is_text
-from .yamlload import YamlDocument, read_document
+from .yamlload import YamlDocument, file_limits, read_document
 from .yamlmarks import Path_, YamlProblem
+from .yamlnodes import NODES_ENV
 
 SUFFIXES = (".yaml", ".yml")
 MAX_SCHEMA_PROBLEMS = (
@@ -33,6 +36,10 @@ PROJECT_FILE = (
     "amtflow.yaml"  # the project file (amtflow.definitions.project), never a definitions file
 )
 MAX_INCLUDE_DEPTH = 32  # files in one include chain; deeper is refused, not a RecursionError
+# The YAML nodes of all the files one command reads, in files at the node limit: the limit of one
+# file bounds its cost (~2 s, ~50 MB at the default), this bounds a tree of many such files (a
+# pull request adding a hundred of them) instead of multiplying it. Raised with the node limit.
+FILES_AT_THE_NODE_LIMIT = 4
 
 
 @dataclass(frozen=True)
@@ -98,17 +105,31 @@ def _file_root(path: Path, given: str) -> Root:
 def _folder_roots(folder: Path) -> list[Root]:
     top = folder.resolve()
     boundary = repository(top) or top
-    found = sorted(
-        path
-        for path in folder.rglob("*")
-        if path.suffix in SUFFIXES
-        and path.name != PROJECT_FILE
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+    unreadable: list[OSError] = []
+    found = sorted(_definition_files(folder, unreadable.append))
+    if unreadable:  # a tree checked in part must not pass as checked (pre-commit, CI)
+        first = unreadable[0]
+        more = f" (and {len(unreadable) - 1} more)" if len(unreadable) > 1 else ""
+        raise UsageError(f"cannot read folder {first.filename}: {first.strerror}{more}")
     if not found:
         raise UsageError(f"no *.yaml or *.yml files in {folder}")
     return [Root(path.resolve(), str(path), boundary) for path in found]
+
+
+def _definition_files(folder: Path, unreadable: Callable[[OSError], None]) -> Iterator[Path]:
+    """The definition files under ``folder``: hidden names and symlinked folders are not
+    entered, and ``unreadable`` hears of each folder that cannot be listed."""
+    for parent, folders, names in os.walk(folder, onerror=unreadable):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            path = Path(parent, name)
+            if (
+                path.suffix in SUFFIXES
+                and name != PROJECT_FILE
+                and not name.startswith(".")
+                and path.is_file()
+            ):
+                yield path
 
 
 @functools.lru_cache(maxsize=256)
@@ -126,11 +147,20 @@ class Sources:
     def __init__(self) -> None:
         self.files: dict[Path, SourceFile] = {}
         self.cwd = Path.cwd()
+        self.total_nodes = FILES_AT_THE_NODE_LIMIT * file_limits()[1]
+        self.nodes_left = self.total_nodes
 
     def read(self, path: Path, display: str | None = None) -> SourceFile:
-        """The file at the resolved ``path``, read and schema-checked on first use."""
+        """The file at the resolved ``path``, read and schema-checked on first use; once the
+        files read hold ``total_nodes`` YAML nodes together, the next are refused unread."""
         if path not in self.files:
-            self.files[path] = _load(path, display or self._display(path))
+            display = display or self._display(path)
+            if self.nodes_left > 0:
+                self.files[path] = _load(path, display)
+                document = self.files[path].document
+                self.nodes_left -= document.nodes if document else 0
+            else:
+                self.files[path] = _over_the_total(path, display, self.total_nodes)
         return self.files[path]
 
     def _display(self, path: Path) -> str:
@@ -197,6 +227,16 @@ def _include_problem(target: Path | str, boundary: Path) -> str | None:
 
 def _shown(name: str, limit: int = 200) -> str:
     return name if len(name) <= limit else f"{name[:limit]}... ({len(name)} characters)"
+
+
+def _over_the_total(path: Path, display: str, total: int) -> SourceFile:
+    source = SourceFile(path, display)
+    message = (
+        f"not read: the files read before it hold more than {total} YAML nodes together "
+        f"(refused); for trusted files raise {NODES_ENV}"
+    )
+    source.problems.append(Diagnostic(Location(display, 1, 1), "error", message, "limit"))
+    return source
 
 
 def _load(path: Path, display: str) -> SourceFile:

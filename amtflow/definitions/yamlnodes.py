@@ -65,6 +65,7 @@ class NodeBuilder:
             raise YamlProblem("unexpected end of file") from None
         if isinstance(extra, yaml.DocumentStartEvent):
             raise YamlProblem("only one YAML document per file", *mark(extra))
+        self.document.nodes = self.parsed
         return value
 
     def _events(self, text: str) -> Iterator[yaml.Event]:

@@ -98,25 +98,36 @@ def _check_one_line(made: list[Trigger], options: ExportOptions) -> None:
 
 
 def write_files(out: Path, files: Iterable[ExportedFile]) -> None:
-    """Write exported files into ``out`` (created if needed); a failure is one clear line."""
+    """Write exported files into ``out`` (created if needed); a failure is one clear line.
+
+    Every file is written aside first and only then are they put in place, each by a rename,
+    which needs no room: a disk that fills up half-way leaves the last export whole, never a new
+    service beside an old timer."""
+    written: list[tuple[Path, Path]] = []
     try:
         out.mkdir(parents=True, exist_ok=True)
         for file in files:
-            _replace(out / file.name, file.text)
+            written.append((_written_aside(out / file.name, file.text), out / file.name))
+        for temporary, path in written:
+            os.replace(temporary, path)
     except OSError as exc:
+        for temporary, _ in written:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
         raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from exc
 
 
-def _replace(path: Path, text: str) -> None:
-    """Write ``path`` as a new file put in place by rename: a symlink planted there (in a shared
-    folder such as /tmp) is replaced, never followed to overwrite what it points at."""
+def _written_aside(path: Path, text: str) -> Path:
+    """``text`` in a new file beside ``path``, to be put in place by rename: a symlink planted at
+    ``path`` (in a shared folder such as /tmp) is then replaced, never followed to overwrite
+    what it points at."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     try:
         with os.fdopen(os.open(temporary, flags, 0o666), "w", encoding="utf-8") as stream:
             stream.write(text)
-        os.replace(temporary, path)
     except OSError:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
+    return temporary

@@ -5,6 +5,7 @@
     notices.watching(observe)              job_late, job_missed_start from the engine's flags
     notices.run_ended(state, outcomes)     run_ok or run_failed
     notices.run_recovered(outcomes)        run_recovered (a rerun turned the date OK)
+    notices.run_stopped(why)               run_failed, when the runner stopped mid-run
     await notices.close()                  bounded wait for pending messages
 
 A run whose schedule and jobs name no notification gets a ``RunNotices`` that does nothing
@@ -162,6 +163,11 @@ class RunNotices:
             self._run(NotifyEvent.RUN_OK, f"OK: all {len(facts)} jobs ended OK.")
         else:
             self._run(NotifyEvent.RUN_FAILED, _failed_what(facts, troubled, signum), troubled)
+
+    def run_stopped(self, why: str) -> None:
+        """``run_failed``: the runner stopped before the run ended (``why``: its journal could
+        not be written, and what to do); the run is left to be carried on."""
+        self._run(NotifyEvent.RUN_FAILED, f"Stopped before the run ended: {why}")
 
     def run_recovered(self, outcomes: Sequence[JobOutcome]) -> None:
         """``run_recovered``: a rerun turned this failed schedule date OK."""

@@ -33,6 +33,7 @@ from amtflow.errors import AmtError
 from amtflow.joblog import purge, retention_of
 from amtflow.model import Agent, Definitions, Notification
 from amtflow.notify import RunFacts, RunNotices, closing, refusal
+from amtflow.orchestration.room import left_unfinished, refuse_a_log_dir_without_room, way_on
 from amtflow.orchestration.servers import AGENTS, Servers, Simulated
 from amtflow.plan import Plan
 from amtflow.report import logs as logs_report
@@ -107,8 +108,10 @@ def purge_logs(log_dir: Path, definitions: Definitions) -> None:
 async def connect(
     options: RunOptions, definitions: Definitions, plan: Plan, *, after_request: int = 0
 ) -> AsyncIterator[Connection]:
-    """Clients for the agents the plan needs, checked (reachable, credentials) before any Start.
-    An embedded simulator (``--simulate``) numbers its jobs after ``after_request``."""
+    """Clients for the agents the plan needs, checked (reachable, credentials) before any Start,
+    as the log dir's room is (``room``). An embedded simulator (``--simulate``) numbers its
+    jobs after ``after_request``."""
+    refuse_a_log_dir_without_room(options.log_dir)
     needed = {job.job.agent for job in plan.jobs}
     simulated = options.simulated
     if simulated is not None:  # job logs of simulated runs never share a name (JOB.4280~2.log)
@@ -180,7 +183,8 @@ async def drive(
         environ=options.environ,
         began=restart.began.value,
     )
-    async with closing(notices):
+    way = way_on(run_id, simulated=options.simulate, began=restart.began)
+    async with closing(notices), left_unfinished(run_id, notices, way):
         return await _drive(options, plan, connection, journal, run_id, restart, notices)
 
 

@@ -5,12 +5,16 @@
 
 Output is never worth a run: both consoles write through a ``QuietOnFailure`` stream, so a
 closed pipe (``amtflow run | head -2``) or a hung-up terminal silences that stream, and the run
-goes on to its end with its journal, logs and exit status.
+goes on to its end with its journal, logs and exit status. For any other command the output is
+the product (``status --format json > status.json``, ``export cron > crontab.txt``): standard
+output that could not be written (a full disk) is an error at the end (``output_lost``), unless
+a run's result was concluded (``run_concluded``); a reader that went away (EPIPE) never is.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 import unicodedata
@@ -33,6 +37,7 @@ class QuietOnFailure:
     def __init__(self, current: Callable[[], TextIO | None]) -> None:
         self._current = current
         self._failed: object = None  # the stream that failed: a new one (tests) is written again
+        self.lost: OSError | None = None  # why it failed
 
     def _stream(self) -> TextIO | None:
         stream = self._current()
@@ -43,8 +48,8 @@ class QuietOnFailure:
         if stream is not None and stream is not self._failed:
             try:
                 stream.write(text)
-            except OSError:
-                self._quiet(stream)
+            except OSError as exc:
+                self._quiet(stream, exc)
         return len(text)
 
     def flush(self) -> None:
@@ -52,8 +57,8 @@ class QuietOnFailure:
         if stream is not None and stream is not self._failed:
             try:
                 stream.flush()
-            except OSError:
-                self._quiet(stream)
+            except OSError as exc:
+                self._quiet(stream, exc)
 
     def isatty(self) -> bool:
         stream = self._stream()
@@ -62,8 +67,12 @@ class QuietOnFailure:
     def __getattr__(self, name: str) -> Any:  # fileno, encoding...: the stream's own
         return getattr(self._stream(), name)
 
-    def _quiet(self, stream: TextIO) -> None:
-        self._failed = stream
+    def lost_on_current(self) -> OSError | None:
+        """Why writing to the current stream failed, if it did."""
+        return self.lost if self._failed is not None and self._failed is self._stream() else None
+
+    def _quiet(self, stream: TextIO, exc: OSError) -> None:
+        self._failed, self.lost = stream, exc
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             try:
@@ -74,7 +83,8 @@ class QuietOnFailure:
             pass
 
 
-_out = cast(TextIO, QuietOnFailure(lambda: sys.stdout))
+_stdout_stream = QuietOnFailure(lambda: sys.stdout)
+_out = cast(TextIO, _stdout_stream)
 _err = cast(TextIO, QuietOnFailure(lambda: sys.stderr))
 stdout = Console(file=_out, soft_wrap=True, highlight=False)
 stderr = Console(file=_err, soft_wrap=True, highlight=False)
@@ -117,6 +127,30 @@ def table(renderable: RenderableType) -> None:
         stdout.print(renderable)
     else:
         Console(file=_out, width=_PIPE_WIDTH, soft_wrap=True, highlight=False).print(renderable)
+
+
+_concluded: list[bool] = []  # a run's result was concluded: its exit status is the run's own
+
+
+def command_begins() -> None:
+    """Forget what an earlier command in this process concluded (``run_concluded``)."""
+    _concluded.clear()
+
+
+def run_concluded() -> None:
+    """A run's result, in its journal, logs and files, is what this command gives: standard
+    output lost on the way (a full disk under ``amtflow run > run.txt``) does not fail it."""
+    _concluded.append(True)
+
+
+def output_lost() -> str | None:
+    """Why this command's standard output could not be written (a full disk, an I/O error), so
+    that it must not exit 0; None when it was written, its reader went away on purpose (EPIPE:
+    ``| head -1``), or a run was concluded (``run_concluded``)."""
+    lost = _stdout_stream.lost_on_current()
+    if lost is None or lost.errno == errno.EPIPE or _concluded:
+        return None
+    return lost.strerror or str(lost)
 
 
 def error(message: str) -> None:

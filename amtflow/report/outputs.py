@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amtflow.errors import AmtflowError, Interrupted, UsageError
-from amtflow.report import runfiles, warning
+from amtflow.report import run_concluded, runfiles, warning
 from amtflow.report import runview as view
 from amtflow.runs import RunResult
 from amtflow.state import Journal
@@ -35,6 +35,7 @@ class RunOutputs:
 def conclude(result: RunResult, outputs: RunOutputs, state_dir: Path) -> int:
     """Write ``outputs`` of ``result``, then give its exit status; raises ``Interrupted`` (after
     the files) when a signal cut the run short."""
+    run_concluded()
     if result.run_id:  # a run was carried out, or had run: nothing to write for "nothing to run"
         _write_summaries(outputs, result, state_dir)
         _write_html(outputs.html_path, state_dir, result)

@@ -48,7 +48,7 @@ def test_bad_secret_files(tmp_path: Path, content: str | None, expected: str) ->
 
 
 def test_unreadable_secret_file(tmp_path: Path) -> None:
-    with pytest.raises(SecretError, match="cannot be read"):
+    with pytest.raises(SecretError, match="cannot be read: it is a folder"):
         read_secret(SecretRef(file=str(tmp_path)), "batch user 'x'")  # a directory
 
 

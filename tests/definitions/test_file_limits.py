@@ -96,3 +96,28 @@ def test_the_real_defaults_are_the_hostile_corpus_limits() -> None:
     """What an untrusted file gets: the figures the hostile corpus is measured against."""
     assert (yamlload.MAX_NODES, yamlload.MAX_BYTES) == (1000, 64 * 1024)  # scaled here
     assert yamlload.file_limits() == (64 * 1024, 1000)
+
+
+def test_a_tree_of_many_files_at_the_limit_is_refused_past_four_files_worth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file within its own limit, but ten of them: without a limit on all files together
+    a pull request of a hundred such files costs a hundred times one (at the real defaults ~2 s
+    and ~50 MB each: minutes and gigabytes in a pre-commit hook)."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    nodes = 2 + 990  # the mapping, a key, and a list of 990 items
+    for n in range(10):
+        (tree / f"f{n}.yaml").write_text("x: [" + ",".join(["1"] * (nodes - 2)) + "]\n")
+    result = run_cli("validate", str(tree))
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    refused = [line for line in lines if "YAML nodes together (refused)" in line]
+    read = [line for line in lines if "unknown key 'x'" in line]
+    assert len(read) == 5 and len(refused) == 5, result.output  # 4 x 1,000 nodes: the 5th is read
+    assert refused[0] == (
+        f"{tree / 'f5.yaml'}:1:1: error: not read: the files read before it hold more than 4000 "
+        f"YAML nodes together (refused); for trusted files raise {yamlload.NODES_ENV}"
+    )
+    monkeypatch.setenv(yamlload.NODES_ENV, "3000")  # trusted: 12,000 together
+    assert "together" not in run_cli("validate", str(tree)).output

@@ -1,7 +1,14 @@
-"""The repository works as a pre-commit hook source: the real pre-commit tool runs amtflow-validate."""
+"""The repository works as a pre-commit hook source: the real pre-commit tool runs amtflow-validate.
+
+pre-commit builds the hook's own environment with pip. In CI's oldest-versions environment
+(``.ci/run`` installs it with ``--constraint .ci/oldest.txt``) that environment is built with the
+same constraints, so that the hook is tested on the lower bounds too, not on whatever is newest.
+"""
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,7 +27,32 @@ GIT = [
     "commit.gpgsign=false",
 ]
 VALID = (REPO / "definitions" / "common" / "amt.yaml").read_text()
+OLDEST = REPO / ".ci" / "oldest.txt"
+RUNTIME = ("pyyaml", "jsonschema", "click", "aiohttp", "rich", "tzdata", "apprise")  # pyproject
 INVALID = (DATA / "invalid" / "unknown_key_misspelt.yaml").read_text()
+
+
+def oldest_pins() -> dict[str, str]:
+    """The ``name==version`` lines of ``.ci/oldest.txt``, by normalised name."""
+    pins = re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", OLDEST.read_text(), re.MULTILINE)
+    return {_normalised(name): version for name, version in pins}
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def running_oldest() -> bool:
+    """This environment is CI's oldest one: every package .ci/oldest.txt pins is at its pin."""
+    pins = oldest_pins()
+    return bool(pins) and all(_installed(name) == version for name, version in pins.items())
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -84,6 +116,8 @@ def pre_commit(project: Path, home: Path, *args: str) -> subprocess.CompletedPro
         "PATH": str(Path(tool).parent) + ":/usr/bin:/bin",
         "HOME": str(home),
     }
+    if running_oldest():  # the hook's environment gets the same lower bounds as this one
+        env["PIP_CONSTRAINT"] = str(OLDEST)
     return subprocess.run(
         [tool, "run", *args], cwd=project, capture_output=True, text=True, env=env, timeout=600
     )
@@ -133,6 +167,30 @@ def test_hook_sees_a_rename_in_common_break_the_schedules(
     assert "definitions/nightly.yaml:" in result.stdout
     assert "unknown agent 'amt-demo' (did you mean 'amt-prod'?)" in result.stdout
     assert "ci.yml" not in result.stdout and "mkdocs.yml" not in result.stdout
+
+
+def test_the_hook_environment_is_built_with_the_constraints_of_this_one(
+    tmp_path: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+) -> None:
+    """In the oldest environment the hook runs on the oldest runtime dependencies; elsewhere it is
+    not held to them (pip takes the newest, as a user's pre-commit does)."""
+    files = {"amtflow.yaml": "definitions: [jobs]\n", "jobs/amt.yaml": VALID}
+    result = pre_commit(commit_project(tmp_path, hook_repo, files), pre_commit_home, "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (python,) = pre_commit_home.glob("repo*/py_env-*/bin/python")
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format", "freeze"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    hook = {_normalised(n): v for n, v in re.findall(r"^(\S+)==(\S+)$", listed, re.MULTILINE)}
+    pins = oldest_pins()
+    at_pins = {name: hook.get(name) == pins[name] for name in RUNTIME}
+    if running_oldest():
+        assert all(at_pins.values()), (hook, pins)
+    else:
+        assert not all(at_pins.values()), (hook, pins)
 
 
 def test_readme_shows_no_rev_that_does_not_exist() -> None:

@@ -3,6 +3,7 @@ them (croniter for cron, systemd-analyze for units, the Kubernetes schemas for m
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shlex
@@ -10,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -719,3 +721,47 @@ def test_definitions_a_configmap_cannot_hold_are_refused_in_one_line(project: Pa
     assert not out.exists()
     cron = export(project, "cron")  # a crontab reads the files where they are: no such limit
     assert cron.returncode == 0, cron.stderr
+
+
+@pytest.fixture
+def small_out(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs to export into (root only); skipped with the reason where it cannot be."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_an_export_that_runs_out_of_room_leaves_the_last_export_whole(
+    project: Path, small_out: Path
+) -> None:
+    """Units are written as a set: a disk that fills up half-way must not leave a new service
+    beside an old timer, or a schedule's new timer without its service. Before, each file was
+    put in place as soon as it was written."""
+    out = small_out / "units"
+    one = DEFINITIONS.split("  - name: Month End", maxsplit=1)[0]  # NIGHTLY alone
+    (project / "definitions" / "nightly.yaml").write_text(one)
+    assert export(project, "systemd", "--out", out).returncode == 0
+    before = {path.name: path.read_text() for path in out.iterdir()}
+    assert len(before) == 2
+
+    (project / "definitions" / "nightly.yaml").write_text(DEFINITIONS)  # 3 schedules: 6 units
+    with open(small_out / "filler", "wb", buffering=0) as filler:
+        with contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 4096)
+        filler.truncate(filler.tell() - 4096)  # room for one page: one unit more than before
+    result = export(project, "systemd", "--out", out)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "No space left on device" in result.stderr and "Traceback" not in result.stderr
+    assert {path.name: path.read_text() for path in out.iterdir()} == before

@@ -7,17 +7,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp import web
 
+from tests.notify.conftest import Webhook
 from tests.reliability.hostile import job_status
 from tests.reliability.hostile_cli import ACTION, MESSAGES, MONITOR, Listener, serving
-from tests.run.conftest import amtflow, write_definitions
+from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, write_definitions
+from tests.waits import UNTIL_TOLD_S, MovableClock, wait_for_batch_request_id
 
 DATE = "2026-11-24"
 RUN_FOR = 1.5  # seconds each job runs on the server
@@ -211,3 +215,132 @@ def test_the_run_s_files_are_written_where_there_is_room_when_one_cannot_be(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "cannot write" in result.stderr and "run.json" in result.stderr
     assert 'tests="2"' in (tmp_path / "junit.xml").read_text()
+
+
+def test_a_state_disk_that_fills_up_mid_run_leaves_the_run_to_resume_and_says_how(
+    tmp_path: Path,
+    small_disk: Path,
+    start_simulator: Callable[..., LiveSimulator],
+    webhook: Webhook,
+) -> None:
+    """The journal cannot be written once LONG ends: the runner stops in one line that names
+    the run and the way on, with an exit status that a systemd unit or a Kubernetes Job retries
+    (not 1 or 2, which they take as final), and tells the run's notification (at 02:00 nobody
+    reads an exit status). Once there is room again, the same command resumes the run: LONG is
+    not started again, AFTER runs, and every log is whole."""
+    clock = MovableClock()
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}, clock=clock)
+    jobs = [
+        {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
+        {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LONG"]},
+    ]
+    definitions = write_definitions(tmp_path, live.url, jobs)
+    document = yaml.safe_load(definitions.read_text())
+    events = ["run_failed", "run_resumed", "run_ok"]
+    document["notifications"] = [{"name": "ops", "urls": [{"env": "OPS"}], "events": events}]
+    document["schedules"][0]["notify"] = ["ops"]
+    definitions.write_text(yaml.safe_dump(document, sort_keys=False))
+    state = small_disk / "state"
+    command = ("run", definitions, "--date", DATE, "--plain", "--state-dir", state)
+    env = {"AMT_TEST_PASSWORD": PASSWORD, "OPS": webhook.apprise_url("ops")}
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "amtflow", *map(str, command)],
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_id = wait_for_batch_request_id(state, "LONG")
+    fill(small_disk)
+    clock.end_long_jobs()
+    out, err = runner.communicate(timeout=120)
+    assert runner.returncode == 75, out + err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("amtflow: error: ") and "disk is full" in line, line
+    assert f"run {run_id} is left as it stands" in line and f"amtflow resume {run_id}" in line
+    assert "Traceback" not in err and "internal error" not in err
+    (stopped,) = webhook.posts
+    assert stopped.type == "failure" and "Stopped before the run ended" in stopped.message
+    assert f"amtflow resume {run_id}" in stopped.message, stopped.message
+
+    (small_disk / "filler").unlink()
+    again = amtflow(*command, cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"resuming run {run_id}" in again.stdout
+    assert live.simulator.record.starts_by_job() == {"LONG": 1, "AFTER": 1}
+    logs = sorted((tmp_path / ".amtflow" / "logs").rglob("*.log"))
+    assert [log.name.split(".")[0] for log in logs] == ["AFTER", "LONG"]
+    assert all("Completion Code : DONE (4)" in log.read_text() for log in logs)
+    assert [post.title.split(": ")[1].split()[0] for post in webhook.posts[1:]] == [
+        "Resumed",
+        "OK",
+    ], webhook.posts
+
+
+def test_a_log_disk_that_fills_up_mid_run_is_carried_on_by_mark_ok_once_there_is_room(
+    tmp_path: Path, small_disk: Path, start_simulator: Callable[..., LiveSimulator]
+) -> None:
+    """What the README tells an operator: LONG ended DONE (4) on the server but its log could
+    not be finished, so it failed and AFTER was not run (exit 1); once there is room,
+    ``mark-ok RUN LONG`` carries the run on without starting LONG again."""
+    clock = MovableClock()
+    live = start_simulator({"jobs": {"LONG": {"duration": UNTIL_TOLD_S}}}, clock=clock)
+    jobs = [
+        {"name": "LONG", "task": "batch_job", "job_name": "LONG"},
+        {"name": "AFTER", "task": "batch_job", "job_name": "AFTER", "depends_on": ["LONG"]},
+    ]
+    definitions = write_definitions(tmp_path, live.url, jobs)
+    state = tmp_path / "state"
+    command = ("run", definitions, "--date", DATE, "--plain", "--state-dir", state)
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "amtflow", *map(str, command), "--log-dir", str(small_disk)],
+        cwd=tmp_path,
+        env={**os.environ, "AMT_TEST_PASSWORD": PASSWORD},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    run_id = wait_for_batch_request_id(state, "LONG")
+    fill(small_disk)
+    clock.end_long_jobs()
+    out, err = runner.communicate(timeout=120)
+    assert runner.returncode == 1, out + err
+    assert "LONG failed R:4280 DONE (4) - its job log could not be written" in out, out
+    assert "AFTER not run" in out and "Traceback" not in err
+
+    (small_disk / "filler").unlink()
+    carried = amtflow("mark-ok", run_id, "LONG", "--state-dir", state, cwd=tmp_path)
+    assert carried.returncode == 0, carried.stdout + carried.stderr
+    assert live.simulator.record.starts_by_job() == {"LONG": 1, "AFTER": 1}
+    assert "DONE (4)" in (next(small_disk.rglob("AFTER.*.log"))).read_text()
+
+
+@pytest.mark.parametrize("how", ["full", "read-only"])
+def test_a_log_dir_that_cannot_take_a_file_is_refused_before_any_job_starts(
+    tmp_path: Path, small_disk: Path, start_simulator: Callable[..., LiveSimulator], how: str
+) -> None:
+    """A log dir on a full or read-only file system is known before the first Start: without
+    this check the run started the AMT jobs, then failed each one that ran OK on its server
+    because its log could not be written, and left the rest not run (exit 1)."""
+    live = start_simulator({"default": {"duration": 0.1}})
+    definitions = write_definitions(tmp_path, live.url, JOBS[:2])
+    logs = small_disk / "logs"
+    logs.mkdir(mode=0o700)
+    if how == "full":
+        fill(small_disk)
+    else:
+        subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    state = tmp_path / "state"
+    result = amtflow(
+        "run", definitions, "--date", DATE, "--plain", "--log-dir", logs, "--state-dir", state,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    reason = "no space left" if how == "full" else "is on a read-only file system"
+    assert line.startswith(f"amtflow: error: log dir {logs}") and reason in line, line
+    assert "no job was started" in line
+    assert live.simulator.record.starts() == []
+    runs = amtflow("status", "--state-dir", state, "--format", "json", cwd=tmp_path)
+    assert '"runs": []' in runs.stdout, runs.stdout  # nothing recorded: the next try is a new run

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from amtflow.simulator import Scenario, Simulator
+from tests.ports import dead_port
 from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, serve_in_thread, write_definitions
 
 DATE = "2026-11-24"
@@ -173,3 +174,22 @@ def test_self_signed_server_is_refused_then_trusted_with_ca_bundle(
     result = amtflow(run[0], trusted, *run[1:], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert live.simulator.record.starts_by_job() == {"EXTRACT": 1, "REPORT": 1}
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_a_ca_bundle_that_is_not_a_regular_file_is_one_line_not_a_hang(
+    tmp_path: Path, kind: str
+) -> None:
+    """OpenSSL opens a FIFO nobody writes to and waits forever, in C, where no signal but
+    SIGKILL reaches it: an unattended run would hang before its first job."""
+    bundle = tmp_path / "ca.pem"
+    os.mkfifo(bundle) if kind == "fifo" else bundle.mkdir()
+    url = f"https://127.0.0.1:{dead_port()}"
+    definitions = write_definitions(tmp_path, url, JOBS, tls={"ca_bundle": str(bundle)})
+    result = amtflow("agents", "check", definitions, cwd=tmp_path, timeout=30)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        f"tls.ca_bundle {bundle} cannot be used (not a regular file: a folder, FIFO, socket or "
+        "device)" in result.stdout
+    ), result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

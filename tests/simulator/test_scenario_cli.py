@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -120,3 +121,26 @@ def test_simulator_command_with_a_busy_port_is_a_clear_error() -> None:
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev_zero"])
+def test_a_scenario_that_is_a_fifo_or_a_device_is_one_clear_error(
+    tmp_path: Path, kind: str
+) -> None:
+    """Opened blindly, a FIFO nobody writes to hangs the command, and /dev/zero never ends."""
+    scenario = tmp_path / "scenario.yaml"
+    if kind == "fifo":
+        os.mkfifo(scenario)
+    else:
+        scenario.symlink_to("/dev/zero")
+    result = subprocess.run(
+        [sys.executable, "-m", "amtflow", "simulator", "--port", "0", "--scenario", str(scenario)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        f"amtflow: error: scenario {scenario}:1:1: cannot read file: it is not a regular file "
+        "(a FIFO, socket or device)"
+    )
