@@ -48,6 +48,8 @@ COMMANDS = {
     "schema": (("schema",), 0),
     "validate": (("validate", SCHEDULE), 0),
     "validate_invalid": (("validate", "invalid.yaml"), 2),  # its own failure is kept
+    "version": (("--version",), 0),  # written by click itself
+    "help": (("run", "--help"), 0),
 }
 
 

@@ -13,6 +13,7 @@ only when it runs, so ``amtflow validate`` starts fast.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -45,6 +46,9 @@ def _show_error(exc: AmtflowError) -> None:
         report.error(str(exc))
 
 
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+
+
 def _want_traceback() -> bool:
     return "--traceback" in sys.argv[1:] or os.environ.get("AMTFLOW_TRACEBACK") == "1"
 
@@ -68,6 +72,12 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         report.error("interrupted")
         status = 130
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:  # a bug, as below
+            raise
+        # what click writes itself (--help, --version) to an output on a full disk
+        report.error(f"cannot write the output: {exc.strerror}")
+        status = 1
     except Exception as exc:  # a bug: still one line, details on request
         if _want_traceback():
             traceback.print_exc()

@@ -157,6 +157,12 @@ def is_file(path: Path) -> bool:
         raise StateError(f"state file {path}: cannot look at it: {_reason(exc)}") from exc
 
 
+def refuse_unusual(path: Path) -> None:
+    """StateError if something that is not a regular file (a folder, a FIFO) takes ``path``."""
+    if os.path.lexists(path) and not is_file(path):
+        raise StateError(f"state file {path}: is not a regular file: remove it")
+
+
 def make_private(*paths: Path) -> None:
     """chmod 0600 the regular files among ``paths`` that exist, by path: never opened.
 

@@ -236,9 +236,21 @@ def connect_read_only(db_path: Path) -> sqlite3.Connection:
         if version > len(MIGRATIONS):
             conn.close()
             _refuse_newer(version, db_path)
+        if version == 0:  # an empty file (a journal is made whole aside): it holds no runs yet
+            conn.close()
+            return _empty_journal()
         _read_as_current(conn, version)
         return conn
     raise StateError(f"state db {db_path}: cannot open it for reading: {reason}")
+
+
+def _empty_journal() -> sqlite3.Connection:
+    """A journal of the current schema with nothing in it, in memory: what an empty file reads as."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    for step in MIGRATIONS:
+        for sql in step:
+            conn.execute(sql)
+    return conn
 
 
 # What a database of an older version lacks, made up in the connection's TEMP schema (which

@@ -17,7 +17,7 @@ from amtflow.model import Retry
 from amtflow.operator import OperatorRecord, OperatorView
 from amtflow.runs import JobRunRecord, JobState, RunRecord, RunState
 from amtflow.state.apart import simulated_state_dir
-from amtflow.state.files import is_file
+from amtflow.state.files import is_file, refuse_unusual
 from amtflow.state.journal import Journal, journal_path
 
 
@@ -106,6 +106,7 @@ def read_status(state_dir: Path, run_id: str | None = None, *, limit: int = 20) 
     apart = simulated_state_dir(state_dir)
     apart_shown = apart if run_id is None and is_file(journal_path(apart)) else None
     if not is_file(journal_path(state_dir)):
+        refuse_unusual(journal_path(state_dir))  # a folder named journal.db is no "no runs"
         if run_id is not None:
             raise StateError(f"unknown run '{run_id}' (no runs yet in {state_dir})")
         return StatusReport(state_dir, simulated_apart=apart_shown)

@@ -199,3 +199,32 @@ def test_status_reads_a_journal_an_older_amtflow_wrote_without_changing_it(
     with sqlite3.connect(state_dir / "journal.db") as conn:  # read as it is: not migrated
         assert conn.execute("PRAGMA user_version").fetchone()[0] == version
     conn.close()
+
+
+def _status_process(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "amtflow", "status", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def test_an_empty_journal_file_reads_as_no_runs_and_is_left_as_it_is(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir(mode=0o700)
+    (state_dir / "journal.db").write_bytes(b"")  # a copy gone wrong, a truncate
+    result = _status("--state-dir", str(state_dir))
+    assert result.exit_code == 0, result.output
+    assert "no runs yet" in result.output
+    unknown = _status_process("--state-dir", str(state_dir), "20261124")
+    assert unknown.returncode == 2
+    assert unknown.stderr == "amtflow: error: unknown run '20261124'\n"
+    assert (state_dir / "journal.db").read_bytes() == b""  # a reader changes nothing
+
+
+def test_a_folder_named_journal_db_is_one_clear_error_not_no_runs(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    (state_dir / "journal.db").mkdir(parents=True)
+    result = _status_process("--state-dir", str(state_dir))
+    assert result.returncode == 2
+    journal = state_dir / "journal.db"
+    assert result.stderr == (
+        f"amtflow: error: state file {journal}: is not a regular file: remove it\n"
+    )

@@ -18,7 +18,7 @@ from amtflow.report.html.document import document, text, write_page
 from amtflow.report.html.render import clock, counts
 from amtflow.runs import JobRunRecord, RunRecord
 from amtflow.state import Journal, duration_seconds, journal_path
-from amtflow.state.files import is_file
+from amtflow.state.files import is_file, refuse_unusual
 from amtflow.timeofday import format_duration
 from amtflow.wording import shown_zone, state_word
 
@@ -82,6 +82,7 @@ def job_histories(runs: Sequence[HistoryRun]) -> list[JobHistory]:
 def read_history(state_dir: Path, schedule: str, last: int) -> list[HistoryRun]:
     """The last ``last`` runs of ``schedule``, oldest first; StateError when it has none."""
     if not is_file(journal_path(state_dir)):
+        refuse_unusual(journal_path(state_dir))
         raise StateError(f"no runs of schedule {schedule} (no runs yet in {state_dir})")
     with Journal.open(state_dir, read_only=True) as journal:
         runs = journal.schedule_runs(schedule, last)
