@@ -34,7 +34,8 @@ from amtflow.state.group import Schedule
 from amtflow.state.journal_attempts import JournalAttempts
 from amtflow.state.journal_marks import JournalMarks
 from amtflow.state.journal_runs import MIN_RUN_PREFIX, JournalRuns, check_run_prefix, new_run_id
-from amtflow.state.schema import connect, connect_read_only, create, remove_stale_temporaries
+from amtflow.state.reading import connect_read_only
+from amtflow.state.schema import connect, create, remove_stale_temporaries
 
 if TYPE_CHECKING:  # asyncio and a thread pool only for a run's engine, not for status or logs
     import asyncio
