@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Callable, Iterable
 
+from amtflow.bounded import NotReadable, read_bounded
 from amtflow.errors import SecretError
 from amtflow.model import SecretRef
 
@@ -48,16 +48,15 @@ def _from_env(name: str, owner: str) -> str:
 def _from_file(path: str, owner: str) -> str:
     where = f"{owner}: password file {path}"
     try:
-        # non-blocking: opening a FIFO nobody writes to must not hang an unattended run
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        data = read_bounded(path, MAX_SECRET_FILE_BYTES)
     except FileNotFoundError:
         raise SecretError(f"{where} does not exist") from None
+    except NotReadable as exc:  # a password is read again at each logon: a pipe cannot
+        if exc.size:
+            raise SecretError(f"{where} is larger than 64 KiB: not a password") from None
+        raise SecretError(f"{where} cannot be read: {exc.why}") from None
     except OSError as exc:
         raise SecretError(f"{where} cannot be read ({exc.strerror or exc})") from None
-    try:
-        data = _regular_file_bytes(fd, where)
-    finally:
-        os.close(fd)
     try:
         value = data.decode("utf-8").removesuffix("\n").removesuffix("\r")
     except UnicodeDecodeError:
@@ -65,30 +64,6 @@ def _from_file(path: str, owner: str) -> str:
     if not value:
         raise SecretError(f"{where} is empty")
     return value
-
-
-def _regular_file_bytes(fd: int, where: str) -> bytes:
-    """The bytes of the open regular file ``fd``, at most ``MAX_SECRET_FILE_BYTES``.
-
-    A FIFO, socket or device is refused rather than read: it may never answer or never end,
-    and a password is read again at each logon, which a pipe cannot give twice."""
-    mode = os.fstat(fd).st_mode
-    if stat.S_ISDIR(mode):
-        raise SecretError(f"{where} cannot be read: it is a folder, not a file")
-    if not stat.S_ISREG(mode):
-        raise SecretError(
-            f"{where} cannot be read: it is not a regular file (a FIFO, socket or device)"
-        )
-    chunks, size = [], 0
-    try:
-        while chunk := os.read(fd, MAX_SECRET_FILE_BYTES + 1 - size):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_SECRET_FILE_BYTES:
-                raise SecretError(f"{where} is larger than 64 KiB: not a password")
-    except OSError as exc:
-        raise SecretError(f"{where} cannot be read ({exc.strerror or exc})") from None
-    return b"".join(chunks)
 
 
 MIN_SECRET_CHARS = 4  # shorter secrets are masked only as whole tokens (see above)

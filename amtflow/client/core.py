@@ -7,10 +7,8 @@ budget, logs on again once after a 401, and maps HTTP statuses to amtflow's erro
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import ssl
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,12 +16,12 @@ from typing import Any
 
 import aiohttp
 
-from amtflow import report
 from amtflow.batch import JobStatus, MessagePage, ServerStatus, StartRequest
 from amtflow.client import wire
 from amtflow.client.http import Answer, Transient, exchange
 from amtflow.client.lag import LoopLag
 from amtflow.client.policy import RetryPolicy, Spent
+from amtflow.client.tls import tls_context
 from amtflow.client.token import TokenKeeper
 from amtflow.errors import (
     AmtError,
@@ -37,7 +35,6 @@ from amtflow.errors import (
 from amtflow.model import Agent, BatchUser
 from amtflow.secrets import masking, read_secret
 
-_warned_unverified: set[str] = set()
 MAX_RELOGONS = 3  # per call: tokens that expired during its retries (never a loop)
 
 
@@ -285,31 +282,5 @@ class AmtClient:
 
     def _tls(self) -> ssl.SSLContext | bool:
         if self._ssl is None:
-            self._ssl = self._make_tls()
+            self._ssl = tls_context(self.agent, self._base)
         return self._ssl
-
-    def _make_tls(self) -> ssl.SSLContext | bool:
-        tls = self.agent.tls
-        if not self._base.lower().startswith("https:"):
-            return True
-        if not tls.verify:
-            if self.agent.name not in _warned_unverified:
-                _warned_unverified.add(self.agent.name)
-                report.warning(f"agent {self.agent.name}: TLS certificates are not verified")
-            return False
-        if tls.ca_bundle:
-            return _ca_context(tls.ca_bundle, self.agent.name)
-        # An explicit verifying context: aiohttp 3.9 took ``ssl=True`` for "no opinion" and
-        # let a self-signed certificate through (tests/reliability/test_files_tls.py).
-        return ssl.create_default_context()
-
-
-def _ca_context(path: str, agent: str) -> ssl.SSLContext:
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # OpenSSL would wait on a FIFO forever
-            reason = "not a regular file: a folder, FIFO, socket or device"
-            raise AmtError(f"tls.ca_bundle {path} cannot be used ({reason})", agent=agent)
-        return ssl.create_default_context(cafile=path)
-    except (OSError, ssl.SSLError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise AmtError(f"tls.ca_bundle {path} cannot be used ({reason})", agent=agent) from None

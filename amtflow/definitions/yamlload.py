@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from amtflow.bounded import NotReadable, read_bounded
 from amtflow.errors import UsageError
 
 from .yamlmarks import FIRST, KeepText, Path_, Position, YamlProblem, unpacked
@@ -144,46 +144,23 @@ def file_limits() -> tuple[int, int]:
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    try:
-        # non-blocking: a FIFO nobody writes to (put there after a check, or never checked: a
-        # scenario, the project file) must be refused, not wait forever
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:  # a FIFO (put there after a check, or never checked: a scenario) is refused, not awaited
+        raw = read_bounded(path, max_bytes)
+    except NotReadable as exc:
+        if not exc.size:
+            raise YamlProblem(f"cannot read file: {exc.why}", rule="file") from None
+        raise YamlProblem(
+            f"file too large ({exc.size} bytes; the limit is {max_bytes}; for a trusted file "
+            f"raise {NODES_ENV})",
+            rule="limit",
+        ) from None
     except OSError as exc:
         raise YamlProblem(f"cannot read file: {exc.strerror or exc}", rule="file") from exc
-    try:
-        raw = _regular_file_bytes(fd, max_bytes)
-    except OSError as exc:
-        raise YamlProblem(f"cannot read file: {exc.strerror or exc}", rule="file") from exc
-    finally:
-        os.close(fd)
     _refuse_other_encodings(raw)
     if b"\0" in raw:
         line = raw[: raw.index(b"\0")].count(b"\n") + 1
         raise YamlProblem("binary file (NUL byte): not a YAML definition file", line, rule="file")
     return raw
-
-
-def _regular_file_bytes(fd: int, max_bytes: int) -> bytes:
-    """The bytes of the open file ``fd``: a regular file of at most ``max_bytes``, however it
-    grows while it is read (a device such as /dev/zero never ends)."""
-    mode, size = (status := os.fstat(fd)).st_mode, status.st_size
-    if stat.S_ISDIR(mode):
-        raise YamlProblem("cannot read file: it is a folder, not a file", rule="file")
-    if not stat.S_ISREG(mode):
-        reason = "it is not a regular file (a FIFO, socket or device)"
-        raise YamlProblem(f"cannot read file: {reason}", rule="file")
-    chunks, read = [], 0
-    while size <= max_bytes and (chunk := os.read(fd, max_bytes + 1 - read)):
-        chunks.append(chunk)
-        read += len(chunk)
-        size = max(size, read)
-    if size > max_bytes:
-        raise YamlProblem(
-            f"file too large ({size} bytes; the limit is {max_bytes}; for a trusted file "
-            f"raise {NODES_ENV})",
-            rule="limit",
-        )
-    return b"".join(chunks)
 
 
 def _refuse_other_encodings(raw: bytes) -> None:

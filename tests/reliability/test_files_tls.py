@@ -176,6 +176,9 @@ def test_self_signed_server_is_refused_then_trusted_with_ca_bundle(
     assert live.simulator.record.starts_by_job() == {"EXTRACT": 1, "REPORT": 1}
 
 
+NOT_REGULAR = "it is not a regular file (a FIFO, socket or device)"
+
+
 @pytest.mark.parametrize("kind", ["fifo", "folder"])
 def test_a_ca_bundle_that_is_not_a_regular_file_is_one_line_not_a_hang(
     tmp_path: Path, kind: str
@@ -188,8 +191,29 @@ def test_a_ca_bundle_that_is_not_a_regular_file_is_one_line_not_a_hang(
     definitions = write_definitions(tmp_path, url, JOBS, tls={"ca_bundle": str(bundle)})
     result = amtflow("agents", "check", definitions, cwd=tmp_path, timeout=30)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert (
-        f"tls.ca_bundle {bundle} cannot be used (not a regular file: a folder, FIFO, socket or "
-        "device)" in result.stdout
-    ), result.stdout
+    why = "it is a folder, not a file" if kind == "folder" else NOT_REGULAR
+    assert f"tls.ca_bundle {bundle} cannot be used ({why})" in result.stdout, result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_ca_bundle_with_comments_in_any_encoding_is_read_for_its_certificates(
+    tmp_path: Path,
+) -> None:
+    """A bundle such as certifi's carries ``# Issuer: ...`` lines in UTF-8 between the PEM
+    blocks: only the certificates are handed to OpenSSL; a file with none is one clear line."""
+    from amtflow.client import tls
+    from amtflow.errors import AmtError
+
+    system = Path("/etc/ssl/certs/ca-certificates.crt")
+    if not system.is_file():
+        pytest.skip("no system CA bundle at /etc/ssl/certs/ca-certificates.crt")
+    pem = system.read_bytes()
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes("# Issuer: CN=NetLock Arany (Class Gold) Főtanúsítvány\n".encode() + pem)
+    context = tls.ca_context(str(bundle), "amt")
+    assert len(context.get_ca_certs()) == pem.count(b"-----BEGIN CERTIFICATE-----")
+    empty = tmp_path / "empty.pem"
+    empty.write_text("not a certificate\n")
+    with pytest.raises(AmtError) as refused:
+        tls.ca_context(str(empty), "amt")
+    assert f"tls.ca_bundle {empty} cannot be used (no PEM certificate in it)" in str(refused.value)
