@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from tests.tmpfs import small_tmpfs
+
 SECRET = "Tr1gger-s3cret-never-written"
 DEFINITIONS = """\
 version: 1
@@ -726,20 +728,8 @@ def test_definitions_a_configmap_cannot_hold_are_refused_in_one_line(project: Pa
 @pytest.fixture
 def small_out(tmp_path: Path) -> Iterator[Path]:
     """A 64 KiB tmpfs to export into (root only); skipped with the reason where it cannot be."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip() or done.returncode}")
-    try:
+    with small_tmpfs(tmp_path / "small", "64k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_an_export_that_runs_out_of_room_leaves_the_last_export_whole(

@@ -21,6 +21,7 @@ from tests.notify.conftest import Webhook
 from tests.reliability.hostile import job_status
 from tests.reliability.hostile_cli import ACTION, MESSAGES, MONITOR, Listener, serving
 from tests.run.conftest import PASSWORD, LiveSimulator, amtflow, write_definitions
+from tests.tmpfs import small_tmpfs
 from tests.waits import UNTIL_TOLD_S, MovableClock, wait_for_batch_request_id
 
 DATE = "2026-11-24"
@@ -30,20 +31,8 @@ RUN_FOR = 1.5  # seconds each job runs on the server
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 200 KB tmpfs (root only); skipped with the reason where it cannot be mounted."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=200k,mode=0700", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip() or done.returncode}")
-    try:
+    with small_tmpfs(tmp_path / "small", "200k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 class ChattyJobs:

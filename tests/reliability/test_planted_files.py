@@ -20,6 +20,7 @@ from amtflow.state import RunLock
 from amtflow.state.lock import lock_path
 from tests.run.conftest import amtflow, write_definitions
 from tests.state.conftest import DATE
+from tests.tmpfs import small_tmpfs
 
 JOBS = [{"name": "ONE", "task": "batch_job", "job_name": "ONE"}]
 DAY = DATE.isoformat()
@@ -110,18 +111,11 @@ def test_a_lock_whose_holder_cannot_be_written_is_one_state_error(
 @pytest.fixture
 def read_only_state(tmp_path: Path) -> Iterator[Path]:
     """A state dir with one finished run, then remounted read-only (root only)."""
-    state = tmp_path / "ro"
-    state.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(state)])
-    if done.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here (needs root)")
-    try:
+    with small_tmpfs(tmp_path / "ro", "2m") as state:
         result = simulated_run(tmp_path, "--state-dir", str(state))
         assert result.returncode == 0, result.stdout + result.stderr
         subprocess.run(["mount", "-o", "remount,ro", str(state)], check=True)
         yield state
-    finally:
-        subprocess.run(["umount", "-l", str(state)], check=False)
 
 
 def test_status_and_logs_work_on_a_read_only_state_dir(
